@@ -1,0 +1,50 @@
+/* timefmt.h: exact conversions of timestamps and durations to nanoseconds.
+ * No floating point anywhere: "1718000000.123456789" seconds is exactly
+ * 1718000000123456789 ns. Pure functions; no allocation, thread-safe. */
+#ifndef TF_TIMEFMT_H
+#define TF_TIMEFMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* RFC 3339 / ISO 8601: "2024-07-15T23:33:19.433273+00:00", "...Z", any number
+ * of fraction digits (beyond 9 truncated), offsets +hh:mm, +hhmm, +hh, a space
+ * instead of 'T', a missing offset meaning UTC. Returns false when malformed
+ * or before 1970 / after 2262. */
+bool tf_time_parse_iso8601(const char *s, size_t len, uint64_t *ns);
+
+/* Epoch numbers as decimal text (from JSON numbers or strings), with an
+ * optional fraction and exponent: unit is 1 (s), 1000 (ms), 1000000 (us) or
+ * 1000000000 (ns) units per second. */
+bool tf_time_parse_epoch(const char *s, size_t len, uint64_t units_per_sec, uint64_t *ns);
+
+/* Guesses the epoch unit from the magnitude of the integer part
+ * (< 1e11: s, < 1e14: ms, < 1e17: us, else ns) and converts. */
+bool tf_time_parse_epoch_auto(const char *s, size_t len, uint64_t *ns);
+
+/* nginx $time_local "10/Oct/2000:13:55:36 -0700" and Apache's bracketed form. */
+bool tf_time_parse_clf(const char *s, size_t len, uint64_t *ns);
+
+/* strptime-style format: %Y %m %d %H %M %S %f (fraction, any digits) %z
+ * (+hhmm, +hh:mm, Z) %b (month name) %j %s (epoch seconds) %e %y %T %F %%
+ * and literal characters. Without %z the time is UTC. */
+bool tf_time_parse_format(const char *fmt, const char *s, size_t len, uint64_t *ns);
+
+/* Any of: ISO 8601, CLF, epoch (auto unit). */
+bool tf_time_parse_any(const char *s, size_t len, uint64_t *ns);
+
+/* Durations: a number in the given unit ("1250.5" with units_per_sec=1000 is
+ * 1250500000 ns), or with a suffix: "1.5s", "250ms", "10us", "10µs", "7ns",
+ * "2m", "1h", "1h30m", "-5m" (negative allowed, for --time-shift). */
+bool tf_duration_parse_number(const char *s, size_t len, uint64_t units_per_sec, int64_t *ns);
+bool tf_duration_parse(const char *s, size_t len, int64_t *ns);
+
+/* Formats ns since the epoch as RFC 3339 UTC with 9 fraction digits:
+ * "2024-07-15T23:33:19.433273000Z"; out needs 31 bytes. */
+void tf_time_format(uint64_t ns, char out[31]);
+
+/* Days since 1970-01-01 for a proleptic Gregorian date. */
+int64_t tf_days_from_civil(int64_t y, unsigned m, unsigned d);
+
+#endif
