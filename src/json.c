@@ -413,38 +413,6 @@ bool tf_json_as_bool(const tf_json *v, bool *out)
     return false;
 }
 
-/* Length of a valid UTF-8 sequence at p (1..4), or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-    unsigned c = p[0];
-    size_t need;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        need = 2;
-        min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        need = 3;
-        min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        need = 4;
-        min = 0x10000;
-    } else
-        return 0;
-    if (n < need)
-        return 0;
-    unsigned cp = c & (0x7f >> need);
-    for (size_t i = 1; i < need; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return need;
-}
-
 void tf_json_write_string(tf_buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -461,7 +429,7 @@ void tf_json_write_string(tf_buf *out, const char *s, size_t len)
             break;
         unsigned c = *p;
         if (c >= 0x80) {
-            size_t n = utf8_seq(p, (size_t)(end - p));
+            size_t n = tf_utf8_seq(p, (size_t)(end - p));
             if (n) {
                 tf_buf_append(out, p, n);
                 p += n;

@@ -15,8 +15,7 @@ tf_kv *tf_attrs_add(tf_attrs *a, tf_arena *arena, tf_str key)
         a->cap = cap;
     }
     tf_kv *kv = &a->kv[a->n++];
-    kv->key.p = tf_arena_strndup(arena, key.p, key.len);
-    kv->key.len = key.len;
+    kv->key = key;
     memset(&kv->value, 0, sizeof kv->value);
     return kv;
 }
@@ -25,8 +24,7 @@ void tf_attrs_str(tf_attrs *a, tf_arena *arena, const char *key, tf_str val)
 {
     tf_kv *kv = tf_attrs_add(a, arena, tf_str_c(key));
     kv->value.type = TF_VAL_STRING;
-    kv->value.u.s.p = tf_arena_strndup(arena, val.p, val.len);
-    kv->value.u.s.len = val.len;
+    kv->value.u.s = val;
 }
 
 void tf_attrs_cstr(tf_attrs *a, tf_arena *arena, const char *key, const char *val)

@@ -119,8 +119,9 @@ typedef struct tf_span {
     const tf_scope *scope;
 } tf_span;
 
-/* Attribute builders: key and string values are copied into the arena unless
- * the _static variant says the caller guarantees their lifetime. */
+/* Attribute builders. They never copy: keys and string values must outlive
+ * the span (string literals, or memory in the same arena as the span, such as
+ * the parsed record's tree). The arena only holds the growing kv array. */
 tf_kv *tf_attrs_add(tf_attrs *a, tf_arena *arena, tf_str key);
 void tf_attrs_str(tf_attrs *a, tf_arena *arena, const char *key, tf_str val);
 void tf_attrs_cstr(tf_attrs *a, tf_arena *arena, const char *key, const char *val);

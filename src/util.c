@@ -269,6 +269,68 @@ int tf_hex_decode(uint8_t *out, const char *in, size_t n)
     return 0;
 }
 
+size_t tf_utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    size_t need;
+    unsigned min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        need = 2;
+        min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        need = 3;
+        min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        need = 4;
+        min = 0x10000;
+    } else
+        return 0;
+    if (n < need)
+        return 0;
+    unsigned cp = c & (0x7f >> need);
+    for (size_t i = 1; i < need; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return need;
+}
+
+bool tf_utf8_valid(const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    size_t i = 0;
+    while (i < n) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k = tf_utf8_seq(p + i, n - i);
+        if (!k)
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+void tf_base64_encode(tf_buf *out, const void *data, size_t n)
+{
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *p = data;
+    tf_buf_reserve(out, (n + 2) / 3 * 4);
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+                     (i + 2 < n ? p[i + 2] : 0);
+        char q[4] = { tbl[v >> 18 & 63], tbl[v >> 12 & 63], i + 1 < n ? tbl[v >> 6 & 63] : '=',
+                      i + 2 < n ? tbl[v & 63] : '=' };
+        tf_buf_append(out, q, 4);
+    }
+}
+
 int tf_glob_match(const char *pattern, const char *name)
 {
     return fnmatch(pattern, name, 0) == 0;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
+#include <stdbool.h>
 
 #define TF_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define TF_MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -83,6 +84,14 @@ void tf_arena_free(tf_arena *a);
 void tf_hex_encode(char *out, const uint8_t *in, size_t n);
 /* Decodes exactly 2*n hex digits; returns 0 on success, -1 on a bad digit. */
 int tf_hex_decode(uint8_t *out, const char *in, size_t n);
+
+/* UTF-8: length of the valid sequence at p (1..4), 0 when invalid (overlong,
+ * surrogate, beyond U+10FFFF, truncated); and whole-buffer validation. */
+size_t tf_utf8_seq(const unsigned char *p, size_t n);
+bool tf_utf8_valid(const void *p, size_t n);
+
+/* Standard base64 (RFC 4648, with padding), appended to out. */
+void tf_base64_encode(tf_buf *out, const void *p, size_t n);
 
 /* Glob match (fnmatch semantics without FNM_PATHNAME): '*' also crosses '/'. */
 int tf_glob_match(const char *pattern, const char *name);
