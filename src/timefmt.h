@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The latest representable instant, 2262-04-11T23:47:16.854775807Z: timestamps
+ * are kept below 2^63 ns so they survive int64 consumers. */
+#define TF_TIME_MAX_NS ((uint64_t)INT64_MAX)
+
 /* RFC 3339 / ISO 8601: "2024-07-15T23:33:19.433273+00:00", "...Z", any number
  * of fraction digits (beyond 9 truncated), offsets +hh:mm, +hhmm, +hh, a space
  * instead of 'T', a missing offset meaning UTC. Returns false when malformed
@@ -28,10 +32,18 @@ bool tf_time_parse_clf(const char *s, size_t len, uint64_t *ns);
 
 /* strptime-style format: %Y %m %d %H %M %S %f (fraction, any digits) %z
  * (+hhmm, +hh:mm, Z) %b (month name) %j %s (epoch seconds) %e %y %T %F %%
- * and literal characters. Without %z the time is UTC. */
+ * and literal characters. Without %z the time is UTC. Also %B/%h (= %b) and
+ * %a/%A (a weekday name, ignored). A blank in fmt matches any run of blanks
+ * (or none); the whole of s must be consumed. A year (or %s) is required. */
 bool tf_time_parse_format(const char *fmt, const char *s, size_t len, uint64_t *ns);
 
-/* Any of: ISO 8601, CLF, epoch (auto unit). */
+/* HTTP-date (RFC 9110 5.6.7): IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT",
+ * RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT" and asctime "Sun Nov  6 08:49:37
+ * 1994". now_ns resolves RFC 850's two-digit year (a year more than 50 years
+ * after now's means the century before). Returns false before 1970. */
+bool tf_time_parse_http_date(const char *s, size_t len, uint64_t now_ns, uint64_t *ns);
+
+/* Any of: ISO 8601, CLF, epoch (auto unit); surrounding blanks are ignored. */
 bool tf_time_parse_any(const char *s, size_t len, uint64_t *ns);
 
 /* Durations: a number in the given unit ("1250.5" with units_per_sec=1000 is
@@ -44,7 +56,8 @@ bool tf_duration_parse(const char *s, size_t len, int64_t *ns);
  * "2024-07-15T23:33:19.433273000Z"; out needs 31 bytes. */
 void tf_time_format(uint64_t ns, char out[31]);
 
-/* Days since 1970-01-01 for a proleptic Gregorian date. */
+/* Days since 1970-01-01 for a proleptic Gregorian date (negative before);
+ * months outside 1..12 roll into adjacent years. Valid for |y| < 10^15. */
 int64_t tf_days_from_civil(int64_t y, unsigned m, unsigned d);
 
 #endif
