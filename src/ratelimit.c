@@ -61,7 +61,7 @@ uint64_t tf_bucket_wait_ns(tf_bucket *b, double n, uint64_t now_ns)
 void tf_bucket_take(tf_bucket *b, double n, uint64_t now_ns)
 {
     refill(b, now_ns);
-    if (!unlimited(b))
+    if (!unlimited(b) && n > 0)
         b->tokens -= n;
 }
 
