@@ -588,6 +588,79 @@ static void test_calendar(void)
        (long long)n);
 }
 
+/* Random mutations of valid inputs: nothing crashes (the sanitizer build
+ * checks for undefined behaviour), and whatever parses is in range and
+ * survives a format -> parse round trip. */
+static void test_mutations(void)
+{
+    static const char *const seeds[] = {
+        "2024-07-15T23:33:19.433273+05:30", "10/Oct/2000:13:55:36 -0700", "1718000000.123456789",
+        "1.718e12", "9223372036854775807", "1h30m1.5s", "250\xc2\xb5s", "Sun, 06 Nov 1994 08:49:37 GMT",
+        "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994", "2262-04-11T23:47:16.854775807Z",
+    };
+    static const char *const fmts[] = { "%Y-%m-%dT%H:%M:%S.%f%z", "%d/%b/%Y:%T %z", "%s.%f", "%e %B %y %j" };
+    static const char alphabet[] = "0123456789-+:.,eETZ /[]%hmsun\xc2\xb5";
+    uint64_t x = 12345;
+    int out_of_range = 0, bad_roundtrip = 0, accepted = 0, iso_accepted = 0;
+    char buf[80], out[31];
+    for (int iter = 0; iter < 200000; iter++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        const char *seed = seeds[(x >> 33) % TF_ARRAY_LEN(seeds)];
+        size_t n = strlen(seed);
+        memcpy(buf, seed, n);
+        int edits = 1 + (int)((x >> 40) % 4);
+        for (int e = 0; e < edits; e++) {
+            x = x * 6364136223846793005u + 1442695040888963407u;
+            size_t pos = n ? (size_t)((x >> 33) % n) : 0;
+            char ch = alphabet[(x >> 50) % (sizeof alphabet - 1)];
+            switch ((x >> 20) % 3) {
+            case 0:
+                if (n)
+                    buf[pos] = ch;
+                break;
+            case 1:
+                if (n + 1 < sizeof buf) {
+                    memmove(buf + pos + 1, buf + pos, n - pos);
+                    buf[pos] = ch;
+                    n++;
+                }
+                break;
+            default:
+                if (n) {
+                    memmove(buf + pos, buf + pos + 1, n - pos - 1);
+                    n--;
+                }
+                break;
+            }
+        }
+        uint64_t ns, back;
+        int64_t d;
+        if (tf_time_parse_iso8601(buf, n, &ns)) {
+            iso_accepted++;
+            out_of_range += ns > TF_TIME_MAX_NS;
+            tf_time_format(ns, out);
+            bad_roundtrip += !tf_time_parse_iso8601(out, strlen(out), &back) || back != ns;
+        }
+        if (tf_time_parse_clf(buf, n, &ns))
+            out_of_range += ns > TF_TIME_MAX_NS;
+        if (tf_time_parse_epoch(buf, n, 1000, &ns))
+            out_of_range += ns > TF_TIME_MAX_NS;
+        if (tf_time_parse_any(buf, n, &ns)) {
+            accepted++;
+            out_of_range += ns > TF_TIME_MAX_NS;
+        }
+        if (tf_time_parse_http_date(buf, n, 1721086399000000000u, &ns))
+            out_of_range += ns > TF_TIME_MAX_NS;
+        if (tf_time_parse_format(fmts[iter % TF_ARRAY_LEN(fmts)], buf, n, &ns))
+            out_of_range += ns > TF_TIME_MAX_NS;
+        (void)tf_duration_parse(buf, n, &d);
+        (void)tf_duration_parse_number(buf, n, 1000, &d);
+    }
+    ok(out_of_range == 0, "200000 mutated inputs (%d accepted by parse_any): all within 2262", accepted);
+    ok(bad_roundtrip == 0 && iso_accepted > 1000, "%d mutated ISO 8601 inputs parse and round-trip",
+       iso_accepted);
+}
+
 int main(void)
 {
     test_iso8601();
@@ -599,5 +672,6 @@ int main(void)
     test_duration();
     test_format_output();
     test_calendar();
+    test_mutations();
     return done_testing();
 }
