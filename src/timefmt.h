@@ -14,20 +14,25 @@
 
 /* RFC 3339 / ISO 8601: "2024-07-15T23:33:19.433273+00:00", "...Z", any number
  * of fraction digits (beyond 9 truncated), offsets +hh:mm, +hhmm, +hh, a space
- * instead of 'T', a missing offset meaning UTC. Returns false when malformed
- * or before 1970 / after 2262. */
+ * instead of 'T', a missing offset meaning UTC. Also: 't'/'z' in lower case,
+ * ',' as the decimal mark, hh:mm without seconds, a date alone (midnight UTC),
+ * one blank before a numeric offset, and :60 (a leap second, folded into the
+ * next second). Returns false when malformed or before 1970 / after
+ * TF_TIME_MAX_NS. */
 bool tf_time_parse_iso8601(const char *s, size_t len, uint64_t *ns);
 
 /* Epoch numbers as decimal text (from JSON numbers or strings), with an
  * optional fraction and exponent: unit is 1 (s), 1000 (ms), 1000000 (us) or
- * 1000000000 (ns) units per second. */
+ * 1000000000 (ns) units per second (any divisor up to 10^18 works). Sub-ns
+ * digits are truncated; negative values (other than -0) are rejected. */
 bool tf_time_parse_epoch(const char *s, size_t len, uint64_t units_per_sec, uint64_t *ns);
 
 /* Guesses the epoch unit from the magnitude of the integer part
  * (< 1e11: s, < 1e14: ms, < 1e17: us, else ns) and converts. */
 bool tf_time_parse_epoch_auto(const char *s, size_t len, uint64_t *ns);
 
-/* nginx $time_local "10/Oct/2000:13:55:36 -0700" and Apache's bracketed form. */
+/* nginx $time_local "10/Oct/2000:13:55:36 -0700" and Apache's bracketed form;
+ * an optional fraction after the seconds, a missing offset meaning UTC. */
 bool tf_time_parse_clf(const char *s, size_t len, uint64_t *ns);
 
 /* strptime-style format: %Y %m %d %H %M %S %f (fraction, any digits) %z
@@ -48,7 +53,10 @@ bool tf_time_parse_any(const char *s, size_t len, uint64_t *ns);
 
 /* Durations: a number in the given unit ("1250.5" with units_per_sec=1000 is
  * 1250500000 ns), or with a suffix: "1.5s", "250ms", "10us", "10µs", "7ns",
- * "2m", "1h", "1h30m", "-5m" (negative allowed, for --time-shift). */
+ * "2m", "1h", "1h30m", "-5m" (negative allowed, for --time-shift). Suffixed
+ * form: one leading sign, then number+unit pairs (units ns us µs μs ms s m h
+ * d, case-sensitive); a bare "0" is the only number without a unit. The
+ * magnitude must fit in int64; sub-ns digits are truncated. */
 bool tf_duration_parse_number(const char *s, size_t len, uint64_t units_per_sec, int64_t *ns);
 bool tf_duration_parse(const char *s, size_t len, int64_t *ns);
 
