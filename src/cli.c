@@ -3,6 +3,7 @@
  * (as curl's tool_getparam.c does); --help is generated from it. */
 #include "config.h"
 #include "cli.h"
+#include "check.h"
 #include "msg.h"
 #include "opts.h"
 #include "run.h"
@@ -606,6 +607,8 @@ static int dispatch(const char *cmd, tf_opts *o_)
         }
         return !strcmp(cmd, "run") ? tf_run(&o) : tf_inspect(&o);
     }
+    if (!strcmp(cmd, "check"))
+        return tf_check(&o);
     tf_errorf("unknown command '%s' (run, inspect, check, status; see tracefill --help)", cmd);
     return TF_EXIT_USAGE;
 }

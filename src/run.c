@@ -5,6 +5,7 @@
 #include "msg.h"
 #include "rejects.h"
 #include "sink.h"
+#include "upload.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -122,10 +123,8 @@ static void progress(run_state *r, const tf_mapper *m, bool final)
 
 static tf_sink *open_sink(const tf_opts *o, char **err)
 {
-    if (o->endpoint) {
-        *err = tf_xstrdup("uploading over OTLP/HTTP is not available in this build");
-        return NULL;
-    }
+    if (o->endpoint)
+        return tf_sink_http_new(o, err);
     return tf_sink_file_new(o->output ? o->output : TF_DEFAULT_OUTPUT, -1, err);
 }
 
