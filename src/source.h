@@ -45,12 +45,18 @@ typedef struct {
     uint64_t streams;         /* streams handed out */
     uint64_t skipped_members; /* archive members not matching the globs, dirs, links */
     uint64_t errors;          /* inputs or members that could not be opened or listed */
+    uint64_t skipped_files;   /* files met while walking a directory that are not
+                                 containers and match no include glob (or an exclude
+                                 one), symlinked directories, FIFOs, sockets, devices */
 } tf_source_stats;
 
 tf_source *tf_source_new(const char *const *paths, size_t n_paths, const tf_source_opts *opts);
 /* 1: *out is the next stream; 0: no more. Inputs that cannot be opened are
  * reported with tf_errorf (naming the path/member and the reason), counted in
- * stats.errors, and skipped. */
+ * stats.errors, and skipped. Files named on the command line are always read;
+ * files found by walking a directory are read when they are containers (by
+ * content) or when their path below that directory matches the globs.
+ * A plain (non-container) stream has container "none" and outer "none". */
 int tf_source_next(tf_source *src, tf_stream **out);
 const tf_source_stats *tf_source_stats_get(const tf_source *src);
 void tf_source_free(tf_source *src);
@@ -66,11 +72,17 @@ uint64_t tf_stream_decoded_offset(const tf_stream *s); /* decoded bytes returned
 void tf_stream_close(tf_stream *s);
 
 /* Opens a single file path as a stream without container handling (used by
- * unit tests and by `inspect`'s per-file detection); NULL with *err set. */
+ * unit tests and by `inspect`'s per-file detection); NULL with *err set
+ * (malloc'd, "path: reason"). */
 tf_stream *tf_stream_open_file(const char *path, char **err);
+/* A stream over memory (not copied; must outlive the stream), decoded by
+ * content like a file. Each read returns at most max_read bytes (0 = no
+ * limit) and the decoder is fed at most max_read bytes at a time, to test
+ * buffer boundaries. Never NULL. Close with tf_stream_close. */
+tf_stream *tf_stream_open_memory(const void *p, size_t n, size_t max_read, const char *name);
 
-/* Detects the compression of a buffer's first bytes: "gzip", "zstd", "bzip2",
- * "xz", "lz4", or "none". */
+/* Detects the compression of a buffer's first bytes (16 are enough): "gzip",
+ * "zstd", "bzip2", "xz", "lz4", "lzip", "lzma", "compress", "lzop", or "none". */
 const char *tf_detect_compression(const void *p, size_t n);
 
 #endif
