@@ -585,6 +585,7 @@ typedef struct {
     rx_buf *lines;      /* spans.log lines; NULL when not recording */
     uint64_t nspans;
     const uint8_t *base; /* protobuf: start of the body, for offsets */
+    bool shallow;        /* protobuf: check down to Span fields only (--discard) */
     char err[256];
 } rx_decode;
 
@@ -762,8 +763,27 @@ static const unsigned pb_wire_of_kind[] = {
     [PK_STRING] = 2, [PK_BYTES] = 2, [PK_MSG] = 2,
 };
 
+/* pb_slot[msg][num]: 1 + index into the message's fields, 0 = unknown field. */
+#define PB_MAX_FIELD 16
+static uint8_t pb_slot[M_COUNT][PB_MAX_FIELD + 1];
+
+static void pb_init(void)
+{
+    for (size_t m = 0; m < M_COUNT; m++)
+        for (size_t i = 0; i < pb_messages[m].nfields; i++) {
+            uint32_t num = pb_messages[m].fields[i].num;
+            if (num > PB_MAX_FIELD)
+                rx_fatal("pb_init: field number %u too large", (unsigned)num);
+            pb_slot[m][num] = (uint8_t)(i + 1);
+        }
+}
+
 static inline bool pb_varint(const uint8_t **pp, const uint8_t *end, uint64_t *out)
 {
+    if (*pp < end && **pp < 0x80) {
+        *out = *(*pp)++;
+        return true;
+    }
     const uint8_t *p = *pp;
     uint64_t v = 0;
     for (unsigned shift = 0; shift < 70; shift += 7) {
@@ -795,10 +815,9 @@ static uint64_t le64(const uint8_t *p)
 static bool pb_walk(rx_decode *d, enum pb_msg id, const uint8_t *p, const uint8_t *end, int depth)
 {
     const pb_message *m = &pb_messages[id];
-    rx_span sp;
+    rx_span sp = {0};
     const uint8_t *link_trace = NULL, *link_span = NULL;
     size_t link_trace_len = 0, link_span_len = 0;
-    memset(&sp, 0, sizeof sp);
     if (depth > RX_MAX_DEPTH)
         return derr(d, "protobuf: nesting deeper than %d at offset %zu", RX_MAX_DEPTH,
                     (size_t)(p - d->base));
@@ -846,20 +865,17 @@ static bool pb_walk(rx_decode *d, enum pb_msg id, const uint8_t *p, const uint8_
             return derr(d, "protobuf: unsupported wire type %u (field %" PRIu64 " of %s) at offset %zu",
                         wt, num, m->name, off);
         }
-        const pb_field *f = NULL;
-        for (size_t i = 0; i < m->nfields; i++)
-            if (m->fields[i].num == num) {
-                f = &m->fields[i];
-                break;
-            }
-        if (!f)
+        unsigned slot = num <= PB_MAX_FIELD ? pb_slot[id][num] : 0;
+        if (!slot)
             continue; /* unknown fields are skipped, as proto3 readers do */
+        const pb_field *f = &m->fields[slot - 1];
         if (wt != pb_wire_of_kind[f->kind])
             return derr(d, "protobuf: %s.%s has wire type %u, want %u, at offset %zu", m->name,
                         f->name, wt, pb_wire_of_kind[f->kind], off);
         if (f->kind == PK_STRING && !utf8_ok(val, vlen))
             return derr(d, "protobuf: %s.%s is not valid UTF-8 at offset %zu", m->name, f->name, off);
-        if (f->kind == PK_MSG && !pb_walk(d, (enum pb_msg)f->sub, val, val + vlen, depth + 1))
+        if (f->kind == PK_MSG && (!d->shallow || f->sub <= M_SSPANS || f->sub == M_SPAN) &&
+            !pb_walk(d, (enum pb_msg)f->sub, val, val + vlen, depth + 1))
             return false;
         if (id == M_SPAN) {
             switch (num) {
@@ -902,67 +918,90 @@ enum jval {
     V_DOUBLE, V_BYTES, V_ARRAY, V_OBJECT
 };
 
+enum jtag { JT_NONE, JT_START, JT_END, JT_NAME }; /* span fields kept for spans.log */
+
 typedef struct {
     uint8_t frame;   /* enum jkind of the object holding the key */
     const char *key;
     uint8_t val;     /* enum jval */
     uint8_t child;   /* V_ARRAY: element kind; V_OBJECT: object kind */
+    uint8_t tag;     /* enum jtag */
 } jkey;
 
 static const jkey jkeys[] = {
-    {J_ROOT, "resourceSpans", V_ARRAY, J_RS},
-    {J_RS, "resource", V_OBJECT, J_RESOURCE},
-    {J_RS, "scopeSpans", V_ARRAY, J_SS},
-    {J_RS, "schemaUrl", V_STR, 0},
-    {J_RESOURCE, "attributes", V_ARRAY, J_KV},
-    {J_RESOURCE, "droppedAttributesCount", V_U32, 0},
-    {J_SS, "scope", V_OBJECT, J_SCOPE},
-    {J_SS, "spans", V_ARRAY, J_SPAN},
-    {J_SS, "schemaUrl", V_STR, 0},
-    {J_SCOPE, "name", V_STR, 0},
-    {J_SCOPE, "version", V_STR, 0},
-    {J_SCOPE, "attributes", V_ARRAY, J_KV},
-    {J_SCOPE, "droppedAttributesCount", V_U32, 0},
-    {J_SPAN, "traceId", V_TRACEID, 0},
-    {J_SPAN, "spanId", V_SPANID, 0},
-    {J_SPAN, "traceState", V_STR, 0},
-    {J_SPAN, "parentSpanId", V_PARENTID, 0},
-    {J_SPAN, "flags", V_U32, 0},
-    {J_SPAN, "name", V_STR, 0},
-    {J_SPAN, "kind", V_ENUM, 0},
-    {J_SPAN, "startTimeUnixNano", V_U64, 0},
-    {J_SPAN, "endTimeUnixNano", V_U64, 0},
-    {J_SPAN, "attributes", V_ARRAY, J_KV},
-    {J_SPAN, "droppedAttributesCount", V_U32, 0},
-    {J_SPAN, "events", V_ARRAY, J_EVENT},
-    {J_SPAN, "droppedEventsCount", V_U32, 0},
-    {J_SPAN, "links", V_ARRAY, J_LINK},
-    {J_SPAN, "droppedLinksCount", V_U32, 0},
-    {J_SPAN, "status", V_OBJECT, J_STATUS},
-    {J_EVENT, "timeUnixNano", V_U64, 0},
-    {J_EVENT, "name", V_STR, 0},
-    {J_EVENT, "attributes", V_ARRAY, J_KV},
-    {J_EVENT, "droppedAttributesCount", V_U32, 0},
-    {J_LINK, "traceId", V_TRACEID, 0},
-    {J_LINK, "spanId", V_SPANID, 0},
-    {J_LINK, "traceState", V_STR, 0},
-    {J_LINK, "attributes", V_ARRAY, J_KV},
-    {J_LINK, "droppedAttributesCount", V_U32, 0},
-    {J_LINK, "flags", V_U32, 0},
-    {J_STATUS, "message", V_STR, 0},
-    {J_STATUS, "code", V_ENUM, 0},
-    {J_KV, "key", V_STR, 0},
-    {J_KV, "value", V_OBJECT, J_ANY},
-    {J_ANY, "stringValue", V_STR, 0},
-    {J_ANY, "boolValue", V_BOOL, 0},
-    {J_ANY, "intValue", V_I64, 0},
-    {J_ANY, "doubleValue", V_DOUBLE, 0},
-    {J_ANY, "arrayValue", V_OBJECT, J_ARRVAL},
-    {J_ANY, "kvlistValue", V_OBJECT, J_KVLIST},
-    {J_ANY, "bytesValue", V_BYTES, 0},
-    {J_ARRVAL, "values", V_ARRAY, J_ANY},
-    {J_KVLIST, "values", V_ARRAY, J_KV},
+    {J_ROOT, "resourceSpans", V_ARRAY, J_RS, JT_NONE},
+    {J_RS, "resource", V_OBJECT, J_RESOURCE, JT_NONE},
+    {J_RS, "scopeSpans", V_ARRAY, J_SS, JT_NONE},
+    {J_RS, "schemaUrl", V_STR, 0, JT_NONE},
+    {J_RESOURCE, "attributes", V_ARRAY, J_KV, JT_NONE},
+    {J_RESOURCE, "droppedAttributesCount", V_U32, 0, JT_NONE},
+    {J_SS, "scope", V_OBJECT, J_SCOPE, JT_NONE},
+    {J_SS, "spans", V_ARRAY, J_SPAN, JT_NONE},
+    {J_SS, "schemaUrl", V_STR, 0, JT_NONE},
+    {J_SCOPE, "name", V_STR, 0, JT_NONE},
+    {J_SCOPE, "version", V_STR, 0, JT_NONE},
+    {J_SCOPE, "attributes", V_ARRAY, J_KV, JT_NONE},
+    {J_SCOPE, "droppedAttributesCount", V_U32, 0, JT_NONE},
+    {J_SPAN, "traceId", V_TRACEID, 0, JT_NONE},
+    {J_SPAN, "spanId", V_SPANID, 0, JT_NONE},
+    {J_SPAN, "traceState", V_STR, 0, JT_NONE},
+    {J_SPAN, "parentSpanId", V_PARENTID, 0, JT_NONE},
+    {J_SPAN, "flags", V_U32, 0, JT_NONE},
+    {J_SPAN, "name", V_STR, 0, JT_NAME},
+    {J_SPAN, "kind", V_ENUM, 0, JT_NONE},
+    {J_SPAN, "startTimeUnixNano", V_U64, 0, JT_START},
+    {J_SPAN, "endTimeUnixNano", V_U64, 0, JT_END},
+    {J_SPAN, "attributes", V_ARRAY, J_KV, JT_NONE},
+    {J_SPAN, "droppedAttributesCount", V_U32, 0, JT_NONE},
+    {J_SPAN, "events", V_ARRAY, J_EVENT, JT_NONE},
+    {J_SPAN, "droppedEventsCount", V_U32, 0, JT_NONE},
+    {J_SPAN, "links", V_ARRAY, J_LINK, JT_NONE},
+    {J_SPAN, "droppedLinksCount", V_U32, 0, JT_NONE},
+    {J_SPAN, "status", V_OBJECT, J_STATUS, JT_NONE},
+    {J_EVENT, "timeUnixNano", V_U64, 0, JT_NONE},
+    {J_EVENT, "name", V_STR, 0, JT_NONE},
+    {J_EVENT, "attributes", V_ARRAY, J_KV, JT_NONE},
+    {J_EVENT, "droppedAttributesCount", V_U32, 0, JT_NONE},
+    {J_LINK, "traceId", V_TRACEID, 0, JT_NONE},
+    {J_LINK, "spanId", V_SPANID, 0, JT_NONE},
+    {J_LINK, "traceState", V_STR, 0, JT_NONE},
+    {J_LINK, "attributes", V_ARRAY, J_KV, JT_NONE},
+    {J_LINK, "droppedAttributesCount", V_U32, 0, JT_NONE},
+    {J_LINK, "flags", V_U32, 0, JT_NONE},
+    {J_STATUS, "message", V_STR, 0, JT_NONE},
+    {J_STATUS, "code", V_ENUM, 0, JT_NONE},
+    {J_KV, "key", V_STR, 0, JT_NONE},
+    {J_KV, "value", V_OBJECT, J_ANY, JT_NONE},
+    {J_ANY, "stringValue", V_STR, 0, JT_NONE},
+    {J_ANY, "boolValue", V_BOOL, 0, JT_NONE},
+    {J_ANY, "intValue", V_I64, 0, JT_NONE},
+    {J_ANY, "doubleValue", V_DOUBLE, 0, JT_NONE},
+    {J_ANY, "arrayValue", V_OBJECT, J_ARRVAL, JT_NONE},
+    {J_ANY, "kvlistValue", V_OBJECT, J_KVLIST, JT_NONE},
+    {J_ANY, "bytesValue", V_BYTES, 0, JT_NONE},
+    {J_ARRVAL, "values", V_ARRAY, J_ANY, JT_NONE},
+    {J_KVLIST, "values", V_ARRAY, J_KV, JT_NONE},
 };
+
+/* The keys of each object kind are contiguous in jkeys: [jkey_first, jkey_end). */
+static uint8_t jkey_first[J_SKIP + 1], jkey_end[J_SKIP + 1];
+static uint8_t jkey_len[sizeof jkeys / sizeof jkeys[0]];
+static int8_t hex_of[256];
+
+static void json_init(void)
+{
+    for (size_t i = sizeof jkeys / sizeof jkeys[0]; i-- > 0;) {
+        uint8_t f = jkeys[i].frame;
+        if (jkey_end[f] == 0)
+            jkey_end[f] = (uint8_t)(i + 1);
+        else if (jkey_first[f] != i + 1)
+            rx_fatal("json_init: keys of one object kind must be contiguous");
+        jkey_first[f] = (uint8_t)i;
+        jkey_len[i] = (uint8_t)strlen(jkeys[i].key);
+    }
+    for (int c = 0; c < 256; c++)
+        hex_of[c] = (int8_t)hexval(c);
+}
 
 typedef struct {
     uint8_t kind;      /* enum jkind */
@@ -1006,7 +1045,7 @@ static bool jhex(const unsigned char *s, size_t n, uint8_t *out, size_t want, si
     if (n != 2 * want)
         return false;
     for (size_t i = 0; i < want; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+        int hi = hex_of[s[2 * i]], lo = hex_of[s[2 * i + 1]];
         if (hi < 0 || lo < 0)
             return false;
         out[i] = (uint8_t)(hi << 4 | lo);
@@ -1084,12 +1123,10 @@ static bool jscalar_number(jctx *j, const jkey *k, const char *s, size_t n, bool
     case V_U64:
         if (!jint(s, n, false, &v))
             return jerr_key(j, k, "an unsigned 64-bit integer (a decimal string)");
-        if (j->stack[j->top].kind == J_SPAN) {
-            if (strcmp(k->key, "startTimeUnixNano") == 0)
-                j->start = v;
-            else
-                j->end = v;
-        }
+        if (k->tag == JT_START)
+            j->start = v;
+        else if (k->tag == JT_END)
+            j->end = v;
         return true;
     case V_I64:
         if (!jint(s, n, true, &v))
@@ -1138,7 +1175,7 @@ static int j_string(void *ctx, const unsigned char *s, size_t n)
     int frame = j->stack[j->top].kind;
     switch (k->val) {
     case V_STR:
-        if (frame == J_SPAN && strcmp(k->key, "name") == 0) {
+        if (k->tag == JT_NAME) {
             j->name.len = 0;
             buf_add(&j->name, s, n);
         }
@@ -1232,9 +1269,8 @@ static int j_map_key(void *ctx, const unsigned char *s, size_t n)
     f->key = NULL;
     if (f->kind == J_SKIP)
         return 1;
-    for (size_t i = 0; i < sizeof jkeys / sizeof jkeys[0]; i++)
-        if (jkeys[i].frame == f->kind && strlen(jkeys[i].key) == n &&
-            memcmp(jkeys[i].key, s, n) == 0) {
+    for (size_t i = jkey_first[f->kind]; i < jkey_end[f->kind]; i++)
+        if (jkey_len[i] == n && memcmp(jkeys[i].key, s, n) == 0) {
             f->key = &jkeys[i];
             break;
         }
@@ -1347,6 +1383,11 @@ static bool gunzip_body(const uint8_t *in, size_t n, rx_buf *out, char *err, siz
     } else {
         inflateReset(zs);
     }
+#if ZLIB_VERNUM >= 0x1290
+    /* --discard is for throughput: skip the CRC-32 (a sixth of the time) */
+    if (rx.discard)
+        inflateValidate(zs, 0);
+#endif
     if (n == 0) {
         snprintf(err, errlen, "gzip: empty body");
         return false;
@@ -1376,6 +1417,10 @@ static bool gunzip_body(const uint8_t *in, size_t n, rx_buf *out, char *err, siz
             /* another gzip member may follow */
             if (zs->avail_in >= 2 && zs->next_in[0] == 0x1f && zs->next_in[1] == 0x8b) {
                 inflateReset(zs);
+#if ZLIB_VERNUM >= 0x1290
+                if (rx.discard)
+                    inflateValidate(zs, 0);
+#endif
                 continue;
             }
             snprintf(err, errlen, "gzip: trailing garbage after the stream");
@@ -1708,6 +1753,7 @@ static void handle_request(rx_conn *c)
     memset(&d, 0, sizeof d);
     rx.lines.len = 0;
     d.lines = rx.discard ? NULL : &rx.lines;
+    d.shallow = rx.discard;
     bool decoded_ok = false;
     const uint8_t *plain = NULL;
     size_t plain_len = 0;
@@ -2463,6 +2509,8 @@ static void parse_args(int argc, char **argv)
 int main(int argc, char **argv)
 {
     parse_args(argc, argv);
+    pb_init();
+    json_init();
     rx.default_rule = (rx_rule){.kind = RULE_OK, .retry_after = -1, .retry_after_date = -1,
                                 .grpc_code = -1, .repeat = 1};
     if (rx.script_file)

@@ -428,3 +428,10 @@ if start_receiver --bind ::1 2>/dev/null; then
 else
     skip "--bind ::1: no IPv6 loopback here"
 fi
+
+# Every receiver above ran clean (this matters under --enable-sanitizers).
+for _e in "$T"/receiver-*/stderr; do
+    _name=${_e#"$T"/}
+    lacks "$_e" "Sanitizer" "$_name: no sanitizer report"
+    lacks "$_e" "runtime error" "$_name: no undefined behaviour"
+done
