@@ -284,12 +284,24 @@ const char *tf_detect_compression(const void *p, size_t n)
 
 /* ---- containers ---------------------------------------------------------- */
 
-/* "at byte N" of the archive file: compressed when the archive is. */
-static char *archive_where(container *ct)
+/* Where a member's data failed: its own offset, plus the compressed offset
+ * in the archive file when the archive is compressed. */
+static char *member_where(container *ct)
 {
-    return tf_xasprintf("at %sbyte %llu of the archive",
-                        strcmp(ct->outer, "none") == 0 ? "" : "compressed ",
-                        (unsigned long long)ct->rf->pull.pos);
+    if (strcmp(ct->outer, "none") == 0)
+        return tf_xasprintf("at member byte %llu", (unsigned long long)ct->mpos);
+    return tf_xasprintf("at member byte %llu (compressed byte %lld of the archive)",
+                        (unsigned long long)ct->mpos, (long long)archive_filter_bytes(ct->a, -1));
+}
+
+/* Where a header failed: its offset in the (decompressed) archive. */
+static char *header_where(container *ct)
+{
+    long long at = (long long)archive_read_header_position(ct->a);
+    if (strcmp(ct->outer, "none") == 0)
+        return tf_xasprintf("at archive byte %lld", at);
+    return tf_xasprintf("at archive byte %lld (compressed byte %lld)", at,
+                        (long long)archive_filter_bytes(ct->a, -1));
 }
 
 static ssize_t member_pull(tf_pull *pl, const uint8_t **chunk)
@@ -305,7 +317,7 @@ static ssize_t member_pull(tf_pull *pl, const uint8_t **chunk)
                 return 0;
             if (r != ARCHIVE_OK) {
                 /* ARCHIVE_WARN here is a checksum mismatch (zip CRC): the data is bad. */
-                char *where = archive_where(ct);
+                char *where = member_where(ct);
                 const char *msg = archive_error_string(ct->a);
                 snprintf(pl->err, sizeof pl->err, "%s %s", msg ? msg : "archive read error", where);
                 free(where);
@@ -390,7 +402,8 @@ static bool globs_match(const tf_source *src, const char *name)
     return true;
 }
 
-/* Takes rf (rewound to byte 0); NULL after reporting when the archive cannot be opened. */
+/* Takes rf (rewound to byte 0), freeing it on failure; NULL after reporting
+ * when the archive cannot be opened. */
 static container *container_open(tf_source *src, rawfile *rf, const char *path,
                                  const char *display, const char *kind, const char *outer,
                                  const tf_stream_info *file_info)
@@ -435,7 +448,7 @@ static container *container_open(tf_source *src, rawfile *rf, const char *path,
 static void container_report(tf_source *src, container *ct, const char *what)
 {
     const char *msg = archive_error_string(ct->a);
-    char *where = archive_where(ct);
+    char *where = header_where(ct);
     tf_errorf("%s: %s %s; %s", ct->display, msg ? msg : "archive read error", where, what);
     free(where);
     src->stats.errors++;
@@ -554,8 +567,6 @@ static tf_stream *open_path(tf_source *src, const char *path, const char *rel)
         tf_stream_info info = s->info;
         const char *outer = s->info.compression;
         src->ct = container_open(src, rf, path, display, kind, outer, &info);
-        if (!src->ct)
-            rawfile_free(rf);
         stream_free(s);
         return NULL;
     }
