@@ -9,6 +9,7 @@
 #   stop_receiver [PID]        SIGTERM and wait (at most 10 s, then SIGKILL);
 #                              returns the receiver's exit status.
 #   recv_span_count            lines in $RECV_DIR/spans.log (accepted spans)
+#   recv_spans_sorted          spans.log sorted (uploads may arrive in any order)
 #   recv_request_count         lines in $RECV_DIR/requests.log (all requests)
 #   recv_status_count CODE     requests answered CODE (0 = dropped unanswered)
 #   recv_wait_requests N [S]   wait until N requests are logged (at most S s, 10)
@@ -77,6 +78,7 @@ _recv_lines() {
 
 recv_span_count() { _recv_lines "$RECV_DIR/spans.log"; }
 recv_request_count() { _recv_lines "$RECV_DIR/requests.log"; }
+recv_spans_sorted() { if [ -f "$RECV_DIR/spans.log" ]; then LC_ALL=C sort "$RECV_DIR/spans.log"; fi; }
 
 recv_status_count() {
     if [ -f "$RECV_DIR/requests.log" ]; then

@@ -2,15 +2,48 @@
  *
  * An independent implementation (it includes nothing from src/) so that it
  * checks tracefill's encoders instead of sharing their bugs: its own HTTP/1.1
- * server (one thread, poll), its own protobuf walker and an OTLP/JSON reader
- * on yajl's callback parser. It binds a free loopback port, writes the port
- * and pid files (temp + rename, in the manner of curl's tests/server/sws.c),
- * answers POST /v1/traces as an OTLP backend would, follows a script of
- * answers (errors, drops, delays, partial success) and records what it got:
- *   DIR/spans.log     one line per accepted span
- *   DIR/requests.log  one line per request, whatever its outcome
- *   DIR/req-<seq>.pb|.json  each decoded body (not with --discard)
- *   DIR/summary       totals, written on every exit path
+ * server (one thread, poll; keep-alive, pipelining, chunked bodies, Expect:
+ * 100-continue), its own protobuf walker and an OTLP/JSON reader on yajl's
+ * callback parser. It binds port 0 on loopback, writes the pid file and then
+ * the port file (each through temp + rename, in the manner of curl's
+ * tests/server/sws.c), and serves until SIGTERM/SIGINT/SIGHUP or until no
+ * connection activity for --idle-exit seconds (default 60; 0 = never).
+ *
+ * POST /v1/traces: Content-Type application/x-protobuf or application/json
+ * (else 415), Content-Encoding gzip, zstd or identity (else 415). The body is
+ * checked strictly: wire types, lengths, UTF-8 of string fields, trace_id 16
+ * bytes and span_id 8 bytes (not all zero), parent_span_id empty or 8 bytes,
+ * links likewise; in JSON lowerCamelCase keys, hex ids, enums as integers,
+ * 64-bit integers as strings or numbers; unknown fields and keys are skipped.
+ * A body that does not decode gets 400 with the reason in a google.rpc.Status.
+ * With --discard the protobuf walk stops at the Span fields (attribute
+ * contents are not checked) and gzip's CRC-32 is not verified.
+ *
+ * The answer is chosen in this order: the script rule `drop` (close, no
+ * answer); 401 for --require-basic/--require-bearer ("missing credentials" /
+ * "bad credentials"); 401 "no org id" for --require-tenant; 413 over
+ * --max-body (default 512 MiB; with Expect: 100-continue before the body is
+ * sent, then the connection closes); 415; 400; the script rule's status;
+ * `partial`; 200. Error bodies are google.rpc.Status in the request's
+ * encoding (text/plain for other content types) with code = the gRPC code an
+ * OTLP server maps the HTTP status to (400/415->3, 401->16, 403->7, 404->5,
+ * 408/504->4, 409->10, 413/429->8, 500->13, 501->12, 502/503->14, other->2;
+ * a script rule may set code=G). Other paths answer 404 with an HTML page,
+ * GET /v1/traces 405.
+ *
+ * Files in --out DIR (logs are appended; each line is one write):
+ *   spans.log     per span of every 2xx-answered request (partial included):
+ *                 <trace_id hex32> <span_id hex16> <parent hex16|-> <start_ns> <end_ns> <name>
+ *                 (name last; backslash, newline, CR, tab as \\\\ \\n \\r \\t, other control bytes as \\xHH)
+ *   requests.log  per request, any path and outcome, written before the answer:
+ *                 seq=N status=S ctype=json|protobuf|other cenc=gzip|zstd|identity|other
+ *                 raw=B decoded=B spans=N tenant=ORG|- auth=ok|missing|bad|- ms=UNIX_MS
+ *                 (status=0: dropped unanswered; seq counts every request)
+ *   req-<seq>.pb|.json  every body that decompressed, whatever the answer
+ *                 (not with --discard)
+ *   summary       "requests=N spans=N bytes=N" on every exit: POSTs to
+ *                 /v1/traces, spans accepted (2xx), raw body bytes received
+ * Script rules (--script FILE, one per POST /v1/traces, then `ok`): see usage().
  * Ownership: connections own their buffers until conn_close; the decode
  * buffers and the log fds belong to the one global receiver state. */
 #include "config.h"
@@ -2366,9 +2399,14 @@ static void usage(FILE *f)
           "         [--require-basic USER:PASS] [--require-bearer TOKEN] [--require-tenant]\n"
           "         [--delay-ms N] [--discard] [--idle-exit SECONDS]\n"
           "A test OTLP/HTTP trace receiver: POST /v1/traces on a free loopback port.\n"
-          "Script rules, one per request: ok | status N [retry-after=S] [retry-after-date=+S]\n"
-          "  [message=\"T\"] [code=G] | drop | delay MS [RULE] | partial N [message=\"T\"] |\n"
-          "  repeat K RULE\n",
+          "Script: one rule a line, each used by the next POST /v1/traces, then `ok`;\n"
+          "blank lines and # comments are skipped. A line is [repeat K] [delay MS] RULE:\n"
+          "  ok\n"
+          "  status N [retry-after=SECONDS | retry-after-date=+SECONDS] [message=\"TEXT\"] [code=G]\n"
+          "  drop                  close the connection without an answer\n"
+          "  partial N [message=\"TEXT\"]   200 with partial_success.rejected_spans = N\n"
+          "  delay MS              alone: ok after MS milliseconds\n"
+          "--delay-ms adds to every /v1/traces answer; in \"TEXT\", \\\" and \\\\ escape.\n",
           f);
 }
 

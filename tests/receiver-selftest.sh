@@ -327,6 +327,19 @@ is "$(sed 's/.* status=\([0-9]*\) .*/\1/' "$RECV_DIR/requests.log" | tr '\n' ' '
 is "$(recv_status_count 0) $(recv_status_count 429) $(recv_status_count 200)" "1 2 5" "recv_status_count"
 stop_receiver
 
+# repeat + delay + status with an explicit google.rpc.Code.
+printf '# repeat with a delay\nrepeat 2 delay 100 status 502 code=4 message="gateway \\"x\\""\n' >"$T/script2"
+start_receiver --script "$T/script2"
+mkjs "$T/g.json" "gw"
+js "$T/g.json" "$RECV_URL/v1/traces"
+_c1=$CODE
+js "$T/g.json" "$RECV_URL/v1/traces"
+is "$_c1 $CODE $(cat "$T/b")" '502 502 {"code":4,"message":"gateway \"x\""}' "script repeat 2 delay status code=: applied twice"
+check "script repeat 2 delay: still delayed the second time (took $TIME s)" -- at_least "$TIME" 0.1
+js "$T/g.json" "$RECV_URL/v1/traces"
+is "$CODE $(recv_spans_sorted | sed 's/.* //')" "200 gw" "script repeat: then ok"
+stop_receiver
+
 # A bad script is refused at start.
 printf 'status 429 retry-after=soon\n' >"$T/bad-script"
 _rc=0
