@@ -34,7 +34,7 @@
  * Files in --out DIR (logs are appended; each line is one write):
  *   spans.log     per span of every 2xx-answered request (partial included):
  *                 <trace_id hex32> <span_id hex16> <parent hex16|-> <start_ns> <end_ns> <name>
- *                 (name last; backslash, newline, CR, tab as \\\\ \\n \\r \\t, other control bytes as \\xHH)
+ *                 (name last; backslash, newline, CR, tab as \\ \n \r \t, other control bytes as \xHH)
  *   requests.log  per request, any path and outcome, written before the answer:
  *                 seq=N status=S ctype=json|protobuf|other cenc=gzip|zstd|identity|other
  *                 raw=B decoded=B spans=N tenant=ORG|- auth=ok|missing|bad|- ms=UNIX_MS
