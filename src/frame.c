@@ -245,6 +245,17 @@ static int detect(tf_framer *f)
             unsigned char c = (unsigned char)f->buf[f->pos];
             if (f->dkind == RK_SCALAR) {
                 if (cls[c] & C_DELIM) {
+                    /* A bare word that is no JSON literal or number ("this is
+                     * not json") means a text line, not concatenated values. */
+                    const char *t = f->buf + f->vstart;
+                    size_t tl = f->pos - f->vstart;
+                    bool literal = (tl == 4 && (!memcmp(t, "true", 4) || !memcmp(t, "null", 4))) ||
+                                   (tl == 5 && !memcmp(t, "false", 5)) || *t == '-' ||
+                                   (*t >= '0' && *t <= '9');
+                    if (!literal) {
+                        f->mode = MODE_LINES;
+                        return SCAN_DETECTED;
+                    }
                     f->dphase = 3;
                     break;
                 }
@@ -523,7 +534,7 @@ int tf_framer_next(tf_framer *f, tf_frame *out, const char **why)
             }
             return TF_FRAME_RECORD;
         }
-        if (r == SCAN_END) {
+        if (r == SCAN_END || f->eof) { /* the scanners never ask for more after the end */
             f->done = true;
             return TF_FRAME_END;
         }

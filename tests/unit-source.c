@@ -262,6 +262,32 @@ static void test_compressed(void)
         free(data);
     }
 
+    /* After the last gzip member: zero padding is fine, anything else is an error. */
+    size_t gzn;
+    char *gzd = slurp("a.jsonl.gz", &gzn);
+    tf_buf padded = { 0 };
+    tf_buf_append(&padded, gzd, gzn);
+    for (int i = 0; i < 1000; i++)
+        tf_buf_putc(&padded, '\0');
+    tf_buf d1 = { 0 };
+    tf_stream *ps = tf_stream_open_memory(padded.p, padded.len, 100, "padded.gz");
+    describe(&d1, ps, 4096);
+    tf_stream_close(ps);
+    tf_buf_puts(&padded, "junk\n");
+    ps = tf_stream_open_memory(padded.p, padded.len, 0, "junk.gz");
+    describe(&d1, ps, 4096);
+    tf_stream_close(ps);
+    tf_buf_cstr(&d1);
+    char *want = tf_xasprintf("padded.gz none/gzip/none = A\n"
+                              "junk.gz none/gzip/none bytes=7880 error=trailing garbage after gzip "
+                              "data at compressed byte %zu (decoded byte 7880)\n",
+                              gzn + 1000);
+    is_str(d1.p, want, "gzip: zero padding after the last member is accepted, garbage is not");
+    free(want);
+    tf_buf_free(&d1);
+    tf_buf_free(&padded);
+    free(gzd);
+
     /* A memory stream caps each read at max_read. */
     tf_stream *ms = tf_stream_open_memory("hello world", 11, 4, "m");
     char b[16];
