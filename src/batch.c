@@ -60,18 +60,20 @@ void tf_batch_add_encoded(tf_batch *b, const tf_resource *r, const tf_scope *s, 
     b->est_bytes += tf_batch_span_cost(b, len);
 }
 
-void tf_batch_mark(tf_batch *b, uint32_t stream, uint64_t end)
+void tf_batch_mark(tf_batch *b, uint32_t stream, uint64_t end, bool eof)
 {
     if (b->n_marks && b->marks[b->n_marks - 1].stream == stream) {
-        if (end > b->marks[b->n_marks - 1].end)
-            b->marks[b->n_marks - 1].end = end;
+        tf_mark *m = &b->marks[b->n_marks - 1];
+        if (end > m->end)
+            m->end = end;
+        m->eof = m->eof || eof;
         return;
     }
     if (b->n_marks == b->cap_marks) {
         b->cap_marks = b->cap_marks ? b->cap_marks * 2 : 4;
         b->marks = tf_xrealloc(b->marks, b->cap_marks * sizeof *b->marks);
     }
-    b->marks[b->n_marks++] = (tf_mark){ stream, end };
+    b->marks[b->n_marks++] = (tf_mark){ stream, end, eof };
 }
 
 void tf_batch_request(const tf_batch *b, size_t from, size_t to, tf_buf *out)

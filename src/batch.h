@@ -14,6 +14,7 @@
 typedef struct {
     uint32_t stream;  /* run-wide stream slot */
     uint64_t end;     /* decoded offset up to which the stream is done once acked */
+    bool eof;         /* the stream was read to its end (or its error) */
 } tf_mark;
 
 typedef struct {
@@ -35,6 +36,7 @@ typedef struct tf_batch {
     size_t est_bytes; /* encoded request size estimate (exact to within a few bytes) */
     tf_mark *marks;
     size_t n_marks, cap_marks;
+    uint64_t rejects_size; /* rejects file size when the batch was closed */
 } tf_batch;
 
 tf_batch *tf_batch_new(tf_encoding enc, uint64_t seq);
@@ -46,7 +48,7 @@ void tf_batch_add_encoded(tf_batch *b, const tf_resource *r, const tf_scope *s, 
 size_t tf_batch_span_cost(const tf_batch *b, size_t encoded_len);
 /* Records that stream `stream` is complete up to `end` once this batch is acked.
  * Consecutive marks of the same stream are merged. */
-void tf_batch_mark(tf_batch *b, uint32_t stream, uint64_t end);
+void tf_batch_mark(tf_batch *b, uint32_t stream, uint64_t end, bool eof);
 /* Writes the request for spans [from, to) into out (appending). */
 void tf_batch_request(const tf_batch *b, size_t from, size_t to, tf_buf *out);
 

@@ -4,12 +4,14 @@
 #include "config.h"
 #include "cli.h"
 #include "check.h"
+#include "checkpoint.h"
 #include "msg.h"
 #include "opts.h"
 #include "run.h"
 #include "timefmt.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@ void tf_opts_defaults(tf_opts *o)
     o->max_retries = 10;
     o->max_retry_time_ns = 300ull * 1000000000u;
     o->progress = true;
+    o->checkpoint_interval_ns = 2000000000ull;
     o->msg_level = TF_MSG_NORMAL;
 }
 
@@ -53,7 +56,7 @@ static char *own(tf_opts *o, char *p)
 }
 
 typedef enum {
-    O_BASIC_AUTH, O_BATCH_BYTES, O_BATCH_SPANS, O_CACERT, O_CHECKPOINT, O_COMPRESSION,
+    O_BASIC_AUTH, O_BATCH_BYTES, O_BATCH_SPANS, O_CACERT, O_CHECKPOINT, O_CHECKPOINT_INTERVAL, O_COMPRESSION,
     O_CONCURRENCY, O_ENDPOINT, O_EXCLUDE, O_HEADER, O_HELP, O_INCLUDE, O_INSECURE,
     O_MAX_RECORD_BYTES, O_MAX_RETRIES, O_MAX_RETRY_TIME, O_NO_PROGRESS, O_ON_CHANGED, O_OUTPUT,
     O_PRIVACY, O_PROFILE, O_PROTOCOL, O_QUIET, O_RATE_LIMIT, O_RATE_LIMIT_BYTES, O_REJECTS,
@@ -76,6 +79,7 @@ static const opt_def options[] = {
     { "batch-spans", 0, "N", O_BATCH_SPANS, "most spans in one request (default 8192)" },
     { "cacert", 0, "FILE", O_CACERT, "CA certificates (PEM) to verify the endpoint with" },
     { "checkpoint", 0, "FILE", O_CHECKPOINT, "record acknowledged progress in FILE and resume from it" },
+    { "checkpoint-interval", 0, "DURATION", O_CHECKPOINT_INTERVAL, "how often the checkpoint is saved while running (default 2s)" },
     { "compression", 0, "ALG", O_COMPRESSION, "request compression: gzip (default), zstd or none" },
     { "concurrency", 0, "N", O_CONCURRENCY, "requests in flight at once (default 4)" },
     { "endpoint", 0, "URL", O_ENDPOINT, "OTLP/HTTP endpoint; /v1/traces is appended to a base URL" },
@@ -379,6 +383,11 @@ static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
         break;
     case O_CACERT: o->cacert = v; break;
     case O_CHECKPOINT: o->checkpoint = v; break;
+    case O_CHECKPOINT_INTERVAL:
+        if (!tf_duration_parse(v, strlen(v), &dur) || dur < 1000000)
+            return bad_value(d, v, "a duration of at least 1ms, such as 500ms or 5s");
+        o->checkpoint_interval_ns = (uint64_t)dur;
+        break;
     case O_COMPRESSION:
         if (!set_compression(o, v))
             return bad_value(d, v, "gzip, zstd or none");
@@ -393,6 +402,7 @@ static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
     case O_HEADER:
         if (!parse_keyval(o, v, &kv))
             return bad_value(d, "(value hidden)", "NAME=VALUE or 'NAME: VALUE'");
+        kv.value = own(o, tf_xstrdup(kv.value)); /* argv is blanked by the caller */
         push_kv(&o->headers, &o->n_headers, kv);
         break;
     case O_INCLUDE: push_str(&o->include, &o->n_include, v); break;
@@ -509,10 +519,10 @@ static int parse_args(tf_opts *o, int argc, char **argv)
             continue;
         }
         const opt_def *d;
-        const char *val = NULL;
+        char *val = NULL;
         char name[64];
         if (a[1] == '-') {
-            const char *eq = strchr(a + 2, '=');
+            char *eq = strchr(a + 2, '=');
             size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
             if (len >= sizeof name) {
                 tf_errorf("unknown option %.40s...", a);
@@ -552,6 +562,12 @@ static int parse_args(tf_opts *o, int argc, char **argv)
         }
         if (apply_opt(o, d, val) != 0)
             return -1;
+        /* Header values may carry credentials: keep them out of `ps`. */
+        if (d->id == O_HEADER) {
+            char *colon = strpbrk(val, ":=");
+            char *from = colon ? colon + 1 : val;
+            memset(from, ' ', strlen(from));
+        }
     }
     return 0;
 }
@@ -560,6 +576,10 @@ static int dispatch(const char *cmd, tf_opts *o);
 
 int tf_cli_main(int argc, char **argv)
 {
+    /* A closed pipe or a file size limit is a write error to report, not a
+     * reason to die silently. */
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return TF_EXIT_USAGE;
@@ -609,6 +629,13 @@ static int dispatch(const char *cmd, tf_opts *o_)
     }
     if (!strcmp(cmd, "check"))
         return tf_check(&o);
+    if (!strcmp(cmd, "status")) {
+        if (!o.checkpoint) {
+            tf_errorf("status needs --checkpoint FILE");
+            return TF_EXIT_USAGE;
+        }
+        return tf_ckpt_status(o.checkpoint, o.inputs, o.n_inputs);
+    }
     tf_errorf("unknown command '%s' (run, inspect, check, status; see tracefill --help)", cmd);
     return TF_EXIT_USAGE;
 }

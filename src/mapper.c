@@ -125,7 +125,16 @@ static int on_value(void *ctx, tf_json *v, size_t start, size_t end)
         return 0;
     }
     const tf_opts *o = m->env->opts;
-    if (out.n && tf_filter_active(o) && !tf_filter_keep(o, out.spans[0])) {
+    if (out.independent && tf_filter_active(o)) {
+        size_t kept = 0;
+        for (size_t i = 0; i < out.n; i++)
+            if (tf_filter_keep(o, out.spans[i]))
+                out.spans[kept++] = out.spans[i];
+        out.n = kept;
+    }
+    if (out.n && !out.independent && tf_filter_active(o) && !tf_filter_keep(o, out.spans[0]))
+        out.n = 0;
+    if (!out.n && tf_filter_active(o)) {
         m->stats.filtered++;
         if (m->cb->filtered)
             m->cb->filtered(m->cb->ctx, &rec);

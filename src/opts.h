@@ -62,6 +62,7 @@ typedef struct tf_opts {
 
     /* resume */
     const char *checkpoint;
+    uint64_t checkpoint_interval_ns;
     tf_on_changed on_changed;
 
     /* behaviour */

@@ -121,9 +121,12 @@ const char *tf_profile_detect(const tf_json *rec, const char **why)
     const tf_json *data = tf_json_get(rec, "data");
     if (data && data->type == TF_JSON_OBJECT && !tf_json_get(rec, "id"))
         g = data;
-    if (tf_json_get(g, "id") && (tf_json_get(g, "created_at") || tf_json_get(g, "createdAt"))) {
-        *why = g == rec ? "the first record has id and created_at, like an OpenRouter generation"
-                        : "the first record wraps an OpenRouter generation in \"data\"";
+    const tf_json *id = tf_json_get(g, "id");
+    bool gen_id = id && id->type == TF_JSON_STRING && id->str.len > 4 && !memcmp(id->str.p, "gen-", 4);
+    if (id && (gen_id || tf_json_get(g, "created_at") || tf_json_get(g, "createdAt"))) {
+        *why = g != rec ? "the first record wraps an OpenRouter generation in \"data\""
+               : gen_id ? "the first record has a gen-… id, like an OpenRouter generation"
+                        : "the first record has id and created_at, like an OpenRouter generation";
         return "openrouter";
     }
     *why = "the first record matches no built-in profile (use --profile with a mapping file)";

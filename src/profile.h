@@ -23,6 +23,8 @@ typedef struct {
     tf_span **spans;
     size_t n, cap;
     tf_arena *arena;
+    bool independent; /* spans are unrelated (OTLP replay): filters judge each
+                         span, not the record by its first span */
 } tf_map_out;
 
 enum {

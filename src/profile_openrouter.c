@@ -477,9 +477,6 @@ static int or_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const c
         { F_LATENCY, "openrouter.latency" },
         { F_MODERATION_LATENCY, "openrouter.moderation_latency" },
         { F_GENERATION_TIME, "openrouter.generation_time" },
-        { F_TOKENS_PROMPT, "openrouter.tokens_prompt" },
-        { F_TOKENS_COMPLETION, "openrouter.tokens_completion" },
-        { F_TOTAL_COST, "openrouter.total_cost" },
     };
     for (size_t i = 0; i < TF_ARRAY_LEN(verbatim); i++)
         if (f[verbatim[i].f])

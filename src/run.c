@@ -1,6 +1,9 @@
-/* run.c: the `run` pipeline: source → framer → mapper → batches → sink. */
+/* run.c: the `run` pipeline: source → framer → mapper → batches → sink,
+ * with the checkpoint following acknowledgements and signals stopping the
+ * run resumably. */
 #include "config.h"
 #include "run.h"
+#include "checkpoint.h"
 #include "mapper.h"
 #include "msg.h"
 #include "rejects.h"
@@ -8,24 +11,42 @@
 #include "upload.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+/* How long in-flight requests may take to finish after SIGINT/SIGTERM. */
+#define TF_STOP_GRACE_NS (10ull * 1000000000u)
+/* A batch that has waited this long is sent even when not full, so the
+ * checkpoint keeps moving on slow or heavily filtered input. */
+#define TF_BATCH_MAX_AGE_NS (1000000000ull)
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    if (stop_signal)
+        _exit(TF_EXIT_INTERRUPTED); /* second signal: now; the checkpoint file is always whole */
+    stop_signal = sig;
+}
+
 typedef struct {
     const tf_opts *o;
     tf_sink *sink;
+    bool file_sink;
     tf_rejects *rejects;
+    tf_ckpt *ckpt;
     tf_batch *batch;
-    uint64_t next_seq;
+    uint64_t next_seq, batch_opened_ns;
     size_t batch_spans, batch_bytes;
     tf_buf scratch;
     size_t *ends; /* per span of the current record: end offset in scratch */
     size_t cap_ends;
     uint32_t slot; /* current stream's run-wide slot */
-    bool fatal;
-    uint64_t input_errors, bad_frames, oversize_spans;
+    bool fatal, interrupted;
+    uint64_t input_errors, skipped_done, changed;
     uint64_t last_progress_ns;
     bool progress;
 } run_state;
@@ -33,17 +54,35 @@ typedef struct {
 static void batch_done(void *ctx, tf_batch *b, bool acked)
 {
     run_state *r = ctx;
-    if (!acked)
+    if (acked)
+        tf_ckpt_batch_acked(r->ckpt, b->seq, r->file_sink ? tf_sink_file_size(r->sink) : 0);
+    else if (!r->interrupted)
         r->fatal = true;
     tf_batch_free(b);
+}
+
+static void new_batch(run_state *r)
+{
+    r->batch = tf_batch_new(r->sink->encoding, r->next_seq++);
+    r->batch_opened_ns = tf_now_mono_ns();
 }
 
 static void flush_batch(run_state *r)
 {
     tf_batch *b = r->batch;
-    r->batch = tf_batch_new(r->sink->encoding, r->next_seq++);
+    b->rejects_size = tf_rejects_size(r->rejects);
+    tf_ckpt_batch_closed(r->ckpt, b);
+    new_batch(r);
     if (r->sink->submit(r->sink, b) != 0)
         r->fatal = true;
+}
+
+static int sync_outputs(void *ctx)
+{
+    run_state *r = ctx;
+    if (r->sink->sync(r->sink) != 0 || tf_rejects_sync(r->rejects) != 0)
+        return -1;
+    return 0;
 }
 
 static void reject(run_state *r, const char *stream, uint64_t offset, uint64_t line, const char *why,
@@ -84,15 +123,15 @@ static void on_spans(void *ctx, const tf_record *rec, tf_span **spans, size_t n)
         total += cost;
         if (cost > r->batch_bytes) {
             char why[160];
-            snprintf(why, sizeof why, "span %zu of the record encodes to %zu bytes, more than --batch-bytes (%zu)",
-                     i, cost, r->batch_bytes);
-            r->oversize_spans++;
+            snprintf(why, sizeof why,
+                     "span %zu of the record encodes to %zu bytes, more than --batch-bytes (%zu)", i, cost,
+                     r->batch_bytes);
             reject(r, rec->stream, rec->offset, rec->line, why, rec->text, rec->len);
             return;
         }
     }
-    if (r->batch->n_spans && (r->batch->n_spans + n > r->batch_spans ||
-                              r->batch->est_bytes + total > r->batch_bytes))
+    if (r->batch->n_spans &&
+        (r->batch->n_spans + n > r->batch_spans || r->batch->est_bytes + total > r->batch_bytes))
         flush_batch(r);
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
@@ -121,22 +160,71 @@ static void progress(run_state *r, const tf_mapper *m, bool final)
     fflush(stderr);
 }
 
-static tf_sink *open_sink(const tf_opts *o, char **err)
+/* Periodic work between frames: deliver acks, age-based flush, checkpoint. */
+static void tick(run_state *r)
 {
-    if (o->endpoint)
-        return tf_sink_http_new(o, err);
-    return tf_sink_file_new(o->output ? o->output : TF_DEFAULT_OUTPUT, -1, err);
+    if (r->sink->poll(r->sink) != 0)
+        r->fatal = true;
+    if (r->batch->n_spans + r->batch->n_marks &&
+        tf_now_mono_ns() - r->batch_opened_ns > TF_BATCH_MAX_AGE_NS)
+        flush_batch(r);
+    if (tf_ckpt_maybe_write(r->ckpt, false, sync_outputs, r) != 0)
+        r->fatal = true;
+}
+
+/* Decides where to start a stream; false when it is not to be read. */
+static bool begin_stream(run_state *r, const tf_stream_info *info, uint64_t *offset)
+{
+    char *why = NULL;
+    tf_ckpt_verdict v = tf_ckpt_stream_begin(r->ckpt, r->slot, info, offset, &why);
+    switch (v) {
+    case TF_CKPT_START: return true;
+    case TF_CKPT_RESUME:
+        tf_notef("%s: resuming at byte %llu", info->name, (unsigned long long)*offset);
+        return true;
+    case TF_CKPT_SKIP:
+        tf_verbosef("%s: already done according to the checkpoint", info->name);
+        r->skipped_done++;
+        return false;
+    case TF_CKPT_CHANGED: break;
+    }
+    switch (r->o->on_changed) {
+    case TF_ON_CHANGED_RESTART:
+        tf_warnf("%s; reading it again from the start (--on-changed restart)", why);
+        tf_ckpt_stream_restart(r->ckpt, r->slot, info);
+        *offset = 0;
+        free(why);
+        return true;
+    case TF_ON_CHANGED_SKIP:
+        tf_warnf("%s; skipping it (--on-changed skip)", why);
+        r->changed++;
+        break;
+    case TF_ON_CHANGED_FAIL:
+        tf_errorf("%s; stopping (use --on-changed restart or skip to go on)", why);
+        r->fatal = true;
+        break;
+    }
+    free(why);
+    return false;
 }
 
 static void read_stream(run_state *r, tf_stream *st, tf_framer *fr, tf_mapper *m,
                         const tf_mapper_cb *cb)
 {
     const tf_stream_info *info = tf_stream_get_info(st);
+    uint64_t offset = 0;
+    if (!begin_stream(r, info, &offset))
+        return;
     tf_mapper_begin_stream(m, info->name);
-    tf_framer_start(fr, st, 0);
+    tf_framer_start(fr, st, offset);
     tf_frame f;
     const char *why = NULL;
+    uint64_t end = offset;
     for (;;) {
+        if (stop_signal) {
+            r->interrupted = true;
+            return;
+        }
         int rc = tf_framer_next(fr, &f, &why);
         if (rc == TF_FRAME_END)
             break;
@@ -145,32 +233,47 @@ static void read_stream(run_state *r, tf_stream *st, tf_framer *fr, tf_mapper *m
             tf_errorf("%s: %s", info->name, e ? e : "read error");
             if (tf_rejects_stream(r->rejects, info->name, tf_stream_decoded_offset(st), e ? e : "read error") != 0)
                 r->fatal = true;
+            tf_ckpt_stream_error(r->ckpt, r->slot, e ? e : "read error");
             r->input_errors++;
             break;
         }
         if (rc == TF_FRAME_BAD) {
-            r->bad_frames++;
             reject(r, info->name, f.offset, f.line, why ? why : "unusable data", f.p, f.p ? f.len : 0);
         } else {
             tf_mapper_frame(m, &f, cb);
             tf_mapper_end_frame(m);
         }
-        tf_batch_mark(r->batch, r->slot, f.end);
+        end = f.end;
+        tf_batch_mark(r->batch, r->slot, end, false);
         progress(r, m, false);
+        tick(r);
         if (r->fatal)
-            break;
+            return;
     }
+    tf_batch_mark(r->batch, r->slot, end, true);
+}
+
+static char *rejects_path_for(const tf_opts *o)
+{
+    return o->rejects ? tf_xstrdup(o->rejects) : tf_rejects_default_path(o->checkpoint, o->output);
 }
 
 int tf_run(const tf_opts *o)
 {
     run_state r = { .o = o, .batch_spans = o->batch_spans, .batch_bytes = o->batch_bytes };
     r.progress = o->progress && isatty(STDERR_FILENO) && o->msg_level >= TF_MSG_NORMAL;
+    /* With a rate limit, one request must fit in the limiter's burst (a tenth
+     * of a second's worth) or a single request would exceed the rate. */
+    if (o->endpoint && o->rate_spans > 0)
+        r.batch_spans = TF_MAX(1, TF_MIN(r.batch_spans, (size_t)(o->rate_spans / 10)));
+    if (o->endpoint && o->rate_bytes > 0)
+        r.batch_bytes = TF_MAX(1024, TF_MIN(r.batch_bytes, (size_t)(o->rate_bytes / 10)));
+
+    char *err = NULL;
+    int status = TF_EXIT_OK;
     tf_interner *in = tf_interner_new();
     tf_map_env env = { .opts = o, .interner = in };
     env.scope = tf_intern_scope(in, TF_STR("tracefill"), TF_STR(PACKAGE_VERSION), NULL, TF_STR(""), 0);
-    char *err = NULL;
-    int status = TF_EXIT_OK;
     tf_mapper *m = tf_mapper_new(&env, &err);
     if (!m) {
         tf_errorf("%s", err);
@@ -178,34 +281,66 @@ int tf_run(const tf_opts *o)
         tf_interner_free(in);
         return TF_EXIT_USAGE;
     }
-    r.sink = open_sink(o, &err);
-    if (!r.sink) {
+    r.ckpt = tf_ckpt_open(o->checkpoint, o->checkpoint_interval_ns, &err);
+    if (!r.ckpt) {
         tf_errorf("%s", err);
         free(err);
         tf_mapper_free(m);
         tf_interner_free(in);
         return TF_EXIT_FAILURE;
     }
+    const char *output = o->endpoint ? NULL : o->output ? o->output : TF_DEFAULT_OUTPUT;
+    char *rejects_path = rejects_path_for(o);
+    r.file_sink = output != NULL;
+    if (output && !strcmp(output, "-") && o->checkpoint && tf_ckpt_output_size(r.ckpt, "-") > 0)
+        tf_warnf("resuming with output to stdout: lines before the checkpoint were written by the earlier run");
+    r.sink = output ? tf_sink_file_new(output, strcmp(output, "-") ? tf_ckpt_output_size(r.ckpt, output) : -1, &err)
+                    : tf_sink_http_new(o, &err);
+    if (!r.sink) {
+        tf_errorf("%s", err);
+        free(err);
+        free(rejects_path);
+        tf_ckpt_free(r.ckpt);
+        tf_mapper_free(m);
+        tf_interner_free(in);
+        return o->endpoint ? TF_EXIT_USAGE : TF_EXIT_FAILURE;
+    }
     r.sink->done = batch_done;
     r.sink->done_ctx = &r;
-    char *rejects_path = o->rejects ? tf_xstrdup(o->rejects) : tf_rejects_default_path(o->checkpoint, o->output);
-    r.rejects = tf_rejects_new(rejects_path, -1);
+    r.rejects = tf_rejects_new(rejects_path, tf_ckpt_rejects_size(r.ckpt, rejects_path));
+    tf_ckpt_set_files(r.ckpt, output && strcmp(output, "-") ? output : NULL, rejects_path);
     free(rejects_path);
-    r.batch = tf_batch_new(r.sink->encoding, r.next_seq++);
+    new_batch(&r);
+
+    stop_signal = 0;
+    struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
 
     tf_source_opts so = { o->include, o->n_include, o->exclude, o->n_exclude };
     tf_source *src = tf_source_new(o->inputs, o->n_inputs, &so);
     tf_framer *fr = tf_framer_new(o->max_record_bytes);
     tf_mapper_cb cb = { .spans = on_spans, .reject = on_reject, .ctx = &r };
     tf_stream *st;
-    while (!r.fatal && tf_source_next(src, &st) == 1) {
+    while (!r.fatal && !r.interrupted && !stop_signal && tf_source_next(src, &st) == 1) {
         read_stream(&r, st, fr, m, &cb);
         tf_stream_close(st);
         r.slot++;
     }
-    if (!r.fatal && r.batch->n_spans)
+    if (stop_signal)
+        r.interrupted = true;
+    if (r.interrupted) {
+        tf_notef("stopping on signal %d: finishing requests in flight (10 s at most), then saving the checkpoint",
+                 (int)stop_signal);
+    } else if (!r.fatal && r.batch->n_spans + r.batch->n_marks) {
         flush_batch(&r);
-    if (r.sink->finish(r.sink) != 0)
+    }
+    /* The open batch of an interrupted or failed run was never sent: dropping
+     * it leaves its records after the checkpoint, to be read again. */
+    if (r.sink->finish(r.sink, r.interrupted || r.fatal ? tf_now_mono_ns() + TF_STOP_GRACE_NS : 0) != 0)
+        r.fatal = true;
+    if (tf_ckpt_maybe_write(r.ckpt, true, sync_outputs, &r) != 0)
         r.fatal = true;
     progress(&r, m, true);
 
@@ -217,15 +352,26 @@ int tf_run(const tf_opts *o)
              (unsigned long long)ms->records, (unsigned long long)ss->streams,
              (unsigned long long)r.sink->stats.spans, (unsigned long long)r.sink->stats.requests,
              r.sink->describe, (unsigned long long)ms->filtered, (unsigned long long)rejected);
+    if (r.sink->stats.retries || r.sink->stats.rejected_spans)
+        tf_notef("%llu requests retried; the backend reported %llu spans rejected (partial success)",
+                 (unsigned long long)r.sink->stats.retries, (unsigned long long)r.sink->stats.rejected_spans);
+    if (r.skipped_done)
+        tf_notef("%llu streams were already done according to the checkpoint", (unsigned long long)r.skipped_done);
     if (tf_rejects_count(r.rejects))
         tf_notef("rejected records and stream errors are in %s", tf_rejects_path(r.rejects));
     if (r.fatal)
         status = TF_EXIT_FAILURE;
-    else if (r.input_errors)
+    else if (r.interrupted)
+        status = TF_EXIT_INTERRUPTED;
+    else if (r.input_errors || r.changed)
         status = TF_EXIT_INPUT_ERRORS;
-    else if (rejected)
+    else if (rejected || r.sink->stats.rejected_spans)
         status = TF_EXIT_REJECTS;
+    if (r.interrupted && o->checkpoint)
+        tf_notef("run the same command again to continue from %s", o->checkpoint);
 
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     tf_batch_free(r.batch);
     tf_buf_free(&r.scratch);
     free(r.ends);
@@ -233,6 +379,7 @@ int tf_run(const tf_opts *o)
     tf_source_free(src);
     r.sink->destroy(r.sink);
     tf_rejects_free(r.rejects);
+    tf_ckpt_free(r.ckpt);
     tf_mapper_free(m);
     tf_interner_free(in);
     return status;

@@ -26,7 +26,9 @@ struct tf_sink {
     tf_encoding encoding;        /* what batches for this sink must be encoded in */
     int (*submit)(tf_sink *s, tf_batch *b); /* may block for back-pressure; -1: fatal */
     int (*poll)(tf_sink *s);     /* delivers finished batches; -1: fatal */
-    int (*finish)(tf_sink *s);   /* waits for everything in flight; -1: fatal */
+    /* Waits for everything in flight; with deadline (monotonic ns, 0 = none)
+     * it abandons what is not done by then (handed back unacked). -1: fatal. */
+    int (*finish)(tf_sink *s, uint64_t deadline_ns);
     int (*sync)(tf_sink *s);     /* makes acknowledged output durable (fsync) */
     void (*destroy)(tf_sink *s);
     tf_sink_done_fn done;

@@ -74,7 +74,7 @@ static int file_sync(tf_sink *s)
     return 0;
 }
 
-static int file_finish(tf_sink *s)
+static int file_finish(tf_sink *s, uint64_t deadline_ns)
 {
     return file_sync(s);
 }

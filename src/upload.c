@@ -822,7 +822,7 @@ static void print_fatal_once(http_sink *s)
         tf_errorf("%s", s->fatal);
 }
 
-static int http_finish(tf_sink *base)
+static int http_finish(tf_sink *base, uint64_t deadline_ns)
 {
     http_sink *s = (http_sink *)base;
     pthread_mutex_lock(&s->mu);
@@ -832,8 +832,29 @@ static int http_finish(tf_sink *base)
     for (;;) {
         deliver(s);
         pthread_mutex_lock(&s->mu);
-        while (s->outstanding && !s->done_head)
-            pthread_cond_wait(&s->cv, &s->mu);
+        while (s->outstanding && !s->done_head) {
+            if (!deadline_ns) {
+                pthread_cond_wait(&s->cv, &s->mu);
+                continue;
+            }
+            uint64_t now = tf_now_mono_ns();
+            if (now >= deadline_ns) {
+                if (!s->stop_now)
+                    tf_notef("abandoning %zu requests still in flight", s->outstanding);
+                s->stop_now = true; /* the sender hands everything back unacked */
+                curl_multi_wakeup(s->multi);
+                pthread_cond_wait(&s->cv, &s->mu);
+                continue;
+            }
+            /* Timed wait on the monotonic deadline, in short steps. */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            uint64_t step = TF_MIN(deadline_ns - now, 100000000ull);
+            ts.tv_nsec += (long)step;
+            ts.tv_sec += ts.tv_nsec / 1000000000L;
+            ts.tv_nsec %= 1000000000L;
+            pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        }
         bool more = s->outstanding != 0;
         pthread_mutex_unlock(&s->mu);
         if (!more)
