@@ -298,6 +298,8 @@ static char *member_where(container *ct)
 static char *header_where(container *ct)
 {
     long long at = (long long)archive_read_header_position(ct->a);
+    if (at < 0)
+        return tf_xstrdup("before the first member");
     if (strcmp(ct->outer, "none") == 0)
         return tf_xasprintf("at archive byte %lld", at);
     return tf_xasprintf("at archive byte %lld (compressed byte %lld)", at,
@@ -408,6 +410,13 @@ static container *container_open(tf_source *src, rawfile *rf, const char *path,
                                  const char *display, const char *kind, const char *outer,
                                  const tf_stream_info *file_info)
 {
+    if (strcmp(kind, "7z") == 0 && !rf->fs.seekable) {
+        /* libarchive reads a 7z archive's index from its end. */
+        tf_errorf("%s: a 7z archive cannot be read from a pipe; save it to a file first", display);
+        src->stats.errors++;
+        rawfile_free(rf);
+        return NULL;
+    }
     container *ct = tf_xcalloc(1, sizeof *ct);
     ct->rf = rf;
     ct->path = tf_xstrdup(path);

@@ -183,7 +183,7 @@ static void check_run(const char *label, const char *const *inputs, size_t n,
 static void test_compressed(void)
 {
     check_run("bare compressed files", INPUTS("plain.jsonl", "a.jsonl.gz", "a.jsonl.zst",
-              "a.jsonl.bz2", "a.jsonl.xz", "a.jsonl.lz4", "no-extension", "looks-plain.txt",
+              "a.jsonl.bz2", "a.jsonl.xz", "a.jsonl.lz4", "a.jsonl.lzma", "no-extension", "looks-plain.txt",
               "multi.jsonl.gz", "pigz.jsonl.gz", "multi.jsonl.zst", "long31.zst", "empty.jsonl",
               "binary.jsonl"), NULL,
               "plain.jsonl none/none/none = A\n"
@@ -192,6 +192,7 @@ static void test_compressed(void)
               "a.jsonl.bz2 none/bzip2/none = A\n"
               "a.jsonl.xz none/xz/none = A\n"
               "a.jsonl.lz4 none/lz4/none = A\n"
+              "a.jsonl.lzma none/lzma/none = A\n"
               "no-extension none/xz/none = A\n"
               "looks-plain.txt none/gzip/none = A\n"
               "multi.jsonl.gz none/gzip/none = A+B\n"
@@ -200,7 +201,7 @@ static void test_compressed(void)
               "long31.zst none/zstd/none = A\n"
               "empty.jsonl none/none/none = EMPTY\n"
               "binary.jsonl none/none/none = BINARY\n"
-              "inputs=14 streams=14 skipped_members=0 skipped_files=0 errors=0",
+              "inputs=15 streams=15 skipped_members=0 skipped_files=0 errors=0",
               "");
 
     /* The same through libarchive (--long=31 needs our window setting, so it is left out). */
@@ -234,7 +235,7 @@ static void test_compressed(void)
 
     /* Every compression fed to the decoders in tiny pieces gives the same bytes. */
     static const char *files[] = { "a.jsonl.gz", "a.jsonl.zst", "a.jsonl.bz2", "a.jsonl.xz",
-                                   "a.jsonl.lz4", "multi.jsonl.gz", "multi.jsonl.zst",
+                                   "a.jsonl.lz4", "a.jsonl.lzma", "multi.jsonl.gz", "multi.jsonl.zst",
                                    "pigz.jsonl.gz", "long31.zst" };
     static const size_t reads[] = { 1, 2, 3, 7, 64, 4093 };
     for (size_t i = 0; i < TF_ARRAY_LEN(files); i++) {
@@ -254,7 +255,10 @@ static void test_compressed(void)
                 bad++;
         }
         tf_buf_cstr(&want);
-        if (!ok(bad == 0 && strstr(want.p, " = A") != NULL,
+        char *label = tf_xasprintf(" = %s\n", strncmp(files[i], "multi", 5) == 0 ? "A+B" : "A");
+        bool right = strstr(want.p, label) != NULL;
+        free(label);
+        if (!ok(bad == 0 && right,
                 "memory stream %s: same content with 1..4093-byte reads", files[i]))
             diag("unlimited reads: %s", want.p);
         tf_buf_free(&want);
@@ -723,6 +727,25 @@ static void test_stdin(void)
         free(want);
         free(got);
         free(err);
+    }
+    if (have_file("archive.7z")) {
+        char *err;
+        char *got = run_stdin("archive.7z", false, &err);
+        is_str(got, "inputs=1 streams=0 skipped_members=0 skipped_files=0 errors=1",
+               "stdin: a 7z archive through a pipe is refused");
+        is_str(err, "tracefill: error: <stdin>: a 7z archive cannot be read from a pipe; save it to a "
+                    "file first\n", "stdin: the 7z refusal says why");
+        free(got);
+        free(err);
+        got = run_stdin("archive.7z", true, &err);
+        ok(strstr(got, "<stdin>:logs/a.jsonl 7z/none/none = A\n") != NULL,
+           "stdin: a 7z archive as a redirected file is read");
+        free(got);
+        free(err);
+    } else {
+        ok(1, "# SKIP 7z is not installed");
+        ok(1, "# SKIP 7z is not installed");
+        ok(1, "# SKIP 7z is not installed");
     }
     /* Identity of a pipe. */
     int saved = dup(STDIN_FILENO), pfd[2];

@@ -31,6 +31,7 @@ zstd -q -c $a >a.jsonl.zst
 bzip2 -c $a >a.jsonl.bz2
 xz -c $a >a.jsonl.xz
 lz4 -q -c $a >a.jsonl.lz4
+xz --format=lzma -c $a >a.jsonl.lzma
 cp $a plain.jsonl
 # Multi-member gzip (logrotate, cat a.gz b.gz) and pigz output.
 gzip -n -c src/logs/b.jsonl >b.jsonl.gz
