@@ -298,12 +298,12 @@ static char *member_where(container *ct)
 static char *header_where(container *ct)
 {
     long long at = (long long)archive_read_header_position(ct->a);
-    if (at < 0)
-        return tf_xstrdup("before the first member");
+    long long raw = (long long)archive_filter_bytes(ct->a, -1);
+    if (at < 0) /* unknown once the archive has failed */
+        return tf_xasprintf("at %sbyte %lld", strcmp(ct->outer, "none") == 0 ? "" : "compressed ", raw);
     if (strcmp(ct->outer, "none") == 0)
         return tf_xasprintf("at archive byte %lld", at);
-    return tf_xasprintf("at archive byte %lld (compressed byte %lld)", at,
-                        (long long)archive_filter_bytes(ct->a, -1));
+    return tf_xasprintf("at archive byte %lld (compressed byte %lld)", at, raw);
 }
 
 static ssize_t member_pull(tf_pull *pl, const uint8_t **chunk)
@@ -366,10 +366,20 @@ static la_int64_t ct_seek_cb(struct archive *a, void *ud, la_int64_t off, int wh
     container *ct = ud;
     tf_pull *pl = &ct->rf->pull;
     off_t target;
-    if (whence == SEEK_CUR)
-        target = lseek(ct->rf->fd, (off_t)pl->pos + off, SEEK_SET);
-    else
+    struct stat st;
+    if (whence == SEEK_CUR || whence == SEEK_SET) {
+        off_t want = whence == SEEK_CUR ? (off_t)pl->pos + off : off;
+        /* Seeking past the end would hide a truncated archive (libarchive skips
+         * unread members by seeking and then sees a clean end). */
+        if (fstat(ct->rf->fd, &st) == 0 && want > st.st_size) {
+            archive_set_error(a, EINVAL, "Truncated archive: it ends at byte %lld, inside a member",
+                              (long long)st.st_size);
+            return ARCHIVE_FATAL;
+        }
+        target = lseek(ct->rf->fd, want, SEEK_SET);
+    } else {
         target = lseek(ct->rf->fd, off, whence);
+    }
     if (target < 0) {
         archive_set_error(a, errno, "seek failed: %s", strerror(errno));
         return ARCHIVE_FATAL;

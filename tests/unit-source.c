@@ -484,6 +484,32 @@ static void test_bad(void)
               "inputs=2 streams=3 skipped_members=0 skipped_files=0 errors=0",
               "");
 
+    /* The same archive with the broken member left unread: the source reports it. */
+    static const char *cuts[] = { "trunc.tar", "trunc.tar.gz" };
+    for (size_t i = 0; i < 2; i++) {
+        capture_begin();
+        tf_source *src = tf_source_new(&cuts[i], 1, NULL);
+        tf_stream *s;
+        tf_buf names = { 0 };
+        while (tf_source_next(src, &s) == 1)
+            tf_buf_printf(&names, "%s,", tf_stream_get_info(s)->member);
+        uint64_t errors = tf_source_stats_get(src)->errors;
+        tf_source_free(src);
+        char *msg = capture_end();
+        tf_buf_cstr(&names);
+        is_str(names.p, "logs/a.jsonl,logs/big.jsonl,", "%s unread: the members up to the break", cuts[i]);
+        is_int(errors, 1, "%s unread: one error", cuts[i]);
+        /* libarchive skips the unread member, finds the data missing and says so;
+         * the offset is where the file (compressed or not) ends. */
+        char *w2 = tf_xasprintf("tracefill: error: %s: Truncated input file (needed 290304 bytes, only "
+                                "0 available) at %sbyte %lld; skipping the rest of the archive\n",
+                                cuts[i], i ? "compressed " : "", fsize(cuts[i]));
+        is_str(msg, w2, "%s unread: the error names the archive and where it ends", cuts[i]);
+        free(w2);
+        free(msg);
+        tf_buf_free(&names);
+    }
+
     /* A truncated tar.gz: the member in progress fails where the gzip data ends. */
     char *err;
     char *got = run_opts(INPUTS("trunc.tar.gz", "plain.jsonl"), NULL, 65536, &err);
