@@ -39,6 +39,62 @@ static const uint8_t cls[256] = {
 
 #define TF_FRAME_MIN_READ (64u * 1024u)
 
+/* Eight bytes at a time: does any byte of v equal the byte repeated in pat? */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+static inline uint64_t swar_has(uint64_t v, uint64_t pat)
+{
+    uint64_t x = v ^ pat;
+    return (x - ONES) & ~x & HIGHS;
+}
+static inline uint64_t load8(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* The index of the next '"', '\\' or LF at or after p (n if none). Short
+ * strings are done byte by byte; long ones eight bytes at a time. */
+static inline size_t skip_string_text(const unsigned char *b, size_t p, size_t n)
+{
+    size_t lim = n - p > 16 ? p + 16 : n;
+    while (p < lim && !(cls[b[p]] & (C_QUOTE | C_BSLASH | C_NL)))
+        p++;
+    if (p < lim || p == n)
+        return p;
+    while (p + 8 <= n) {
+        uint64_t v = load8(b + p);
+        if (swar_has(v, ONES * '"') | swar_has(v, ONES * '\\') | swar_has(v, ONES * '\n'))
+            break;
+        p += 8;
+    }
+    while (p < n && !(cls[b[p]] & (C_QUOTE | C_BSLASH | C_NL)))
+        p++;
+    return p;
+}
+
+/* The same outside strings: the next quote, bracket or LF. '[' and ']' differ
+ * from '{' and '}' only in bit 5, so two compares cover all four. */
+static inline size_t skip_structure_text(const unsigned char *b, size_t p, size_t n)
+{
+    size_t lim = n - p > 16 ? p + 16 : n;
+    while (p < lim && !(cls[b[p]] & (C_QUOTE | C_OPEN | C_CLOSE | C_NL)))
+        p++;
+    if (p < lim || p == n)
+        return p;
+    while (p + 8 <= n) {
+        uint64_t v = load8(b + p), w = v | 0x2020202020202020ull;
+        if (swar_has(v, ONES * '"') | swar_has(v, ONES * '\n') | swar_has(w, ONES * '{') |
+            swar_has(w, ONES * '}'))
+            break;
+        p += 8;
+    }
+    while (p < n && !(cls[b[p]] & (C_QUOTE | C_OPEN | C_CLOSE | C_NL)))
+        p++;
+    return p;
+}
+
 struct tf_framer {
     size_t max;
     tf_stream *s;
@@ -410,8 +466,7 @@ static int scan_record(tf_framer *f, tf_frame *out)
                     p++;
                     continue;
                 }
-                while (p < n && !(cls[b[p]] & (C_QUOTE | C_BSLASH | C_NL)))
-                    p++;
+                p = skip_string_text(b, p, n);
                 if (p == n)
                     break;
                 unsigned char c = b[p++];
@@ -429,8 +484,7 @@ static int scan_record(tf_framer *f, tf_frame *out)
                 }
                 continue;
             }
-            while (p < n && !(cls[b[p]] & (C_QUOTE | C_OPEN | C_CLOSE | C_NL)))
-                p++;
+            p = skip_structure_text(b, p, n);
             if (p == n)
                 break;
             unsigned char c = b[p++];
