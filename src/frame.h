@@ -17,7 +17,8 @@ typedef struct {
     uint64_t offset; /* decoded byte offset of the record's first byte */
     uint64_t end;    /* decoded byte offset just past the record and its line end:
                         resuming at `end` continues with the next record (in array and
-                        values modes: just past the record's last byte) */
+                        values modes: just past the record's last byte, or the CR
+                        stripped from a stray line) */
     uint64_t line;   /* 1-based line of the record's first byte */
     uint64_t index;  /* 0-based record (or bad frame) number in this stream */
 } tf_frame;
