@@ -168,7 +168,7 @@ int tf_check(const tf_opts *o)
                 hint = "this looks like the Grafana dashboard URL; use the OTLP gateway instead, e.g. "
                        "https://otlp-gateway-prod-<region>.grafana.net/otlp (Grafana Cloud portal > "
                        "your stack > OpenTelemetry)";
-            else if (status == 401 && said.len && strstr(said.p, "org id"))
+            else if (status == 401 && said.len && strstr(tf_buf_cstr(&said), "org id"))
                 hint = "this Tempo is multi-tenant: pass --tenant ID (sent as X-Scope-OrgID)";
             if (hint)
                 printf("hint:      %s\n", hint);

@@ -318,12 +318,18 @@ static int take_lock(tf_ckpt *c, char **err)
     return 0;
 }
 
-tf_ckpt *tf_ckpt_open(const char *path, uint64_t interval_ns, char **err)
+static tf_ckpt *ckpt_new(void)
 {
     tf_ckpt *c = tf_xcalloc(1, sizeof *c);
-    c->interval_ns = interval_ns;
     c->lock_fd = -1;
     c->old_output_size = c->old_rejects_size = -1;
+    return c;
+}
+
+tf_ckpt *tf_ckpt_open(const char *path, uint64_t interval_ns, char **err)
+{
+    tf_ckpt *c = ckpt_new();
+    c->interval_ns = interval_ns;
     if (!path)
         return c;
     c->path = tf_xstrdup(path);
@@ -573,7 +579,7 @@ int tf_ckpt_maybe_write(tf_ckpt *c, bool force, int (*sync_fn)(void *), void *sy
 
 int tf_ckpt_status(const char *path, const char *const *inputs, size_t n_inputs)
 {
-    tf_ckpt *c = tf_xcalloc(1, sizeof *c);
+    tf_ckpt *c = ckpt_new();
     c->path = tf_xstrdup(path);
     tf_buf text = { 0 };
     char *err = NULL;

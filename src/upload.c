@@ -543,9 +543,10 @@ static void handle_done(http_sink *s, CURLMsg *msg, uint64_t now)
 {
     part *p;
     CURL *e = msg->easy_handle;
+    CURLcode result = msg->data.result; /* msg dies with the handle */
     curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&p);
     long status = 0;
-    if (msg->data.result == CURLE_OK)
+    if (result == CURLE_OK)
         curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     uint64_t retry_after = 0;
     bool has_retry_after = false;
@@ -563,7 +564,7 @@ static void handle_done(http_sink *s, CURLMsg *msg, uint64_t now)
         p->next_fly->prev_fly = p->prev_fly;
     s->in_flight--;
 
-    tf_retry_verdict v = msg->data.result == CURLE_OK ? tf_retry_classify(status) : tf_retry_classify(0);
+    tf_retry_verdict v = tf_retry_classify(result == CURLE_OK ? status : 0);
     if (v == TF_RETRY_OK) {
         part_succeeded(s, p, now);
         return;

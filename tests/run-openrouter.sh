@@ -111,9 +111,9 @@ contains "$T/err" "file tracefill.otlp.jsonl" "and the summary names that file"
 check "stdin in, stdout out" -- cmp "$T/full.jsonl" "$T/stdout.jsonl"
 
 # The samples: every record maps (exit 0), ids unique.
-run_tf rc run -o "$T/samples.jsonl" "$SAMPLES_DIR"
+run_tf rc run -o "$T/samples.jsonl" "$SAMPLES_DIR/openrouter"
 is "$rc" 0 "the bundled samples (multi-member gzip + zstd) run cleanly"
 is "$(spans "$T/samples.jsonl" | jq -r .spanId | sort | uniq -d | wc -l | tr -d ' ')" 0 "span ids are unique across the samples"
-n_records=$(($(zcat "$SAMPLES_DIR"/*.gz | wc -l) + $(zstd -dc "$SAMPLES_DIR"/*.zst | wc -l)))
+n_records=$(($(zcat "$SAMPLES_DIR/openrouter"/*.gz | wc -l) + $(zstd -dc "$SAMPLES_DIR/openrouter"/*.zst | wc -l)))
 is "$(spans "$T/samples.jsonl" | jq -r 'select(any(.attributes[]; .key == "gen_ai.operation.name")) | .spanId' | wc -l | tr -d ' ')" \
    "$n_records" "one root span per sample record"

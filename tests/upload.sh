@@ -9,7 +9,7 @@
 need_cmd jq curl
 
 D=$DATA_DIR/openrouter
-S=$SAMPLES_DIR
+S=$SAMPLES_DIR/openrouter
 "$TRACEFILL" run -q -o "$T/ref.jsonl" "$S"
 jq -r '.resourceSpans[].scopeSpans[].spans[] | .traceId + " " + .spanId' "$T/ref.jsonl" | sort >"$T/ref.ids"
 n_ref=$(wc -l <"$T/ref.ids" | tr -d ' ')

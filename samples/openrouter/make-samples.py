@@ -2,7 +2,7 @@
 """Regenerates the bundled OpenRouter sample logs (deterministic).
 
 The samples are committed; this script documents how they were made and can
-rebuild them: python3 samples/make-samples.py && ls samples/
+rebuild them: python3 samples/openrouter/make-samples.py && ls samples/openrouter/
 Shapes covered: snake_case generation objects as the generation API returns
 them, {"data": {...}} wrappers, camelCase keys as the SDKs serialise them,
 provider fallbacks (failed attempts before a success), missing latency,
