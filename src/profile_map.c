@@ -238,9 +238,12 @@ static bool plain_key(const char *k, size_t len)
 {
     if (!len)
         return false;
-    for (size_t i = 0; i < len; i++)
-        if (strchr(".[]'\" ", k[i]) || (unsigned char)k[i] < 0x20)
+    for (size_t i = 0; i < len; i++) {
+        char ch = k[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+              ch == '-'))
             return false;
+    }
     return true;
 }
 
@@ -1171,16 +1174,23 @@ static bool finish_rest(cc *c, mrest *r, const pathvec *used)
             trie_add(c, &r->excl, u, k);
     }
     const tf_json *ex = tf_json_get(r->raw, "exclude");
-    for (size_t j = 0; ex && j < ex->n; j++) {
-        size_t old = c->where.len;
-        tf_buf_puts(&c->where, r->where);
+    if (!ex)
+        return true;
+    const char *saved = where_dup(c);
+    c->where.len = 0;
+    tf_buf_puts(&c->where, r->where);
+    push_key(c, "exclude", 7);
+    size_t base = c->where.len;
+    for (size_t j = 0; j < ex->n; j++) {
+        push_idx(c, j);
         mpath p;
-        bool ok = compile_path(c, ex->items[j]->str.p, ex->items[j]->str.len, &p, false);
-        pop_key(c, old);
-        if (!ok)
+        if (!compile_path(c, ex->items[j]->str.p, ex->items[j]->str.len, &p, false))
             return false;
+        pop_key(c, base);
         trie_add(c, &r->excl, &p, 0);
     }
+    c->where.len = 0;
+    tf_buf_puts(&c->where, saved);
     return true;
 }
 
@@ -2478,14 +2488,22 @@ tf_profile *tf_profile_mapping_new(const tf_map_env *env, const char *name, cons
 
     tf_json_parser *jp = tf_json_parser_new();
     char jerr[256];
-    tf_json *m = tf_json_parse_one(jp, a, text, len, jerr, sizeof jerr);
+    size_t blank = 0;
+    while (blank < len && strchr(" \t\r\n", text[blank]))
+        blank++;
+    tf_json *m = blank < len ? tf_json_parse_one(jp, a, text, len, jerr, sizeof jerr) : NULL;
     tf_json_parser_free(jp);
     bool ok;
-    if (!m) {
+    if (blank == len) {
+        c.err = tf_xasprintf("%s: the mapping file is empty (expected a JSON object)", name);
+        ok = false;
+    } else if (!m) {
         size_t at;
         const char *rest = strstr(jerr, ": ");
         if (sscanf(jerr, "invalid JSON at byte %zu", &at) == 1 && rest) {
             size_t line = 1, col = 1;
+            if (at > 0) /* yajl counts the offending byte as consumed */
+                at--;
             for (size_t i = 0; i < at && i < len; i++) {
                 if (text[i] == '\n') {
                     line++;
