@@ -157,6 +157,7 @@ typedef struct {
     const char *file;
     const mcond *skip;
     const tf_json *nulls; /* "null_values": strings that mean "no value" */
+    bool null_empty_object, null_empty_array;
     mget name, kind, start, end, dur, trace_id, span_id, parent, traceparent, trace_state;
     bool has_kind, has_start, has_end, has_dur, has_trace_id, has_span_id, has_parent,
         has_traceparent, has_trace_state;
@@ -1468,11 +1469,17 @@ static bool compile(cc *c, mp_profile *p, const tf_map_env *env, const tf_json *
         size_t old = push_key(c, "null_values", 11);
         if (v->type != TF_JSON_ARRAY)
             return cfail(c, "expected an array of strings (such as [\"\", \"-\"]), got %s", got(c, v));
-        for (size_t i = 0; i < v->n; i++)
-            if (v->items[i]->type != TF_JSON_STRING) {
+        for (size_t i = 0; i < v->n; i++) {
+            const tf_json *x = v->items[i];
+            if (x->type == TF_JSON_OBJECT && !x->n)
+                p->null_empty_object = true;
+            else if (x->type == TF_JSON_ARRAY && !x->n)
+                p->null_empty_array = true;
+            else if (x->type != TF_JSON_STRING) {
                 push_idx(c, i);
-                return cfail(c, "expected a string, got %s", got(c, v->items[i]));
+                return cfail(c, "expected a string, {} or [], got %s", got(c, x));
             }
+        }
         p->nulls = v->n ? v : NULL;
         pop_key(c, old);
     }
@@ -1548,13 +1555,20 @@ static inline const tf_json *get_key(const tf_json *o, const char *k, size_t len
 
 static bool is_null_value(const mp_profile *p, const tf_json *v)
 {
-    if (v->type == TF_JSON_NULL)
-        return true;
-    if (!p->nulls || v->type != TF_JSON_STRING)
+    switch (v->type) {
+    case TF_JSON_NULL: return true;
+    case TF_JSON_OBJECT: return !v->n && p->null_empty_object;
+    case TF_JSON_ARRAY: return !v->n && p->null_empty_array;
+    case TF_JSON_STRING: break;
+    default: return false;
+    }
+    if (!p->nulls)
         return false;
-    for (size_t i = 0; i < p->nulls->n; i++)
-        if (tf_str_eq(p->nulls->items[i]->str, v->str))
+    for (size_t i = 0; i < p->nulls->n; i++) {
+        const tf_json *x = p->nulls->items[i];
+        if (x->type == TF_JSON_STRING && x->str.len == v->str.len && !memcmp(x->str.p, v->str.p, v->str.len))
             return true;
+    }
     return false;
 }
 

@@ -164,7 +164,7 @@ static void test_errors(void)
     bad("{`version`: 2, `span`: {}}",
         "mapping.json: `version`: expected 1 (this tracefill reads mapping version 1), got 2");
     bad("{`name`: ``, `span`: {}}", "mapping.json: `name`: expected a non-empty string, got ``");
-    bad("{`null_values`: [``, 0], `span`: {}}", "mapping.json: `null_values[1]`: expected a string, got a number");
+    bad("{`null_values`: [``, 0], `span`: {}}", "mapping.json: `null_values[1]`: expected a string, {} or [], got a number");
     bad(SPAN(", `kind`: `srv`"),
         "mapping.json: `span.kind`: expected `unspecified`, `internal`, `server`, `client`, `producer` or "
         "`consumer`, got `srv`");
@@ -591,7 +591,7 @@ static void test_values(void)
 static void test_remaining(void)
 {
     char *err;
-    tf_profile *p = load("{`null_values`: [``, `-`], `skip`: {`field`: `path`, `in`: [`/healthz`]},"
+    tf_profile *p = load("{`null_values`: [``, `-`, [], {}], `skip`: {`field`: `path`, `in`: [`/healthz`]},"
                          "`span`: {`name`: `{m}`, `start`: `t`, `attributes`: {`a.b`: `a.b`, `x`: `y`, `keep`: `a.c`},"
                          "`remaining`: [{`prefix`: `app.`, `exclude`: [`secret`, `meta.token`]},"
                          "{`from`: `meta`, `prefix`: `m.`, `flatten`: false},"
@@ -601,9 +601,10 @@ static void test_remaining(void)
     if (!p)
         return;
     tf_span *s = map1(p, "{`t`: 1, `m`: `GET`, `a`: {`b`: 1, `c`: 2, `d`: 3}, `y`: 4, `z`: `-`, `e`: ``, `n`: null,"
-                         "`secret`: `s`, `meta`: {`token`: `x`, `o`: {`p`: 1}}, `priv`: {`q`: 1}, `w`: [1], `v`: 5}");
+                         "`secret`: `s`, `meta`: {`token`: `x`, `o`: {`p`: 1}}, `priv`: {`q`: 1}, `w`: [1], `v`: 5,"
+                         "`ea`: [], `eo`: {}}");
     is_str(s ? keys_of(&s->attrs) : "", "a.b x keep app.a.d app.w app.v m.token m.o p.q",
-           "remaining: used fields, nulls, excludes and other blocks' objects are left out");
+           "remaining: used fields, null values ([] too), excludes and other blocks' objects are left out");
     if (s) {
         is_str(attr(&s->attrs, "m.o"), "kvlist:1", "flatten false keeps objects as kvlists");
         is_str(attr(&s->attrs, "x"), "i:4", "explicit attribute");
