@@ -31,9 +31,10 @@ static void put_hex(tf_buf *out, const uint8_t *id, size_t n)
 
 static void put_u64_string(tf_buf *out, uint64_t v)
 {
-    char tmp[24];
-    int n = snprintf(tmp, sizeof tmp, "\"%llu\"", (unsigned long long)v);
-    tf_buf_append(out, tmp, (size_t)n);
+    tf_buf_reserve(out, 22);
+    out->p[out->len++] = '"';
+    out->len += tf_fmt_u64(out->p + out->len, v);
+    out->p[out->len++] = '"';
 }
 
 static void put_double(tf_buf *out, double d)
@@ -64,12 +65,13 @@ void tf_json_write_value(tf_buf *out, const tf_value *v)
         tf_json_write_string(out, v->u.s.p, v->u.s.len);
         break;
     case TF_VAL_BOOL: tf_buf_puts(out, v->u.b ? "{\"boolValue\":true" : "{\"boolValue\":false"); break;
-    case TF_VAL_INT: {
-        char tmp[40];
-        int n = snprintf(tmp, sizeof tmp, "{\"intValue\":\"%lld\"", (long long)v->u.i);
-        tf_buf_append(out, tmp, (size_t)n);
+    case TF_VAL_INT:
+        tf_buf_reserve(out, 40);
+        memcpy(out->p + out->len, "{\"intValue\":\"", 13);
+        out->len += 13;
+        out->len += tf_fmt_i64(out->p + out->len, v->u.i);
+        out->p[out->len++] = '"';
         break;
-    }
     case TF_VAL_DOUBLE:
         tf_buf_puts(out, "{\"doubleValue\":");
         put_double(out, v->u.d);
@@ -127,7 +129,8 @@ static void put_uint_field(tf_buf *out, const char *key, uint64_t v, int *first)
 {
     if (v) {
         put_key(out, key, first);
-        tf_buf_printf(out, "%llu", (unsigned long long)v);
+        tf_buf_reserve(out, 20);
+        out->len += tf_fmt_u64(out->p + out->len, v);
     }
 }
 

@@ -328,6 +328,80 @@ const tf_json *tf_json_path(const tf_json *root, const char *path)
     return cur;
 }
 
+bool tf_json_raw_top_string(const char *text, size_t len, const char *const *keys, size_t n_keys,
+                            tf_str *value)
+{
+    const char *hit = NULL;
+    size_t hit_len = 0;
+    for (size_t k = 0; k < n_keys; k++) {
+        char pat[64];
+        size_t kl = strlen(keys[k]);
+        if (kl + 2 > sizeof pat)
+            return false;
+        pat[0] = '"';
+        memcpy(pat + 1, keys[k], kl);
+        pat[kl + 1] = '"';
+        const char *p = text, *end = text + len;
+        while ((p = memmem(p, (size_t)(end - p), pat, kl + 2)) != NULL) {
+            if (hit)
+                return false; /* two candidates: let the parser decide */
+            hit = p;
+            hit_len = kl + 2;
+            p += kl + 2;
+        }
+    }
+    if (!hit || (hit > text && hit[-1] == '\\'))
+        return false;
+    /* Where does the hit sit? Track depth and strings up to it. */
+    int depth = 0;
+    bool in_str = false, esc = false;
+    for (const char *p = text; p < hit; p++) {
+        char c = *p;
+        if (in_str) {
+            if (esc)
+                esc = false;
+            else if (c == '\\')
+                esc = true;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    if (in_str)
+        return false;
+    if (depth != 1) {
+        /* {"data": {...}}: allowed one level down when the record opens that way. */
+        const char *p = text;
+        while (p < hit && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+            p++;
+        static const char wrap[] = "{\"data\":{";
+        if (depth != 2 || (size_t)(hit - p) < sizeof wrap - 1 || memcmp(p, wrap, sizeof wrap - 1))
+            return false;
+    }
+    const char *p = hit + hit_len, *end = text + len;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if (p >= end || *p++ != ':')
+        return false;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if (p >= end || *p++ != '"')
+        return false;
+    const char *v = p;
+    while (p < end && *p != '"' && *p != '\\')
+        p++;
+    if (p >= end || *p != '"')
+        return false;
+    value->p = v;
+    value->len = (size_t)(p - v);
+    return true;
+}
+
 bool tf_json_is_integral(const tf_json *v)
 {
     if (!v || v->type != TF_JSON_NUMBER)

@@ -61,6 +61,15 @@ bool tf_json_as_double(const tf_json *v, double *out);   /* number or numeric st
 bool tf_json_as_bool(const tf_json *v, bool *out);
 bool tf_json_is_integral(const tf_json *v);              /* NUMBER without fraction/exponent */
 
+/* Without parsing: finds the string value of the one top-level key among
+ * keys that occurs in text (also one level down inside a top-level "data"
+ * object). Returns false, meaning "parse it properly", unless exactly one
+ * occurrence of any of the keys exists in the whole text, it sits at that
+ * depth outside strings, and its value is a string without escapes. Used to
+ * drop records outside --since/--until before parsing them. */
+bool tf_json_raw_top_string(const char *text, size_t len, const char *const *keys, size_t n_keys,
+                            tf_str *value);
+
 /* Writes v back as compact JSON. */
 void tf_json_write(tf_buf *out, const tf_json *v);
 /* Appends s as a JSON string literal (quotes included). */

@@ -146,10 +146,31 @@ static int on_value(void *ctx, tf_json *v, size_t start, size_t end)
     return 0;
 }
 
+/* True when the record is certainly outside --since/--until (judged on the
+ * raw text, so it need not be parsed). */
+static bool outside_window(tf_mapper *m, const tf_frame *f)
+{
+    const tf_opts *o = m->env->opts;
+    uint64_t t;
+    if (!(o->has_since || o->has_until) || !m->current || !m->current->raw_start ||
+        !m->current->raw_start(m->current, f->p, f->len, &t))
+        return false;
+    return (o->has_since && t < o->since_ns) || (o->has_until && t >= o->until_ns);
+}
+
 void tf_mapper_frame(tf_mapper *m, const tf_frame *f, const tf_mapper_cb *cb)
 {
     m->frame = f;
     m->cb = cb;
+    if (outside_window(m, f)) {
+        tf_record rec = { .text = f->p, .len = f->len, .stream = m->stream, .offset = f->offset,
+                          .line = f->line };
+        m->stats.records++;
+        m->stats.filtered++;
+        if (cb->filtered)
+            cb->filtered(cb->ctx, &rec);
+        return;
+    }
     char err[256];
     if (tf_json_parse(m->parser, &m->arena, f->p, f->len, on_value, m, err, sizeof err) != 0) {
         tf_record rec = { .text = f->p, .len = f->len, .stream = m->stream, .offset = f->offset,

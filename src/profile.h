@@ -43,6 +43,10 @@ typedef struct tf_profile tf_profile;
 struct tf_profile {
     const char *name;
     int (*map)(tf_profile *p, const tf_record *rec, tf_map_out *out, const char **why);
+    /* Optional: the root span's start time read from the raw record text
+     * without parsing it, when that can be done with certainty (false:
+     * unknown, parse it). Lets --since/--until skip records cheaply. */
+    bool (*raw_start)(tf_profile *p, const char *text, size_t len, uint64_t *start_ns);
     void (*destroy)(tf_profile *p);
     const tf_map_env *env;
 };

@@ -44,7 +44,8 @@ enum field {
     F_COUNT
 };
 
-/* Sorted by name for bsearch. */
+/* The fields the profile treats specially (all other keys become
+ * openrouter.<key>), looked up through a small open-addressed hash table. */
 static const struct known {
     const char *name;
     enum field f;
@@ -81,9 +82,29 @@ typedef struct {
     const tf_resource *resource;
 } or_profile;
 
-static int cmp_known(const void *k, const void *e)
+#define KNOWN_SLOTS 128
+static int8_t known_slot[KNOWN_SLOTS]; /* index into known_fields + 1; 0 = empty */
+
+static unsigned known_hash(const char *p, size_t n)
 {
-    return strcmp(k, ((const struct known *)e)->name);
+    unsigned h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 16777619u;
+    return h;
+}
+
+/* Called once, from tf_profile_openrouter_new, before any thread maps. */
+static void known_init(void)
+{
+    if (known_slot[known_hash("id", 2) % KNOWN_SLOTS])
+        return;
+    for (size_t i = 0; i < TF_ARRAY_LEN(known_fields); i++) {
+        const char *k = known_fields[i].name;
+        unsigned s = known_hash(k, strlen(k)) % KNOWN_SLOTS;
+        while (known_slot[s])
+            s = (s + 1) % KNOWN_SLOTS;
+        known_slot[s] = (int8_t)(i + 1);
+    }
 }
 
 /* "nativeTokensPrompt" → "native_tokens_prompt"; snake_case passes through. */
@@ -112,14 +133,12 @@ static tf_str snake_case(tf_arena *a, tf_str key)
 
 static enum field classify(tf_str snake)
 {
-    char tmp[32];
-    if (snake.len >= sizeof tmp)
-        return F_OTHER;
-    memcpy(tmp, snake.p, snake.len);
-    tmp[snake.len] = '\0';
-    const struct known *k =
-        bsearch(tmp, known_fields, TF_ARRAY_LEN(known_fields), sizeof known_fields[0], cmp_known);
-    return k ? k->f : F_OTHER;
+    for (unsigned s = known_hash(snake.p, snake.len) % KNOWN_SLOTS; known_slot[s]; s = (s + 1) % KNOWN_SLOTS) {
+        const char *k = known_fields[known_slot[s] - 1].name;
+        if (!strncmp(k, snake.p, snake.len) && k[snake.len] == '\0')
+            return known_fields[known_slot[s] - 1].f;
+    }
+    return F_OTHER;
 }
 
 static const char *prefixed(tf_arena *a, const char *prefix, tf_str key)
@@ -181,15 +200,15 @@ static void span_id_from(tf_str s, uint8_t out[8])
     tf_id_derive_parts(parts, lens, 2, trace, out);
 }
 
-static void child_id(tf_str gen_id, const char *label, uint8_t span_id[8])
+static void child_id(tf_str gen_id, tf_str label, uint8_t span_id[8])
 {
     uint8_t trace[16];
-    const char *parts[2] = { gen_id.p, label };
-    size_t lens[2] = { gen_id.len, strlen(label) };
+    const char *parts[2] = { gen_id.p, label.p };
+    size_t lens[2] = { gen_id.len, label.len };
     tf_id_derive_parts(parts, lens, 2, trace, span_id);
 }
 
-static tf_span *child(tf_map_out *out, const tf_span *root, tf_str gen_id, const char *label)
+static tf_span *child(tf_map_out *out, const tf_span *root, tf_str gen_id, tf_str label)
 {
     tf_span *c = tf_map_new_span(out);
     memcpy(c->trace_id, root->trace_id, 16);
@@ -239,14 +258,16 @@ static void add_provider_attempts(tf_map_out *out, const tf_span *root, tf_str g
         const tf_json *r = responses->items[i];
         if (r->type != TF_JSON_OBJECT)
             continue;
-        char *label = tf_arena_printf(a, "attempt/%zu", i);
+        char num[20];
+        tf_str label = tf_arena_concat(a, TF_STR("attempt/"), (tf_str){ num, tf_fmt_u64(num, i) }, TF_STR(""),
+                                       TF_STR(""));
         tf_span *s = child(out, root, gen_id, label);
         const tf_json *pn = tf_json_get_nn(r, "provider_name");
         if (!pn)
             pn = tf_json_get_nn(r, "providerName");
         s->kind = TF_KIND_CLIENT;
         s->name = pn && pn->type == TF_JSON_STRING
-                      ? tf_str_c(tf_arena_printf(a, "provider %.*s", (int)pn->str.len, pn->str.p))
+                      ? tf_arena_concat(a, TF_STR("provider "), pn->str, TF_STR(""), TF_STR(""))
                       : TF_STR("provider");
         uint64_t dur = 0;
         const tf_json *lat = tf_json_get_nn(r, "latency");
@@ -405,7 +426,7 @@ static int or_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const c
     if (span_name)
         root->name = span_name->str;
     else if (model.len)
-        root->name = tf_str_c(tf_arena_printf(a, "%.*s %.*s", (int)op_s.len, op_s.p, (int)model.len, model.p));
+        root->name = tf_arena_concat(a, op_s, TF_STR(" "), model, TF_STR(""));
     else
         root->name = op_s;
 
@@ -498,7 +519,7 @@ static int or_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const c
     /* Children, each inside the root's interval. */
     uint64_t end = root->end_ns;
     if (has_mod && mod > 0) {
-        tf_span *m = child(out, root, gen_id, "moderation");
+        tf_span *m = child(out, root, gen_id, TF_STR("moderation"));
         m->name = TF_STR("moderation");
         m->kind = TF_KIND_INTERNAL;
         m->start_ns = start;
@@ -508,9 +529,9 @@ static int or_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const c
     if (pr && pr->type == TF_JSON_ARRAY && pr->n)
         add_provider_attempts(out, root, gen_id, pr, clamp(start + (has_mod ? mod : 0), start, end), end, a);
     if (has_gen && gen > 0) {
-        tf_span *gs = child(out, root, gen_id, "generation");
+        tf_span *gs = child(out, root, gen_id, TF_STR("generation"));
         gs->name = generation_name ? generation_name->str
-                   : model.len ? tf_str_c(tf_arena_printf(a, "generation %.*s", (int)model.len, model.p))
+                   : model.len ? tf_arena_concat(a, TF_STR("generation "), model, TF_STR(""), TF_STR(""))
                                : TF_STR("generation");
         gs->kind = TF_KIND_INTERNAL;
         gs->end_ns = end;
@@ -523,6 +544,13 @@ static int or_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const c
     return TF_MAP_OK;
 }
 
+static bool or_raw_start(tf_profile *p, const char *text, size_t len, uint64_t *start_ns)
+{
+    static const char *const keys[] = { "created_at", "createdAt" };
+    tf_str v;
+    return tf_json_raw_top_string(text, len, keys, 2, &v) && tf_time_parse_any(v.p, v.len, start_ns);
+}
+
 static void or_destroy(tf_profile *p)
 {
     free(p);
@@ -530,9 +558,11 @@ static void or_destroy(tf_profile *p)
 
 tf_profile *tf_profile_openrouter_new(const tf_map_env *env)
 {
+    known_init();
     or_profile *p = tf_xcalloc(1, sizeof *p);
     p->base.name = "openrouter";
     p->base.map = or_map;
+    p->base.raw_start = or_raw_start;
     p->base.destroy = or_destroy;
     p->base.env = env;
     tf_arena *a = tf_interner_arena(env->interner);

@@ -6,11 +6,13 @@
 #include "checkpoint.h"
 #include "mapper.h"
 #include "msg.h"
+#include "reader.h"
 #include "rejects.h"
 #include "sink.h"
 #include "upload.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,14 +40,15 @@ typedef struct {
     bool file_sink;
     tf_rejects *rejects;
     tf_ckpt *ckpt;
+    pthread_mutex_t ckpt_mu; /* the reader thread asks the checkpoint about streams */
     tf_batch *batch;
     uint64_t next_seq, batch_opened_ns;
     size_t batch_spans, batch_bytes;
     tf_buf scratch;
     size_t *ends; /* per span of the current record: end offset in scratch */
     size_t cap_ends;
-    uint32_t slot; /* current stream's run-wide slot */
-    bool fatal, interrupted;
+    char *stream_name; /* current stream (a copy: reader messages are short-lived) */
+    bool fatal, interrupted, changed_fatal;
     uint64_t input_errors, skipped_done, changed;
     uint64_t last_progress_ns;
     bool progress;
@@ -54,8 +57,11 @@ typedef struct {
 static void batch_done(void *ctx, tf_batch *b, bool acked)
 {
     run_state *r = ctx;
-    if (acked)
+    if (acked) {
+        pthread_mutex_lock(&r->ckpt_mu);
         tf_ckpt_batch_acked(r->ckpt, b->seq, r->file_sink ? tf_sink_file_size(r->sink) : 0);
+        pthread_mutex_unlock(&r->ckpt_mu);
+    }
     else if (!r->interrupted)
         r->fatal = true;
     tf_batch_free(b);
@@ -71,7 +77,9 @@ static void flush_batch(run_state *r)
 {
     tf_batch *b = r->batch;
     b->rejects_size = tf_rejects_size(r->rejects);
+    pthread_mutex_lock(&r->ckpt_mu);
     tf_ckpt_batch_closed(r->ckpt, b);
+    pthread_mutex_unlock(&r->ckpt_mu);
     new_batch(r);
     if (r->sink->submit(r->sink, b) != 0)
         r->fatal = true;
@@ -168,89 +176,90 @@ static void tick(run_state *r)
     if (r->batch->n_spans + r->batch->n_marks &&
         tf_now_mono_ns() - r->batch_opened_ns > TF_BATCH_MAX_AGE_NS)
         flush_batch(r);
+    pthread_mutex_lock(&r->ckpt_mu);
     if (tf_ckpt_maybe_write(r->ckpt, false, sync_outputs, r) != 0)
         r->fatal = true;
+    pthread_mutex_unlock(&r->ckpt_mu);
 }
 
-/* Decides where to start a stream; false when it is not to be read. */
-static bool begin_stream(run_state *r, const tf_stream_info *info, uint64_t *offset)
+/* Decides where to start a stream; false when it is not to be read. Runs on
+ * the reader's thread: the checkpoint is shared under ckpt_mu. */
+static bool begin_stream(void *ctx, uint32_t slot, const tf_stream_info *info, uint64_t *offset)
 {
+    run_state *r = ctx;
     char *why = NULL;
-    tf_ckpt_verdict v = tf_ckpt_stream_begin(r->ckpt, r->slot, info, offset, &why);
+    pthread_mutex_lock(&r->ckpt_mu);
+    tf_ckpt_verdict v = tf_ckpt_stream_begin(r->ckpt, slot, info, offset, &why);
+    bool read = true;
     switch (v) {
-    case TF_CKPT_START: return true;
+    case TF_CKPT_START: break;
     case TF_CKPT_RESUME:
         tf_notef("%s: resuming at byte %llu", info->name, (unsigned long long)*offset);
-        return true;
+        break;
     case TF_CKPT_SKIP:
         tf_verbosef("%s: already done according to the checkpoint", info->name);
         r->skipped_done++;
-        return false;
-    case TF_CKPT_CHANGED: break;
-    }
-    switch (r->o->on_changed) {
-    case TF_ON_CHANGED_RESTART:
-        tf_warnf("%s; reading it again from the start (--on-changed restart)", why);
-        tf_ckpt_stream_restart(r->ckpt, r->slot, info);
-        *offset = 0;
-        free(why);
-        return true;
-    case TF_ON_CHANGED_SKIP:
-        tf_warnf("%s; skipping it (--on-changed skip)", why);
-        r->changed++;
+        read = false;
         break;
-    case TF_ON_CHANGED_FAIL:
-        tf_errorf("%s; stopping (use --on-changed restart or skip to go on)", why);
-        r->fatal = true;
+    case TF_CKPT_CHANGED:
+        switch (r->o->on_changed) {
+        case TF_ON_CHANGED_RESTART:
+            tf_warnf("%s; reading it again from the start (--on-changed restart)", why);
+            tf_ckpt_stream_restart(r->ckpt, slot, info);
+            *offset = 0;
+            break;
+        case TF_ON_CHANGED_SKIP:
+            tf_warnf("%s; skipping it (--on-changed skip)", why);
+            r->changed++;
+            read = false;
+            break;
+        case TF_ON_CHANGED_FAIL:
+            tf_errorf("%s; stopping (use --on-changed restart or skip to go on)", why);
+            r->changed_fatal = true;
+            read = false;
+            break;
+        }
         break;
     }
+    pthread_mutex_unlock(&r->ckpt_mu);
     free(why);
-    return false;
+    return read;
 }
 
-static void read_stream(run_state *r, tf_stream *st, tf_framer *fr, tf_mapper *m,
-                        const tf_mapper_cb *cb)
+/* One block of frames of the current stream. */
+static void on_frames(run_state *r, const tf_rd_msg *msg, tf_mapper *m, const tf_mapper_cb *cb)
 {
-    const tf_stream_info *info = tf_stream_get_info(st);
-    uint64_t offset = 0;
-    if (!begin_stream(r, info, &offset))
-        return;
-    tf_mapper_begin_stream(m, info->name);
-    tf_framer_start(fr, st, offset);
-    tf_frame f;
-    const char *why = NULL;
-    uint64_t end = offset;
-    for (;;) {
+    for (size_t i = 0; i < msg->n_frames && !r->fatal; i++) {
         if (stop_signal) {
             r->interrupted = true;
             return;
         }
-        int rc = tf_framer_next(fr, &f, &why);
-        if (rc == TF_FRAME_END)
-            break;
-        if (rc == TF_FRAME_ERROR) {
-            const char *e = tf_stream_error(st);
-            tf_errorf("%s: %s", info->name, e ? e : "read error");
-            if (tf_rejects_stream(r->rejects, info->name, tf_stream_decoded_offset(st), e ? e : "read error") != 0)
-                r->fatal = true;
-            tf_ckpt_stream_error(r->ckpt, r->slot, e ? e : "read error");
-            r->input_errors++;
-            break;
-        }
-        if (rc == TF_FRAME_BAD) {
-            reject(r, info->name, f.offset, f.line, why ? why : "unusable data", f.p, f.p ? f.len : 0);
+        const tf_rd_frame *d = &msg->frames[i];
+        if (d->bad) {
+            reject(r, r->stream_name, d->f.offset, d->f.line, d->why ? d->why : "unusable data", d->f.p,
+                   d->f.p ? d->f.len : 0);
         } else {
-            tf_mapper_frame(m, &f, cb);
+            tf_mapper_frame(m, &d->f, cb);
             tf_mapper_end_frame(m);
         }
-        end = f.end;
-        tf_batch_mark(r->batch, r->slot, end, false);
+        tf_batch_mark(r->batch, msg->slot, d->f.end, false);
         progress(r, m, false);
         tick(r);
-        if (r->fatal)
-            return;
     }
-    tf_batch_mark(r->batch, r->slot, end, true);
+}
+
+static void on_stream_end(run_state *r, const tf_rd_msg *msg)
+{
+    if (msg->error) {
+        tf_errorf("%s: %s", r->stream_name, msg->error);
+        if (tf_rejects_stream(r->rejects, r->stream_name, msg->end, msg->error) != 0)
+            r->fatal = true;
+        pthread_mutex_lock(&r->ckpt_mu);
+        tf_ckpt_stream_error(r->ckpt, msg->slot, msg->error);
+        pthread_mutex_unlock(&r->ckpt_mu);
+        r->input_errors++;
+    }
+    tf_batch_mark(r->batch, msg->slot, msg->end, true);
 }
 
 static char *rejects_path_for(const tf_opts *o)
@@ -261,6 +270,7 @@ static char *rejects_path_for(const tf_opts *o)
 int tf_run(const tf_opts *o)
 {
     run_state r = { .o = o, .batch_spans = o->batch_spans, .batch_bytes = o->batch_bytes };
+    pthread_mutex_init(&r.ckpt_mu, NULL);
     r.progress = o->progress && isatty(STDERR_FILENO) && o->msg_level >= TF_MSG_NORMAL;
     /* With a rate limit, one request must fit in the limiter's burst (a tenth
      * of a second's worth) or a single request would exceed the rate. */
@@ -318,15 +328,27 @@ int tf_run(const tf_opts *o)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
 
-    tf_source_opts so = { o->include, o->n_include, o->exclude, o->n_exclude };
-    tf_source *src = tf_source_new(o->inputs, o->n_inputs, &so);
-    tf_framer *fr = tf_framer_new(o->max_record_bytes);
+    /* Reading runs on its own thread unless there is one core or --threads 1. */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    bool threaded = o->threads ? o->threads > 1 : cores > 1;
+    tf_reader *rd = tf_reader_new(o, threaded, begin_stream, &r);
     tf_mapper_cb cb = { .spans = on_spans, .reject = on_reject, .ctx = &r };
-    tf_stream *st;
-    while (!r.fatal && !r.interrupted && !stop_signal && tf_source_next(src, &st) == 1) {
-        read_stream(&r, st, fr, m, &cb);
-        tf_stream_close(st);
-        r.slot++;
+    for (const tf_rd_msg *msg; (msg = tf_reader_next(rd))->kind != TF_RD_DONE;) {
+        if (msg->kind == TF_RD_BEGIN && !msg->skip) {
+            free(r.stream_name);
+            r.stream_name = tf_xstrdup(msg->name);
+            tf_mapper_begin_stream(m, r.stream_name);
+        } else if (msg->kind == TF_RD_FRAMES) {
+            on_frames(&r, msg, m, &cb);
+        } else if (msg->kind == TF_RD_END) {
+            on_stream_end(&r, msg);
+        }
+        if (r.changed_fatal)
+            r.fatal = true;
+        if (r.fatal || r.interrupted || stop_signal) {
+            tf_reader_stop(rd);
+            break;
+        }
     }
     if (stop_signal)
         r.interrupted = true;
@@ -340,12 +362,12 @@ int tf_run(const tf_opts *o)
      * it leaves its records after the checkpoint, to be read again. */
     if (r.sink->finish(r.sink, r.interrupted || r.fatal ? tf_now_mono_ns() + TF_STOP_GRACE_NS : 0) != 0)
         r.fatal = true;
+    const tf_source_stats *ss = tf_reader_stats(rd); /* joins the reader */
     if (tf_ckpt_maybe_write(r.ckpt, true, sync_outputs, &r) != 0)
         r.fatal = true;
     progress(&r, m, true);
 
     const tf_mapper_stats *ms = tf_mapper_stats_get(m);
-    const tf_source_stats *ss = tf_source_stats_get(src);
     uint64_t rejected = tf_rejects_count(r.rejects) - r.input_errors;
     r.input_errors += ss->errors;
     tf_notef("%llu records from %llu streams: %llu spans in %llu requests to %s; %llu filtered out, %llu rejected",
@@ -375,8 +397,9 @@ int tf_run(const tf_opts *o)
     tf_batch_free(r.batch);
     tf_buf_free(&r.scratch);
     free(r.ends);
-    tf_framer_free(fr);
-    tf_source_free(src);
+    tf_reader_free(rd);
+    free(r.stream_name);
+    pthread_mutex_destroy(&r.ckpt_mu);
     r.sink->destroy(r.sink);
     tf_rejects_free(r.rejects);
     tf_ckpt_free(r.ckpt);

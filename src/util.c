@@ -238,6 +238,41 @@ void tf_arena_free(tf_arena *a)
     a->head = NULL;
 }
 
+size_t tf_fmt_u64(char *out, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+size_t tf_fmt_i64(char *out, int64_t v)
+{
+    if (v >= 0)
+        return tf_fmt_u64(out, (uint64_t)v);
+    out[0] = '-';
+    return 1 + tf_fmt_u64(out + 1, (uint64_t)0 - (uint64_t)v);
+}
+
+tf_str tf_arena_concat(tf_arena *a, tf_str s1, tf_str s2, tf_str s3, tf_str s4)
+{
+    size_t n = s1.len + s2.len + s3.len + s4.len;
+    char *p = tf_arena_alloc(a, n + 1), *q = p;
+    const tf_str parts[4] = { s1, s2, s3, s4 };
+    for (int i = 0; i < 4; i++) {
+        if (parts[i].len)
+            memcpy(q, parts[i].p, parts[i].len);
+        q += parts[i].len;
+    }
+    *q = '\0';
+    return (tf_str){ p, n };
+}
+
 void tf_hex_encode(char *out, const uint8_t *in, size_t n)
 {
     static const char digits[] = "0123456789abcdef";

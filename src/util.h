@@ -80,6 +80,13 @@ char *tf_arena_printf(tf_arena *a, const char *fmt, ...) TF_PRINTF(2, 3);
 void tf_arena_reset(tf_arena *a);
 void tf_arena_free(tf_arena *a);
 
+/* Decimal formatting without printf (hot paths): writes the digits (no NUL)
+ * and returns their count; out needs 20 (u64) or 21 (i64) bytes. */
+size_t tf_fmt_u64(char *out, uint64_t v);
+size_t tf_fmt_i64(char *out, int64_t v);
+/* Concatenation of up to 4 slices into the arena (NUL-terminated). */
+tf_str tf_arena_concat(tf_arena *a, tf_str s1, tf_str s2, tf_str s3, tf_str s4);
+
 /* Hex helpers: out must hold 2*n bytes (no NUL added). */
 void tf_hex_encode(char *out, const uint8_t *in, size_t n);
 /* Decodes exactly 2*n hex digits; returns 0 on success, -1 on a bad digit. */

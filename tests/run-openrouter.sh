@@ -117,3 +117,19 @@ is "$(spans "$T/samples.jsonl" | jq -r .spanId | sort | uniq -d | wc -l | tr -d 
 n_records=$(($(zcat "$SAMPLES_DIR/openrouter"/*.gz | wc -l) + $(zstd -dc "$SAMPLES_DIR/openrouter"/*.zst | wc -l)))
 is "$(spans "$T/samples.jsonl" | jq -r 'select(any(.attributes[]; .key == "gen_ai.operation.name")) | .spanId' | wc -l | tr -d ' ')" \
    "$n_records" "one root span per sample record"
+
+# --since/--until skip records by their raw created_at when that is certain,
+# and parse them when it is not: the outcome must be the same either way.
+run_tf rc run --since 2025-03-01T10:00:00Z --until 2025-03-01T11:00:00Z -o "$T/w.jsonl" --rejects "$T/w.rej" "$D/window.jsonl"
+is "$(jq -r '.resourceSpans[].scopeSpans[].spans[] | select(.parentSpanId == null) | .attributes[] | select(.key=="gen_ai.response.id") | .value.stringValue' "$T/w.jsonl" | tr '\n' ' ')" \
+   "gen-w1 gen-w7 " "the time window keeps exactly the records inside it (escaped look-alikes, nested keys, camelCase, wrappers, epoch numbers, duplicate keys)"
+is "$(jq -r '[.line, .reason] | @tsv' "$T/w.rej" | tr '\t' ' ')" "6 no created_at timestamp" \
+   "a record whose only created_at is nested is rejected, not silently filtered"
+contains "$T/err" "6 filtered out, 1 rejected" "filtered records are counted"
+
+# Reading on its own thread gives exactly the single-threaded output.
+"$top_builddir/tests/gen-records" 3000 7 | gzip >"$T/many.jsonl.gz"
+run_tf rc run --threads 1 -o "$T/t1.jsonl" --rejects "$T/t1.rej" "$T/many.jsonl.gz" "$D/bad.jsonl" "$SAMPLES_DIR/openrouter"
+run_tf rc run --threads 2 -o "$T/t2.jsonl" --rejects "$T/t2.rej" "$T/many.jsonl.gz" "$D/bad.jsonl" "$SAMPLES_DIR/openrouter"
+check "--threads 2 writes byte-identical spans to --threads 1" -- cmp "$T/t1.jsonl" "$T/t2.jsonl"
+check "and byte-identical rejects" -- cmp "$T/t1.rej" "$T/t2.rej"
