@@ -10,14 +10,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void put_key(tf_buf *out, const char *key, int *first)
+/* Inlined so strlen of the literal keys folds away. */
+static inline void put_key(tf_buf *out, const char *key, int *first)
 {
+    size_t n = strlen(key);
+    tf_buf_reserve(out, n + 4);
     if (!*first)
-        tf_buf_putc(out, ',');
+        out->p[out->len++] = ',';
     *first = 0;
-    tf_buf_putc(out, '"');
-    tf_buf_puts(out, key);
-    tf_buf_append(out, "\":", 2);
+    out->p[out->len++] = '"';
+    memcpy(out->p + out->len, key, n);
+    out->len += n;
+    out->p[out->len++] = '"';
+    out->p[out->len++] = ':';
 }
 
 static void put_hex(tf_buf *out, const uint8_t *id, size_t n)

@@ -220,33 +220,66 @@ void tf_encode_pb_span(tf_buf *out, const tf_span *s)
     pb_span(out, s);
 }
 
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+/* Bytes of a length-delimited field with a one-byte tag. */
+static size_t field_len(size_t body)
+{
+    return 1 + varint_len(body) + body;
+}
+
+/* The request is assembled with every length known up front, so the (large)
+ * span data is copied exactly once and nothing is moved afterwards. */
 void tf_encode_pb_request(tf_buf *out, const tf_encode_group *groups, size_t n_groups)
 {
+    tf_buf head = { 0 };
     for (size_t g = 0; g < n_groups; g++) {
         const tf_encode_group *gr = &groups[g];
-        size_t rs = tf_pb_begin(out, 1); /* ExportTraceServiceRequest.resource_spans */
+        /* Resource and scope messages are small: encode them aside. */
+        head.len = 0;
+        size_t res_len = 0, scope_len = 0;
         if (gr->resource) {
-            size_t r = tf_pb_begin(out, 1); /* ResourceSpans.resource */
-            pb_attrs(out, 1, &gr->resource->attrs);
-            pb_uint(out, 2, gr->resource->attrs.dropped);
-            tf_pb_end(out, r);
+            size_t r = tf_pb_begin(&head, 1); /* ResourceSpans.resource */
+            pb_attrs(&head, 1, &gr->resource->attrs);
+            pb_uint(&head, 2, gr->resource->attrs.dropped);
+            tf_pb_end(&head, r);
+            res_len = head.len;
         }
-        size_t ss = tf_pb_begin(out, 2); /* ResourceSpans.scope_spans */
         if (gr->scope) {
-            size_t sc = tf_pb_begin(out, 1); /* ScopeSpans.scope */
-            pb_str(out, 1, gr->scope->name);
-            pb_str(out, 2, gr->scope->version);
-            pb_attrs(out, 3, &gr->scope->attrs);
-            pb_uint(out, 4, gr->scope->attrs.dropped);
-            tf_pb_end(out, sc);
+            size_t sc = tf_pb_begin(&head, 1); /* ScopeSpans.scope */
+            pb_str(&head, 1, gr->scope->name);
+            pb_str(&head, 2, gr->scope->version);
+            pb_attrs(&head, 3, &gr->scope->attrs);
+            pb_uint(&head, 4, gr->scope->attrs.dropped);
+            tf_pb_end(&head, sc);
+            scope_len = head.len - res_len;
         }
+        size_t spans_len = 0;
+        for (size_t i = 0; i < gr->n_spans; i++)
+            spans_len += field_len(gr->spans[i].len);
+        tf_str ss_url = gr->scope ? gr->scope->schema_url : (tf_str){ NULL, 0 };
+        tf_str rs_url = gr->resource ? gr->resource->schema_url : (tf_str){ NULL, 0 };
+        size_t ss_body = scope_len + spans_len + (ss_url.len ? field_len(ss_url.len) : 0);
+        size_t rs_body = res_len + field_len(ss_body) + (rs_url.len ? field_len(rs_url.len) : 0);
+        tf_buf_reserve(out, field_len(rs_body));
+        tf_pb_tag(out, 1, WT_LEN); /* ExportTraceServiceRequest.resource_spans */
+        tf_pb_varint(out, rs_body);
+        tf_buf_append(out, head.p, res_len);
+        tf_pb_tag(out, 2, WT_LEN); /* ResourceSpans.scope_spans */
+        tf_pb_varint(out, ss_body);
+        tf_buf_append(out, head.p + res_len, scope_len);
         for (size_t i = 0; i < gr->n_spans; i++) /* ScopeSpans.spans */
             pb_bytes(out, 2, gr->spans[i].p, gr->spans[i].len);
-        if (gr->scope)
-            pb_str(out, 3, gr->scope->schema_url);
-        tf_pb_end(out, ss);
-        if (gr->resource)
-            pb_str(out, 3, gr->resource->schema_url);
-        tf_pb_end(out, rs);
+        pb_str(out, 3, ss_url);
+        pb_str(out, 3, rs_url);
     }
+    tf_buf_free(&head);
 }

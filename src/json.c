@@ -487,6 +487,17 @@ bool tf_json_as_bool(const tf_json *v, bool *out)
     return false;
 }
 
+/* Does any of the 8 bytes in w need attention (< 0x20, '"', '\\', >= 0x80)?
+ * The classic SWAR zero-byte test applied to w, w ^ '"' and w ^ '\\'. */
+static inline bool word_special(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t lt20 = (w - ones * 0x20) & ~w;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    uint64_t eq = ((q - ones) & ~q) | ((b - ones) & ~b);
+    return ((lt20 | eq | w) & high) != 0;
+}
+
 void tf_json_write_string(tf_buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -494,8 +505,16 @@ void tf_json_write_string(tf_buf *out, const char *s, size_t len)
     tf_buf_reserve(out, len + 2);
     tf_buf_putc(out, '"');
     while (p < end) {
-        /* Copy the run of bytes that need no escaping in one go. */
+        /* Copy the run of bytes that need no escaping in one go, eight
+         * bytes at a time while no byte in a word needs attention. */
         const unsigned char *run = p;
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (word_special(w))
+                break;
+            p += 8;
+        }
         while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
             p++;
         tf_buf_append(out, run, (size_t)(p - run));

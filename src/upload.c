@@ -420,6 +420,7 @@ static int build_body(http_sink *s, part *p)
     if (p->body.len)
         return 0;
     tf_buf raw = { 0 };
+    tf_buf_reserve(&raw, p->owner->b->est_bytes + 64);
     tf_batch_request(p->owner->b, p->from, p->to, &raw);
     p->raw_len = raw.len;
     int rc = tf_compress(s->comp, raw.p, raw.len, &p->body);

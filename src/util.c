@@ -77,7 +77,7 @@ int tf_str_eqc(tf_str a, const char *c)
     return tf_str_eq(a, tf_str_c(c));
 }
 
-void tf_buf_reserve(tf_buf *b, size_t extra)
+void tf_buf_grow(tf_buf *b, size_t extra)
 {
     if (b->len + extra <= b->cap)
         return;

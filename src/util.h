@@ -51,7 +51,12 @@ typedef struct {
     size_t cap;
 } tf_buf;
 
-void tf_buf_reserve(tf_buf *b, size_t extra);
+void tf_buf_grow(tf_buf *b, size_t extra); /* the slow path of reserve */
+static inline void tf_buf_reserve(tf_buf *b, size_t extra)
+{
+    if (TF_UNLIKELY(b->len + extra > b->cap))
+        tf_buf_grow(b, extra);
+}
 void tf_buf_append(tf_buf *b, const void *p, size_t n);
 void tf_buf_puts(tf_buf *b, const char *s);
 void tf_buf_printf(tf_buf *b, const char *fmt, ...) TF_PRINTF(2, 3);
@@ -60,8 +65,7 @@ void tf_buf_free(tf_buf *b);
 const char *tf_buf_cstr(tf_buf *b); /* NUL-terminates (not counted in len) */
 static inline void tf_buf_putc(tf_buf *b, char c)
 {
-    if (TF_UNLIKELY(b->len + 1 > b->cap))
-        tf_buf_reserve(b, 1);
+    tf_buf_reserve(b, 1);
     b->p[b->len++] = c;
 }
 

@@ -21,6 +21,26 @@ static int collect(void *ctx, tf_json *v, size_t start, size_t end)
     return 0;
 }
 
+/* A naive reference for tf_json_write_string on ASCII input. */
+static void ref_escape(tf_buf *b, const char *s, size_t n)
+{
+    tf_buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            tf_buf_putc(b, '\\');
+            tf_buf_putc(b, (char)c);
+        } else if (c == '\n') {
+            tf_buf_append(b, "\\n", 2);
+        } else if (c < 0x20) {
+            tf_buf_printf(b, "\\u%04x", c);
+        } else {
+            tf_buf_putc(b, (char)c);
+        }
+    }
+    tf_buf_putc(b, '"');
+}
+
 static const char *write(const tf_json *v, tf_buf *b)
 {
     b->len = 0;
@@ -90,6 +110,33 @@ int main(void)
     bool bo;
     v = tf_json_parse_one(p, &a, "\"true\"", 6, err, sizeof err);
     ok(tf_json_as_bool(v, &bo) && bo, "string \"true\" converts to bool");
+
+    /* The word-at-a-time scan: every special byte at every position of
+     * strings up to 40 bytes long comes out as the byte-wise reference. */
+    {
+        static const char specials[] = { '"', '\\', '\n', 0x01, 0x1f, 0x7f, '!', '#', '[', ']' };
+        int bad = 0, cases = 0;
+        tf_buf got = { 0 }, want = { 0 };
+        for (size_t n = 1; n <= 40; n++)
+            for (size_t at = 0; at < n; at++)
+                for (size_t k = 0; k < sizeof specials; k++) {
+                    char s[41];
+                    memset(s, 'a' + (char)(n % 26), n);
+                    s[at] = specials[k];
+                    got.len = want.len = 0;
+                    tf_json_write_string(&got, s, n);
+                    ref_escape(&want, s, n);
+                    cases++;
+                    bad += got.len != want.len || memcmp(got.p, want.p, got.len) != 0;
+                }
+        ok(bad == 0, "escaping agrees with a byte-wise reference in %d placements (%d differ)", cases, bad);
+        got.len = 0;
+        tf_json_write_string(&got, "0123456789abcdef\xc3\xa9xyz01234567\xe2\x82", 31);
+        is_mem(got.p, got.len, "\"0123456789abcdef\xc3\xa9xyz01234567\xef\xbf\xbd\xef\xbf\xbd\"", 37,
+               "valid UTF-8 after a fast run is kept; a truncated sequence at the end is replaced");
+        tf_buf_free(&got);
+        tf_buf_free(&want);
+    }
 
     tf_buf_free(&b);
     tf_arena_free(&a);
