@@ -61,6 +61,17 @@ static bool looks_like_grafana_dashboard(const char *url)
            strncmp(host, "otlp-gateway", 12) != 0;
 }
 
+const char *tf_check_hint(const char *url, long status, bool html, const char *backend_message)
+{
+    if ((status == 404 || status == 405 || html) && looks_like_grafana_dashboard(url))
+        return "this looks like the Grafana dashboard URL; use the OTLP gateway instead, e.g. "
+               "https://otlp-gateway-prod-<region>.grafana.net/otlp (Grafana Cloud portal > "
+               "your stack > OpenTelemetry)";
+    if (status == 401 && strstr(backend_message, "org id"))
+        return "this Tempo is multi-tenant: pass --tenant ID (sent as X-Scope-OrgID)";
+    return tf_retry_hint(status);
+}
+
 static const char *transport_hint(CURLcode rc)
 {
     switch (rc) {
@@ -163,13 +174,7 @@ int tf_check(const tf_opts *o)
             if (!html && tf_rpc_status_message(json_resp, resp.p, resp.len, &said))
                 printf("backend:   %.*s\n", (int)said.len, said.p);
             printf("result:    FAILED\n");
-            const char *hint = tf_retry_hint(status);
-            if ((status == 404 || status == 405 || html) && looks_like_grafana_dashboard(tf_http_url(h)))
-                hint = "this looks like the Grafana dashboard URL; use the OTLP gateway instead, e.g. "
-                       "https://otlp-gateway-prod-<region>.grafana.net/otlp (Grafana Cloud portal > "
-                       "your stack > OpenTelemetry)";
-            else if (status == 401 && said.len && strstr(tf_buf_cstr(&said), "org id"))
-                hint = "this Tempo is multi-tenant: pass --tenant ID (sent as X-Scope-OrgID)";
+            const char *hint = tf_check_hint(tf_http_url(h), status, html, said.len ? tf_buf_cstr(&said) : "");
             if (hint)
                 printf("hint:      %s\n", hint);
         }

@@ -45,12 +45,21 @@ static void put_u64_string(tf_buf *out, uint64_t v)
 static void put_double(tf_buf *out, double d)
 {
     if (isnan(d)) {
-        tf_buf_puts(out, "\"NaN\"");
+        TF_BUF_LIT(out, "\"NaN\"");
         return;
     }
     if (isinf(d)) {
         tf_buf_puts(out, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
         return;
+    }
+    if (d > -9007199254740992.0 && d < 9007199254740992.0 && d == (double)(int64_t)d &&
+        !(d == 0 && signbit(d))) { /* integral: no printf, same text as %.15g */
+        char num[24];
+        size_t n = tf_fmt_i64(num, (int64_t)d);
+        if (n <= 15) {
+            tf_buf_append(out, num, n);
+            return;
+        }
     }
     char tmp[40];
     for (int prec = 15; prec <= 17; prec++) {
@@ -66,7 +75,7 @@ void tf_json_write_value(tf_buf *out, const tf_value *v)
     switch (v->type) {
     case TF_VAL_NONE: tf_buf_append(out, "{}", 2); return;
     case TF_VAL_STRING:
-        tf_buf_puts(out, "{\"stringValue\":");
+        TF_BUF_LIT(out, "{\"stringValue\":");
         tf_json_write_string(out, v->u.s.p, v->u.s.len);
         break;
     case TF_VAL_BOOL: tf_buf_puts(out, v->u.b ? "{\"boolValue\":true" : "{\"boolValue\":false"); break;
@@ -78,11 +87,11 @@ void tf_json_write_value(tf_buf *out, const tf_value *v)
         out->p[out->len++] = '"';
         break;
     case TF_VAL_DOUBLE:
-        tf_buf_puts(out, "{\"doubleValue\":");
+        TF_BUF_LIT(out, "{\"doubleValue\":");
         put_double(out, v->u.d);
         break;
     case TF_VAL_ARRAY:
-        tf_buf_puts(out, "{\"arrayValue\":{\"values\":[");
+        TF_BUF_LIT(out, "{\"arrayValue\":{\"values\":[");
         for (size_t i = 0; i < v->u.arr.n; i++) {
             if (i)
                 tf_buf_putc(out, ',');
@@ -92,13 +101,13 @@ void tf_json_write_value(tf_buf *out, const tf_value *v)
         break;
     case TF_VAL_KVLIST: {
         tf_attrs a = { .kv = v->u.kvl.kv, .n = v->u.kvl.n };
-        tf_buf_puts(out, "{\"kvlistValue\":{\"values\":");
+        TF_BUF_LIT(out, "{\"kvlistValue\":{\"values\":");
         tf_json_write_attrs(out, &a);
         tf_buf_putc(out, '}');
         break;
     }
     case TF_VAL_BYTES:
-        tf_buf_puts(out, "{\"bytesValue\":");
+        TF_BUF_LIT(out, "{\"bytesValue\":");
         tf_buf_putc(out, '"');
         tf_base64_encode(out, v->u.s.p, v->u.s.len);
         tf_buf_putc(out, '"');
@@ -113,9 +122,9 @@ void tf_json_write_attrs(tf_buf *out, const tf_attrs *a)
     for (size_t i = 0; i < a->n; i++) {
         if (i)
             tf_buf_putc(out, ',');
-        tf_buf_puts(out, "{\"key\":");
+        TF_BUF_LIT(out, "{\"key\":");
         tf_json_write_string(out, a->kv[i].key.p, a->kv[i].key.len);
-        tf_buf_puts(out, ",\"value\":");
+        TF_BUF_LIT(out, ",\"value\":");
         tf_json_write_value(out, &a->kv[i].value);
         tf_buf_putc(out, '}');
     }
@@ -218,7 +227,7 @@ void tf_encode_json_span(tf_buf *out, const tf_span *s)
 
 void tf_encode_json_request(tf_buf *out, const tf_encode_group *groups, size_t n_groups)
 {
-    tf_buf_puts(out, "{\"resourceSpans\":[");
+    TF_BUF_LIT(out, "{\"resourceSpans\":[");
     for (size_t g = 0; g < n_groups; g++) {
         const tf_encode_group *gr = &groups[g];
         int first = 1;

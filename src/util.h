@@ -58,6 +58,8 @@ static inline void tf_buf_reserve(tf_buf *b, size_t extra)
         tf_buf_grow(b, extra);
 }
 void tf_buf_append(tf_buf *b, const void *p, size_t n);
+/* Appends a string literal (its length known at compile time). */
+#define TF_BUF_LIT(b, lit) tf_buf_append((b), (lit), sizeof(lit) - 1)
 void tf_buf_puts(tf_buf *b, const char *s);
 void tf_buf_printf(tf_buf *b, const char *fmt, ...) TF_PRINTF(2, 3);
 void tf_buf_vprintf(tf_buf *b, const char *fmt, va_list ap);

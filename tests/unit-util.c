@@ -4,6 +4,8 @@
 #include "tap.h"
 #include "util.h"
 
+#include <stdio.h>
+
 static void sha_hex(const void *p, size_t n, char out[65])
 {
     uint8_t d[32];
@@ -69,6 +71,34 @@ int main(void)
     tf_hex_encode(h, d, 32);
     is_str(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
            "sha256 fed one byte at a time");
+
+    /* Decimal formatting against snprintf, across digit-pair boundaries. */
+    {
+        static const uint64_t u[] = { 0, 9, 10, 11, 99, 100, 101, 999, 1000, 1001, 65535, 1721086399433273000ull,
+                                      UINT64_MAX };
+        static const int64_t s[] = { 0, -1, -9, -10, -100, 42, INT64_MAX, INT64_MIN };
+        int bad = 0;
+        char got[24], want[24];
+        for (size_t i = 0; i < TF_ARRAY_LEN(u); i++) {
+            size_t n = tf_fmt_u64(got, u[i]);
+            got[n] = '\0';
+            snprintf(want, sizeof want, "%llu", (unsigned long long)u[i]);
+            bad += strcmp(got, want) != 0;
+        }
+        for (size_t i = 0; i < TF_ARRAY_LEN(s); i++) {
+            size_t n = tf_fmt_i64(got, s[i]);
+            got[n] = '\0';
+            snprintf(want, sizeof want, "%lld", (long long)s[i]);
+            bad += strcmp(got, want) != 0;
+        }
+        for (uint64_t v = 1; v < UINT64_MAX / 7; v = v * 7 + 3) {
+            size_t n = tf_fmt_u64(got, v);
+            got[n] = '\0';
+            snprintf(want, sizeof want, "%llu", (unsigned long long)v);
+            bad += strcmp(got, want) != 0;
+        }
+        is_int(bad, 0, "tf_fmt_u64/tf_fmt_i64 agree with snprintf (edges, INT64_MIN, UINT64_MAX, a sweep)");
+    }
 
     ok(tf_glob_match("*.json*", "logs/2024/a.jsonl.gz"), "glob: * crosses directories");
     ok(!tf_glob_match("*.log*", "data/a.csv"), "glob: no match");
