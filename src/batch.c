@@ -40,10 +40,10 @@ static uint32_t group_of(tf_batch *b, const tf_resource *r, const tf_scope *s)
     return (uint32_t)b->n_groups++;
 }
 
-size_t tf_batch_span_cost(const tf_batch *b, size_t encoded_len)
+size_t tf_batch_span_cost(tf_encoding enc, size_t encoded_len)
 {
     /* protobuf: tag + length varint (<= 6 bytes); JSON: a comma. */
-    return encoded_len + (b->enc == TF_ENC_JSON ? 1 : 6);
+    return encoded_len + (enc == TF_ENC_JSON ? 1 : 6);
 }
 
 void tf_batch_add_encoded(tf_batch *b, const tf_resource *r, const tf_scope *s, const char *p,
@@ -57,7 +57,7 @@ void tf_batch_add_encoded(tf_batch *b, const tf_resource *r, const tf_scope *s, 
         b->spans = tf_xrealloc(b->spans, b->cap_spans * sizeof *b->spans);
     }
     b->spans[b->n_spans++] = (tf_batch_span){ off, len, g };
-    b->est_bytes += tf_batch_span_cost(b, len);
+    b->est_bytes += tf_batch_span_cost(b->enc, len);
 }
 
 void tf_batch_mark(tf_batch *b, uint32_t stream, uint64_t end, bool eof)

@@ -45,7 +45,7 @@ void tf_batch_free(tf_batch *b);
 void tf_batch_add_encoded(tf_batch *b, const tf_resource *r, const tf_scope *s, const char *p,
                           size_t len);
 /* Size a span would add, without adding it (for limit checks). */
-size_t tf_batch_span_cost(const tf_batch *b, size_t encoded_len);
+size_t tf_batch_span_cost(tf_encoding enc, size_t encoded_len);
 /* Records that stream `stream` is complete up to `end` once this batch is acked.
  * Consecutive marks of the same stream are merged. */
 void tf_batch_mark(tf_batch *b, uint32_t stream, uint64_t end, bool eof);

@@ -65,6 +65,23 @@ void tf_mapper_begin_stream(tf_mapper *m, const char *stream)
         m->why = NULL;
 }
 
+void tf_mapper_use_detected(tf_mapper *m, const char *profile, const char *why)
+{
+    if (!m->auto_detect)
+        return;
+    m->why = why;
+    m->current = NULL;
+    if (!profile)
+        return;
+    tf_profile **slot = !strcmp(profile, "otlp") ? &m->otlp : &m->openrouter;
+    if (!*slot) {
+        char *err = NULL;
+        *slot = tf_profile_create(m->env, profile, &err);
+        free(err); /* built-in profiles cannot fail */
+    }
+    m->current = *slot;
+}
+
 const char *tf_mapper_profile(const tf_mapper *m, const char **why)
 {
     if (why)
@@ -75,22 +92,6 @@ const char *tf_mapper_profile(const tf_mapper *m, const char **why)
 const tf_mapper_stats *tf_mapper_stats_get(const tf_mapper *m)
 {
     return &m->stats;
-}
-
-static tf_profile *pick(tf_mapper *m, const tf_json *v)
-{
-    const char *why;
-    const char *name = tf_profile_detect(v, &why);
-    m->why = why;
-    if (!name)
-        return NULL;
-    tf_profile **slot = !strcmp(name, "otlp") ? &m->otlp : &m->openrouter;
-    if (!*slot) {
-        char *err = NULL;
-        *slot = tf_profile_create(m->env, name, &err);
-        free(err); /* built-in profiles cannot fail */
-    }
-    return *slot;
 }
 
 static int on_value(void *ctx, tf_json *v, size_t start, size_t end)
@@ -110,8 +111,6 @@ static int on_value(void *ctx, tf_json *v, size_t start, size_t end)
         rec.offset = f->offset;
     }
     m->stats.records++;
-    if (!m->current && m->auto_detect)
-        m->current = pick(m, v);
     if (!m->current) {
         m->stats.rejected++;
         m->cb->reject(m->cb->ctx, &rec, m->why ? m->why : "no profile matches this record");
@@ -175,6 +174,7 @@ void tf_mapper_frame(tf_mapper *m, const tf_frame *f, const tf_mapper_cb *cb)
     if (tf_json_parse(m->parser, &m->arena, f->p, f->len, on_value, m, err, sizeof err) != 0) {
         tf_record rec = { .text = f->p, .len = f->len, .stream = m->stream, .offset = f->offset,
                           .line = f->line };
+        m->stats.records++;
         m->stats.rejected++;
         cb->reject(cb->ctx, &rec, err);
     }

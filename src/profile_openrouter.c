@@ -9,6 +9,7 @@
 #include "timefmt.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,11 +94,8 @@ static unsigned known_hash(const char *p, size_t n)
     return h;
 }
 
-/* Called once, from tf_profile_openrouter_new, before any thread maps. */
-static void known_init(void)
+static void known_fill(void)
 {
-    if (known_slot[known_hash("id", 2) % KNOWN_SLOTS])
-        return;
     for (size_t i = 0; i < TF_ARRAY_LEN(known_fields); i++) {
         const char *k = known_fields[i].name;
         unsigned s = known_hash(k, strlen(k)) % KNOWN_SLOTS;
@@ -105,6 +103,13 @@ static void known_init(void)
             s = (s + 1) % KNOWN_SLOTS;
         known_slot[s] = (int8_t)(i + 1);
     }
+}
+
+/* Profiles are created on worker threads: fill the table exactly once. */
+static void known_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, known_fill);
 }
 
 /* "nativeTokensPrompt" → "native_tokens_prompt"; snake_case passes through. */
@@ -565,11 +570,14 @@ tf_profile *tf_profile_openrouter_new(const tf_map_env *env)
     p->base.raw_start = or_raw_start;
     p->base.destroy = or_destroy;
     p->base.env = env;
-    tf_arena *a = tf_interner_arena(env->interner);
+    /* May run on a worker thread: build in a private arena; interning copies. */
+    tf_arena a;
+    tf_arena_init(&a, 4096);
     tf_attrs attrs = { 0 };
-    tf_attrs_cstr(&attrs, a, "service.name", "openrouter");
-    tf_attrs_cstr(&attrs, a, "service.version", "1.0.0");
-    tf_profile_add_resource_opts(env, &attrs, a);
+    tf_attrs_cstr(&attrs, &a, "service.name", "openrouter");
+    tf_attrs_cstr(&attrs, &a, "service.version", "1.0.0");
+    tf_profile_add_resource_opts(env, &attrs, &a);
     p->resource = tf_intern_resource(env->interner, &attrs, TF_STR(""), 0);
+    tf_arena_free(&a);
     return &p->base;
 }

@@ -1,6 +1,8 @@
 /* reader.c: the reading stage, inline or on its own thread. */
 #include "config.h"
 #include "reader.h"
+#include "json.h"
+#include "profile.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -8,17 +10,19 @@
 
 #define BLOCK_BYTES (256 * 1024) /* a block closes when its bytes pass this */
 #define BLOCK_FRAMES 1024
-#define QUEUE_DEPTH 4            /* blocks buffered between the threads */
+#define POOL_SIZE 8              /* messages in flight between the stages */
 
-/* One message with its own storage. */
-typedef struct {
+/* One message with its own storage; m is first so a tf_rd_msg * is one. */
+typedef struct pool_msg pool_msg;
+struct pool_msg {
     tf_rd_msg m;
+    pool_msg *next;
     tf_rd_frame *frames;
     size_t cap_frames;
     tf_buf bytes; /* frame text, then why-strings */
     char *name;
     char *error;
-} slot_msg;
+};
 
 struct tf_reader {
     const tf_opts *o;
@@ -27,46 +31,80 @@ struct tf_reader {
     tf_source *src;
     tf_framer *fr;
     tf_stream *st; /* current stream, NULL between streams */
+    char *st_name;
     uint32_t slot;
     bool has_pending; /* the framer ended (pending_rc) after a block's frames */
     int pending_rc;
     bool finished;
     volatile int stop;
-    /* threaded: a ring of QUEUE_DEPTH + 1 messages (one is being read) */
+    /* profile detection (--profile auto) */
+    bool detect;
+    const char *profile, *profile_why;
+    tf_json_parser *parser;
+    tf_arena arena;
+    /* threaded hand-over */
     bool threaded;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    slot_msg ring[QUEUE_DEPTH + 1];
-    size_t head, count; /* head: next to read; count: filled */
-    bool reading;       /* the consumer holds ring[head] */
-    slot_msg inline_msg;
+    pool_msg pool[POOL_SIZE];
+    pool_msg *free_list, *ready_head, *ready_tail;
+    bool done_seen;
+    pool_msg *done_msg;
 };
 
-static void msg_reset(slot_msg *s)
+static void msg_reset(pool_msg *s)
 {
-    free(s->name);
     free(s->error);
-    s->name = s->error = NULL;
+    s->error = NULL;
     s->bytes.len = 0;
     memset(&s->m, 0, sizeof s->m);
 }
 
-static void msg_free(slot_msg *s)
+static void msg_free(pool_msg *s)
 {
     msg_reset(s);
+    free(s->name);
     free(s->frames);
     tf_buf_free(&s->bytes);
 }
 
-/* Produces the next message into s; never blocks on the consumer. */
-static void produce(tf_reader *r, slot_msg *s)
+static void set_name(pool_msg *s, const char *name)
+{
+    free(s->name);
+    s->name = name ? tf_xstrdup(name) : NULL;
+    s->m.name = s->name;
+}
+
+/* Looks at one frame to pick the stream's profile (auto mode). */
+static int detect_one(void *ctx, tf_json *v, size_t start, size_t end)
+{
+    tf_reader *r = ctx;
+    if (r->profile)
+        return 0;
+    const char *why;
+    const char *name = tf_profile_detect(v, &why);
+    r->profile_why = why;
+    r->profile = name;
+    return 0;
+}
+
+static void detect_frame(tf_reader *r, const tf_frame *f)
+{
+    char err[128];
+    tf_json_parse(r->parser, &r->arena, f->p, f->len, detect_one, r, err, sizeof err);
+    tf_arena_reset(&r->arena);
+}
+
+/* Produces the next message into s; never waits for a consumer. */
+static void produce(tf_reader *r, pool_msg *s)
 {
     msg_reset(s);
     s->m.slot = r->slot;
     if (r->stop || r->finished) {
         s->m.kind = TF_RD_DONE;
         r->finished = true;
+        set_name(s, NULL);
         return;
     }
     if (!r->st) {
@@ -74,28 +112,35 @@ static void produce(tf_reader *r, slot_msg *s)
         if (tf_source_next(r->src, &st) != 1) {
             s->m.kind = TF_RD_DONE;
             r->finished = true;
+            set_name(s, NULL);
             return;
         }
         const tf_stream_info *info = tf_stream_get_info(st);
         uint64_t offset = 0;
         bool read = r->begin(r->ctx, r->slot, info, &offset);
         s->m.kind = TF_RD_BEGIN;
-        s->name = tf_xstrdup(info->name);
-        s->m.name = s->name;
+        set_name(s, info->name);
         s->m.skip = !read;
+        s->m.container = info->container;
+        s->m.compression = info->compression;
+        s->m.outer = info->outer;
         if (!read) {
             tf_stream_close(st);
             r->slot++;
             return;
         }
         r->st = st;
+        free(r->st_name);
+        r->st_name = tf_xstrdup(info->name);
+        r->profile = NULL;
+        r->profile_why = NULL;
         tf_framer_start(r->fr, st, offset);
-        s->m.end = offset;
         return;
     }
+    set_name(s, r->st_name);
     /* Frames until the block is full or the stream ends. */
     size_t n = 0;
-    uint64_t end = s->m.end;
+    uint64_t end = 0;
     for (;;) {
         tf_frame f;
         const char *why = NULL;
@@ -108,6 +153,7 @@ static void produce(tf_reader *r, slot_msg *s)
                 break;
             }
             s->m.kind = TF_RD_END;
+            s->m.framing = tf_framer_mode(r->fr);
             s->m.end = tf_stream_decoded_offset(r->st);
             if (rc == TF_FRAME_ERROR) {
                 const char *e = tf_stream_error(r->st);
@@ -119,6 +165,8 @@ static void produce(tf_reader *r, slot_msg *s)
             r->slot++;
             return;
         }
+        if (r->detect && !r->profile && rc == TF_FRAME_RECORD)
+            detect_frame(r, &f);
         if (n == s->cap_frames) {
             s->cap_frames = s->cap_frames ? s->cap_frames * 2 : 256;
             s->frames = tf_xrealloc(s->frames, s->cap_frames * sizeof *s->frames);
@@ -150,6 +198,8 @@ static void produce(tf_reader *r, slot_msg *s)
     s->m.frames = s->frames;
     s->m.n_frames = n;
     s->m.end = end;
+    s->m.profile = r->profile;
+    s->m.profile_why = r->profile_why;
 }
 
 static void *reader_main(void *arg)
@@ -157,15 +207,23 @@ static void *reader_main(void *arg)
     tf_reader *r = arg;
     for (;;) {
         pthread_mutex_lock(&r->mu);
-        /* One slot stays free for the message the consumer is reading. */
-        while (r->count + 1 >= TF_ARRAY_LEN(r->ring) && !r->stop)
+        while (!r->free_list && !r->stop)
             pthread_cond_wait(&r->cv, &r->mu);
-        size_t at = (r->head + r->count) % TF_ARRAY_LEN(r->ring);
+        pool_msg *s = r->free_list;
+        if (!s) { /* stopped with every message out: hand over a DONE of our own */
+            s = r->done_msg;
+        } else {
+            r->free_list = s->next;
+        }
         pthread_mutex_unlock(&r->mu);
-        slot_msg *s = &r->ring[at];
         produce(r, s);
         pthread_mutex_lock(&r->mu);
-        r->count++;
+        s->next = NULL;
+        if (r->ready_tail)
+            r->ready_tail->next = s;
+        else
+            r->ready_head = s;
+        r->ready_tail = s;
         pthread_cond_broadcast(&r->cv);
         bool done = s->m.kind == TF_RD_DONE;
         pthread_mutex_unlock(&r->mu);
@@ -183,6 +241,14 @@ tf_reader *tf_reader_new(const tf_opts *o, bool threaded, tf_reader_begin_fn beg
     tf_source_opts so = { o->include, o->n_include, o->exclude, o->n_exclude };
     r->src = tf_source_new(o->inputs, o->n_inputs, &so);
     r->fr = tf_framer_new(o->max_record_bytes);
+    r->detect = !o->profile || !strcmp(o->profile, "auto");
+    r->parser = tf_json_parser_new();
+    tf_arena_init(&r->arena, 64 * 1024);
+    for (size_t i = 0; i + 1 < POOL_SIZE; i++) {
+        r->pool[i].next = r->free_list;
+        r->free_list = &r->pool[i];
+    }
+    r->done_msg = &r->pool[POOL_SIZE - 1]; /* kept back for a forced DONE */
     r->threaded = threaded;
     if (threaded) {
         pthread_mutex_init(&r->mu, NULL);
@@ -193,25 +259,47 @@ tf_reader *tf_reader_new(const tf_opts *o, bool threaded, tf_reader_begin_fn beg
     return r;
 }
 
-const tf_rd_msg *tf_reader_next(tf_reader *r)
+tf_rd_msg *tf_reader_next(tf_reader *r)
 {
     if (!r->threaded) {
-        produce(r, &r->inline_msg);
-        return &r->inline_msg.m;
+        pool_msg *s = r->free_list;
+        if (!s) /* the caller holds them all: only a DONE can follow */
+            s = r->done_msg;
+        else
+            r->free_list = s->next;
+        produce(r, s);
+        return &s->m;
     }
     pthread_mutex_lock(&r->mu);
-    if (r->reading) { /* release the message read last time */
-        r->head = (r->head + 1) % TF_ARRAY_LEN(r->ring);
-        r->count--;
-        r->reading = false;
-        pthread_cond_broadcast(&r->cv);
-    }
-    while (!r->count)
+    while (!r->ready_head && !r->done_seen)
         pthread_cond_wait(&r->cv, &r->mu);
-    r->reading = true;
-    const tf_rd_msg *m = &r->ring[r->head].m;
+    pool_msg *s = r->ready_head;
+    if (s) {
+        r->ready_head = s->next;
+        if (!r->ready_head)
+            r->ready_tail = NULL;
+        if (s->m.kind == TF_RD_DONE)
+            r->done_seen = true; /* later callers get the same DONE */
+    } else {
+        s = r->done_msg;
+    }
     pthread_mutex_unlock(&r->mu);
-    return m;
+    return &s->m;
+}
+
+void tf_reader_release(tf_reader *r, tf_rd_msg *m)
+{
+    pool_msg *s = (pool_msg *)m;
+    if (s == r->done_msg || m->kind == TF_RD_DONE)
+        return; /* DONE messages are never reused */
+    if (r->threaded)
+        pthread_mutex_lock(&r->mu);
+    s->next = r->free_list;
+    r->free_list = s;
+    if (r->threaded) {
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+    }
 }
 
 void tf_reader_stop(tf_reader *r)
@@ -249,9 +337,11 @@ void tf_reader_free(tf_reader *r)
     join(r);
     if (r->st)
         tf_stream_close(r->st);
-    for (size_t i = 0; i < TF_ARRAY_LEN(r->ring); i++)
-        msg_free(&r->ring[i]);
-    msg_free(&r->inline_msg);
+    for (size_t i = 0; i < POOL_SIZE; i++)
+        msg_free(&r->pool[i]);
+    free(r->st_name);
+    tf_json_parser_free(r->parser);
+    tf_arena_free(&r->arena);
     tf_framer_free(r->fr);
     tf_source_free(r->src);
     free(r);

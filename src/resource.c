@@ -4,6 +4,7 @@
 #include "resource.h"
 #include "encode.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,12 +18,14 @@ typedef struct entry {
 struct tf_interner {
     tf_arena arena;
     entry *head;
+    pthread_mutex_t mu; /* workers intern concurrently */
 };
 
 tf_interner *tf_interner_new(void)
 {
     tf_interner *in = tf_xcalloc(1, sizeof *in);
     tf_arena_init(&in->arena, 16 * 1024);
+    pthread_mutex_init(&in->mu, NULL);
     return in;
 }
 
@@ -36,6 +39,7 @@ void tf_interner_free(tf_interner *in)
         free(e);
     }
     tf_arena_free(&in->arena);
+    pthread_mutex_destroy(&in->mu);
     free(in);
 }
 
@@ -93,8 +97,10 @@ const tf_resource *tf_intern_resource(tf_interner *in, const tf_attrs *attrs, tf
     tf_buf key = { 0 };
     tf_encode_group g = { &tmp, NULL, NULL, 0 };
     tf_encode_pb_request(&key, &g, 1);
+    pthread_mutex_lock(&in->mu);
     tf_resource *r = lookup(in, &key, 0);
     if (r) {
+        pthread_mutex_unlock(&in->mu);
         tf_buf_free(&key);
         return r;
     }
@@ -103,6 +109,7 @@ const tf_resource *tf_intern_resource(tf_interner *in, const tf_attrs *attrs, tf
     r->attrs.dropped = dropped;
     r->schema_url = copy_str(&in->arena, schema_url);
     remember(in, &key, 0, r);
+    pthread_mutex_unlock(&in->mu);
     return r;
 }
 
@@ -116,8 +123,10 @@ const tf_scope *tf_intern_scope(tf_interner *in, tf_str name, tf_str version, co
     tf_buf key = { 0 };
     tf_encode_group g = { NULL, &tmp, NULL, 0 };
     tf_encode_pb_request(&key, &g, 1);
+    pthread_mutex_lock(&in->mu);
     tf_scope *s = lookup(in, &key, 1);
     if (s) {
+        pthread_mutex_unlock(&in->mu);
         tf_buf_free(&key);
         return s;
     }
@@ -128,5 +137,6 @@ const tf_scope *tf_intern_scope(tf_interner *in, tf_str name, tf_str version, co
     s->attrs.dropped = dropped;
     s->schema_url = copy_str(&in->arena, schema_url);
     remember(in, &key, 1, s);
+    pthread_mutex_unlock(&in->mu);
     return s;
 }

@@ -16,7 +16,8 @@ const tf_resource *tf_intern_resource(tf_interner *in, const tf_attrs *attrs, tf
                                       uint32_t dropped);
 const tf_scope *tf_intern_scope(tf_interner *in, tf_str name, tf_str version, const tf_attrs *attrs,
                                 tf_str schema_url, uint32_t dropped);
-/* The arena for long-lived strings (options, profile constants). */
+/* The arena for long-lived strings (options, profile constants). Not
+ * locked: use it only before worker threads start. Interning is locked. */
 tf_arena *tf_interner_arena(tf_interner *in);
 
 #endif

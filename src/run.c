@@ -7,6 +7,7 @@
 #include "mapper.h"
 #include "msg.h"
 #include "reader.h"
+#include "workers.h"
 #include "rejects.h"
 #include "sink.h"
 #include "upload.h"
@@ -44,14 +45,12 @@ typedef struct {
     tf_batch *batch;
     uint64_t next_seq, batch_opened_ns;
     size_t batch_spans, batch_bytes;
-    tf_buf scratch;
-    size_t *ends; /* per span of the current record: end offset in scratch */
-    size_t cap_ends;
     char *stream_name; /* current stream (a copy: reader messages are short-lived) */
     bool fatal, interrupted, changed_fatal;
     uint64_t input_errors, skipped_done, changed;
     uint64_t last_progress_ns;
     bool progress;
+    tf_mapper_stats live; /* for the progress line: frames, spans, rejects so far */
 } run_state;
 
 static void batch_done(void *ctx, tf_batch *b, bool acked)
@@ -104,55 +103,26 @@ static void reject(run_state *r, const char *stream, uint64_t offset, uint64_t l
         r->fatal = true;
 }
 
-static void on_reject(void *ctx, const tf_record *rec, const char *why)
+/* One record's spans, already encoded by a worker, into the batches. */
+static void add_spans(run_state *r, const tf_ev_span *spans, size_t n)
 {
-    reject(ctx, rec->stream, rec->offset, rec->line, why, rec->text, rec->len);
-}
-
-static void on_spans(void *ctx, const tf_record *rec, tf_span **spans, size_t n)
-{
-    run_state *r = ctx;
-    tf_encoding enc = r->sink->encoding;
-    /* Encode the record's spans first, so a too-large one rejects the whole
-     * record before anything of it is batched. */
-    r->scratch.len = 0;
-    if (n > r->cap_ends) {
-        r->cap_ends = n * 2;
-        r->ends = tf_xrealloc(r->ends, r->cap_ends * sizeof *r->ends);
-    }
-    size_t *ends = r->ends;
+    /* Conservative: as if each span opened a new resource group. */
     size_t total = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t before = r->scratch.len;
-        tf_encode_span(enc, &r->scratch, spans[i]);
-        ends[i] = r->scratch.len;
-        size_t cost = tf_batch_span_cost(r->batch, ends[i] - before) +
-                      tf_encode_overhead(enc, spans[i]->resource, spans[i]->scope);
-        total += cost;
-        if (cost > r->batch_bytes) {
-            char why[160];
-            snprintf(why, sizeof why,
-                     "span %zu of the record encodes to %zu bytes, more than --batch-bytes (%zu)", i, cost,
-                     r->batch_bytes);
-            reject(r, rec->stream, rec->offset, rec->line, why, rec->text, rec->len);
-            return;
-        }
-    }
+    for (size_t i = 0; i < n; i++)
+        total += tf_batch_span_cost(r->batch->enc, spans[i].len) +
+                 tf_encode_overhead(r->batch->enc, spans[i].resource, spans[i].scope);
     if (r->batch->n_spans &&
         (r->batch->n_spans + n > r->batch_spans || r->batch->est_bytes + total > r->batch_bytes))
         flush_batch(r);
-    size_t start = 0;
     for (size_t i = 0; i < n; i++) {
         /* A record with more spans than a batch holds spills over. */
         if (r->batch->n_spans >= r->batch_spans)
             flush_batch(r);
-        tf_batch_add_encoded(r->batch, spans[i]->resource, spans[i]->scope, r->scratch.p + start,
-                             ends[i] - start);
-        start = ends[i];
+        tf_batch_add_encoded(r->batch, spans[i].resource, spans[i].scope, spans[i].p, spans[i].len);
     }
 }
 
-static void progress(run_state *r, const tf_mapper *m, bool final)
+static void progress(run_state *r, const tf_mapper_stats *ms, bool final)
 {
     if (!r->progress)
         return;
@@ -160,7 +130,6 @@ static void progress(run_state *r, const tf_mapper *m, bool final)
     if (!final && now - r->last_progress_ns < 166000000u)
         return;
     r->last_progress_ns = now;
-    const tf_mapper_stats *ms = tf_mapper_stats_get(m);
     fprintf(stderr, "\rtracefill: %llu records, %llu spans, %llu rejected, %llu requests%s",
             (unsigned long long)ms->records, (unsigned long long)ms->spans,
             (unsigned long long)ms->rejected, (unsigned long long)r->sink->stats.requests,
@@ -226,25 +195,32 @@ static bool begin_stream(void *ctx, uint32_t slot, const tf_stream_info *info, u
     return read;
 }
 
-/* One block of frames of the current stream. */
-static void on_frames(run_state *r, const tf_rd_msg *msg, tf_mapper *m, const tf_mapper_cb *cb)
+/* Replays a worker's events for one block of frames, in order. */
+static void on_result(run_state *r, const tf_result *res)
 {
-    for (size_t i = 0; i < msg->n_frames && !r->fatal; i++) {
-        if (stop_signal) {
-            r->interrupted = true;
-            return;
+    const tf_rd_msg *msg = res->msg;
+    for (size_t i = 0; i < res->n_ev && !r->fatal; i++) {
+        const tf_ev *e = &res->ev[i];
+        switch (e->kind) {
+        case TF_EV_SPANS:
+            add_spans(r, res->spans + e->first, e->n);
+            r->live.spans += e->n;
+            break;
+        case TF_EV_REJECT:
+            reject(r, r->stream_name, e->offset, e->line, e->why, e->text, e->text ? e->len : 0);
+            r->live.rejected++;
+            break;
+        case TF_EV_FRAME_END:
+            tf_batch_mark(r->batch, msg->slot, e->end, false);
+            r->live.records++;
+            progress(r, &r->live, false);
+            tick(r);
+            if (stop_signal) {
+                r->interrupted = true;
+                return;
+            }
+            break;
         }
-        const tf_rd_frame *d = &msg->frames[i];
-        if (d->bad) {
-            reject(r, r->stream_name, d->f.offset, d->f.line, d->why ? d->why : "unusable data", d->f.p,
-                   d->f.p ? d->f.len : 0);
-        } else {
-            tf_mapper_frame(m, &d->f, cb);
-            tf_mapper_end_frame(m);
-        }
-        tf_batch_mark(r->batch, msg->slot, d->f.end, false);
-        progress(r, m, false);
-        tick(r);
     }
 }
 
@@ -284,18 +260,19 @@ int tf_run(const tf_opts *o)
     tf_interner *in = tf_interner_new();
     tf_map_env env = { .opts = o, .interner = in };
     env.scope = tf_intern_scope(in, TF_STR("tracefill"), TF_STR(PACKAGE_VERSION), NULL, TF_STR(""), 0);
-    tf_mapper *m = tf_mapper_new(&env, &err);
-    if (!m) {
+    /* Fail on a bad profile before touching any file. */
+    tf_mapper *probe = tf_mapper_new(&env, &err);
+    if (!probe) {
         tf_errorf("%s", err);
         free(err);
         tf_interner_free(in);
         return TF_EXIT_USAGE;
     }
+    tf_mapper_free(probe);
     r.ckpt = tf_ckpt_open(o->checkpoint, o->checkpoint_interval_ns, &err);
     if (!r.ckpt) {
         tf_errorf("%s", err);
         free(err);
-        tf_mapper_free(m);
         tf_interner_free(in);
         return TF_EXIT_FAILURE;
     }
@@ -311,7 +288,6 @@ int tf_run(const tf_opts *o)
         free(err);
         free(rejects_path);
         tf_ckpt_free(r.ckpt);
-        tf_mapper_free(m);
         tf_interner_free(in);
         return o->endpoint ? TF_EXIT_USAGE : TF_EXIT_FAILURE;
     }
@@ -328,25 +304,34 @@ int tf_run(const tf_opts *o)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
 
-    /* Reading runs on its own thread unless there is one core or --threads 1. */
+    /* Reading gets a thread, and mapping one worker per core (at most 4),
+     * unless there is one core or --threads 1 says to do it all inline. */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    bool threaded = o->threads ? o->threads > 1 : cores > 1;
-    tf_reader *rd = tf_reader_new(o, threaded, begin_stream, &r);
-    tf_mapper_cb cb = { .spans = on_spans, .reject = on_reject, .ctx = &r };
-    for (const tf_rd_msg *msg; (msg = tf_reader_next(rd))->kind != TF_RD_DONE;) {
+    int workers = o->threads ? o->threads : (int)TF_MIN(TF_MAX(cores, 1), 4);
+    if (workers <= 1)
+        workers = 0;
+    tf_reader *rd = tf_reader_new(o, workers > 0, begin_stream, &r);
+    tf_work *wk = tf_work_new(rd, &env, workers, r.sink->encoding, r.batch_bytes, &err);
+    if (!wk) {
+        tf_errorf("%s", err);
+        free(err);
+        r.fatal = true;
+    }
+    for (const tf_result *res; wk && (res = tf_work_next(wk))->msg->kind != TF_RD_DONE;) {
+        const tf_rd_msg *msg = res->msg;
         if (msg->kind == TF_RD_BEGIN && !msg->skip) {
             free(r.stream_name);
             r.stream_name = tf_xstrdup(msg->name);
-            tf_mapper_begin_stream(m, r.stream_name);
         } else if (msg->kind == TF_RD_FRAMES) {
-            on_frames(&r, msg, m, &cb);
+            on_result(&r, res);
         } else if (msg->kind == TF_RD_END) {
             on_stream_end(&r, msg);
         }
+        tf_work_release(wk, res);
         if (r.changed_fatal)
             r.fatal = true;
         if (r.fatal || r.interrupted || stop_signal) {
-            tf_reader_stop(rd);
+            tf_work_stop(wk);
             break;
         }
     }
@@ -365,9 +350,10 @@ int tf_run(const tf_opts *o)
     const tf_source_stats *ss = tf_reader_stats(rd); /* joins the reader */
     if (tf_ckpt_maybe_write(r.ckpt, true, sync_outputs, &r) != 0)
         r.fatal = true;
-    progress(&r, m, true);
+    tf_mapper_stats mstats = wk ? tf_work_stats(wk) : (tf_mapper_stats){ 0 };
+    progress(&r, &mstats, true);
 
-    const tf_mapper_stats *ms = tf_mapper_stats_get(m);
+    const tf_mapper_stats *ms = &mstats;
     uint64_t rejected = tf_rejects_count(r.rejects) - r.input_errors;
     r.input_errors += ss->errors;
     tf_notef("%llu records from %llu streams: %llu spans in %llu requests to %s; %llu filtered out, %llu rejected",
@@ -395,15 +381,13 @@ int tf_run(const tf_opts *o)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     tf_batch_free(r.batch);
-    tf_buf_free(&r.scratch);
-    free(r.ends);
+    tf_work_free(wk);
     tf_reader_free(rd);
     free(r.stream_name);
     pthread_mutex_destroy(&r.ckpt_mu);
     r.sink->destroy(r.sink);
     tf_rejects_free(r.rejects);
     tf_ckpt_free(r.ckpt);
-    tf_mapper_free(m);
     tf_interner_free(in);
     return status;
 }
