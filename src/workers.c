@@ -171,11 +171,12 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&w->take_mu);
         slot *s = &w->slots[seq % w->n_slots];
         process(wk, s, msg);
+        bool done = msg->kind == TF_RD_DONE; /* msg may be recycled once published */
         pthread_mutex_lock(&w->mu);
         s->ready = true;
         pthread_cond_broadcast(&w->cv);
         pthread_mutex_unlock(&w->mu);
-        if (msg->kind == TF_RD_DONE)
+        if (done)
             return NULL;
     }
 }
