@@ -24,8 +24,8 @@ void tf_opts_defaults(tf_opts *o)
     o->compression = TF_COMP_GZIP;
     o->timeout_ms = 10000;
     o->concurrency = 4;
-    o->batch_spans = 8192;
-    o->batch_bytes = 4u << 20;
+    o->batch_spans = 4096;
+    o->batch_bytes = 2u << 20;
     o->max_retries = 10;
     o->max_retry_time_ns = 300ull * 1000000000u;
     o->progress = true;
@@ -75,8 +75,8 @@ typedef struct {
 /* Sorted by name (checked at startup in debug builds by the unit test). */
 static const opt_def options[] = {
     { "basic-auth", 0, "USER", O_BASIC_AUTH, "HTTP basic auth user (Grafana Cloud: the instance ID); the password is the token" },
-    { "batch-bytes", 0, "SIZE", O_BATCH_BYTES, "largest request before compression (default 4MiB)" },
-    { "batch-spans", 0, "N", O_BATCH_SPANS, "most spans in one request (default 8192)" },
+    { "batch-bytes", 0, "SIZE", O_BATCH_BYTES, "largest request before compression (default 2MiB)" },
+    { "batch-spans", 0, "N", O_BATCH_SPANS, "most spans in one request (default 4096)" },
     { "cacert", 0, "FILE", O_CACERT, "CA certificates (PEM) to verify the endpoint with" },
     { "checkpoint", 0, "FILE", O_CHECKPOINT, "record acknowledged progress in FILE and resume from it" },
     { "checkpoint-interval", 0, "DURATION", O_CHECKPOINT_INTERVAL, "how often the checkpoint is saved while running (default 2s)" },

@@ -328,6 +328,7 @@ typedef struct {
     size_t in_flight;
     bctx *live;                 /* batches held by the sender */
     tf_compressor *comp;
+    tf_buf raw_scratch, comp_scratch;
     tf_bucket spans_bucket, bytes_bucket;
     double rate_spans, rate_bytes; /* current (lowered after 429) */
     uint64_t last_429_ns, pause_until_ns;
@@ -415,17 +416,30 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+/* Builds the part's request once (kept for retries). The request and the
+ * compressor's output go through scratch buffers the sender reuses, and the
+ * body kept is allocated at its exact size: memory in flight stays close to
+ * the compressed bytes. */
 static int build_body(http_sink *s, part *p)
 {
     if (p->body.len)
         return 0;
-    tf_buf raw = { 0 };
-    tf_buf_reserve(&raw, p->owner->b->est_bytes + 64);
-    tf_batch_request(p->owner->b, p->from, p->to, &raw);
-    p->raw_len = raw.len;
-    int rc = tf_compress(s->comp, raw.p, raw.len, &p->body);
-    tf_buf_free(&raw);
-    return rc;
+    tf_buf *raw = &s->raw_scratch;
+    raw->len = 0;
+    tf_buf_reserve(raw, p->owner->b->est_bytes + 64);
+    tf_batch_request(p->owner->b, p->from, p->to, raw);
+    p->raw_len = raw->len;
+    const tf_buf *src = raw;
+    if (s->o->compression != TF_COMP_NONE) {
+        s->comp_scratch.len = 0;
+        if (tf_compress(s->comp, raw->p, raw->len, &s->comp_scratch) != 0)
+            return -1;
+        src = &s->comp_scratch;
+    }
+    p->body.p = tf_xmalloc(src->len ? src->len : 1);
+    memcpy(p->body.p, src->p, src->len);
+    p->body.len = p->body.cap = src->len;
+    return 0;
 }
 
 static int send_part(http_sink *s, part *p, uint64_t now)
@@ -890,6 +904,8 @@ static void http_destroy(tf_sink *base)
     }
     curl_multi_cleanup(s->multi);
     tf_compressor_free(s->comp);
+    tf_buf_free(&s->raw_scratch);
+    tf_buf_free(&s->comp_scratch);
     tf_http_free(s->http);
     free(s->fatal);
     free(s->describe);
