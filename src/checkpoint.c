@@ -234,28 +234,13 @@ static void render(const tf_ckpt *c, tf_buf *b)
     tf_buf_puts(b, c->n ? "\n  ]\n}\n" : "]\n}\n");
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int write_file(tf_ckpt *c, char **err)
 {
     tf_buf b = { 0 };
     render(c, &b);
     int fd = open(c->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     int rc = -1;
-    if (fd < 0 || write_all(fd, b.p, b.len) != 0 || fsync(fd) != 0) {
+    if (fd < 0 || tf_write_all(fd, b.p, b.len) != 0 || fsync(fd) != 0) {
         *err = tf_xasprintf("cannot write checkpoint %s: %s", c->tmp_path, strerror(errno));
         if (fd >= 0) {
             close(fd);

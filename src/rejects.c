@@ -64,18 +64,9 @@ static int emit(tf_rejects *r)
 {
     if (open_lazily(r) != 0)
         return -1;
-    const char *p = r->line.p;
-    size_t n = r->line.len;
-    while (n) {
-        ssize_t w = write(r->fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            tf_errorf("cannot write the rejects file %s: %s", r->path, strerror(errno));
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
+    if (tf_write_all(r->fd, r->line.p, r->line.len) != 0) {
+        tf_errorf("cannot write the rejects file %s: %s", r->path, strerror(errno));
+        return -1;
     }
     r->size += r->line.len;
     r->count++;

@@ -21,28 +21,13 @@ typedef struct {
     tf_buf buf;
 } file_sink;
 
-static int write_all(file_sink *f, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(f->fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int file_submit(tf_sink *s, tf_batch *b)
 {
     file_sink *f = (file_sink *)s;
     f->buf.len = 0;
     tf_batch_request(b, 0, b->n_spans, &f->buf);
     tf_buf_putc(&f->buf, '\n');
-    if (b->n_spans && write_all(f, f->buf.p, f->buf.len) != 0) {
+    if (b->n_spans && tf_write_all(f->fd, f->buf.p, f->buf.len) != 0) {
         tf_errorf("cannot write %s: %s", f->path, strerror(errno));
         s->done(s->done_ctx, b, false);
         return -1;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <errno.h>
 
 static TF_NORETURN void oom(size_t n)
 {
@@ -379,6 +381,22 @@ void tf_base64_encode(tf_buf *out, const void *data, size_t n)
 int tf_glob_match(const char *pattern, const char *name)
 {
     return fnmatch(pattern, name, 0) == 0;
+}
+
+int tf_write_all(int fd, const void *data, size_t n)
+{
+    const char *p = data;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
 }
 
 static uint64_t clock_ns(clockid_t id)

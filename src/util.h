@@ -109,6 +109,9 @@ void tf_base64_encode(tf_buf *out, const void *p, size_t n);
 /* Glob match (fnmatch semantics without FNM_PATHNAME): '*' also crosses '/'. */
 int tf_glob_match(const char *pattern, const char *name);
 
+/* write(2) until all n bytes are written, retrying EINTR; 0 or -1 (errno). */
+int tf_write_all(int fd, const void *p, size_t n);
+
 /* Monotonic and wall clocks. */
 uint64_t tf_now_mono_ns(void);
 uint64_t tf_now_wall_ns(void);
