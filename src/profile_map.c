@@ -28,10 +28,11 @@ typedef struct {
     size_t len;
     long idx; /* index steps; negative counts from the end */
     bool index;
+    int slot; /* first step of a path from the record: its top-level key's slot, else -1 */
 } mstep;
 
 typedef struct {
-    const mstep *steps;
+    mstep *steps;
     size_t n;
     bool root;       /* "$.a": from the record even inside an event */
     const char *src; /* as written, for messages */
@@ -106,6 +107,7 @@ typedef struct {
 typedef struct {
     mattr *v;
     size_t n;
+    uint64_t lens; /* bit (len & 63) set for each name: a quick "not one of them" */
 } mattrs;
 
 typedef struct mtrie mtrie;
@@ -121,6 +123,7 @@ typedef struct {
     const mpath *from; /* NULL: the record (or the event element) itself */
     tf_str prefix;
     mtrie excl;
+    const mtrie **slot_kid; /* span-level blocks without "from": excl's kid per key slot */
     bool flatten, private;
     const tf_json *raw; /* compiled after everything else */
     const char *where;
@@ -154,10 +157,21 @@ typedef struct {
 
 typedef struct {
     tf_profile base;
+    tf_arena arena; /* the program; may be built on a worker thread */
     const char *file;
     const mcond *skip;
     const tf_json *nulls; /* "null_values": strings that mean "no value" */
     bool null_empty_object, null_empty_array;
+    size_t null_maxlen;
+    /* Top-level keys the program reads, classified in one pass per record:
+     * ktab maps a key's hash to its slot; slotv holds this record's values. */
+    const tf_str *slot_keys;
+    size_t nslots;
+    int16_t *ktab;
+    size_t ktab_mask;
+    const tf_json **slotv;
+    int16_t *kcls;
+    size_t kcls_cap;
     mget name, kind, start, end, dur, trace_id, span_id, parent, traceparent, trace_state;
     bool has_kind, has_start, has_end, has_dur, has_trace_id, has_span_id, has_parent,
         has_traceparent, has_trace_state;
@@ -175,6 +189,8 @@ typedef struct {
     uint64_t now_ns;
     size_t attr_hint;
     tf_buf tbuf, jbuf, rbuf; /* template, JSON text, resource key scratch */
+    tf_buf dkey, dlast;      /* derivation keys: this one, the last one hashed */
+    uint8_t dtrace[16], dspan[8];
     rcache_ent *cache;
     size_t cache_cap, cache_n;
 } mp_profile;
@@ -349,6 +365,7 @@ static bool compile_path(cc *c, const char *s, size_t len, mpath *out, bool trac
             return bad_path(c, s, len, "more than 64 steps");
         mstep *st = &tmp[n++];
         memset(st, 0, sizeof *st);
+        st->slot = -1;
         if (s[i] == '[') {
             i++;
             if (i < len && (s[i] == '"' || s[i] == '\'')) {
@@ -1052,6 +1069,7 @@ static bool compile_attrs(cc *c, const tf_json *obj, mattrs *out)
                 return cfail(c, "duplicate attribute");
         mattr *m = &out->v[out->n++];
         m->key = k;
+        out->lens |= (uint64_t)1 << (k.len & 63);
         if (!compile_get(c, obj->items[i], SL_VALUE, &m->get))
             return false;
         pop_key(c, old);
@@ -1440,6 +1458,88 @@ static bool compile_span(cc *c, mp_profile *p, const tf_json *s)
     return true;
 }
 
+static inline size_t key_hash(const char *k, size_t len)
+{
+    size_t h = len * 0x9e3779b1u;
+    if (len)
+        h ^= (size_t)(unsigned char)k[0] * 0x85ebca6bu ^ (size_t)(unsigned char)k[len - 1] * 0xc2b2ae35u ^
+             (size_t)(unsigned char)k[len / 2] * 0x27d4eb2fu;
+    return h ^ (h >> 15);
+}
+
+static int slot_find(const mp_profile *p, const char *k, size_t len)
+{
+    for (size_t h = key_hash(k, len) & p->ktab_mask;; h = (h + 1) & p->ktab_mask) {
+        int s = p->ktab[h];
+        if (s < 0 || (p->slot_keys[s].len == len && !memcmp(p->slot_keys[s].p, k, len)))
+            return s;
+    }
+}
+
+/* Gives every top-level key the program reads a slot, so that mapping a
+ * record classifies its keys once instead of searching it per path. */
+static void build_slots(cc *c, mp_profile *p)
+{
+    size_t n = 0;
+    tf_str *keys = tf_arena_alloc(c->a, 256 * sizeof *keys);
+    size_t tabn = 1024;
+    int16_t *tab = tf_arena_alloc(c->a, tabn * sizeof *tab);
+    memset(tab, 0xff, tabn * sizeof *tab);
+    p->slot_keys = keys;
+    p->ktab = tab;
+    p->ktab_mask = tabn - 1;
+    /* at most 255 keys keep the table at most a quarter full; a path whose
+     * key gets no slot (slot -1) searches the record as usual */
+    for (size_t i = 0; i < c->root_used.n; i++) {
+        const mpath *u = c->root_used.v[i];
+        if (!u->n || u->steps[0].index)
+            continue;
+        mstep *st = &u->steps[0];
+        int sl = slot_find(p, st->key, st->len);
+        if (sl < 0 && n < 255) {
+            keys[n] = (tf_str){ st->key, st->len };
+            size_t h = key_hash(st->key, st->len) & p->ktab_mask;
+            while (tab[h] >= 0)
+                h = (h + 1) & p->ktab_mask;
+            tab[h] = (int16_t)n;
+            sl = (int)n++;
+        }
+        st->slot = sl;
+    }
+    /* keys only "remaining" excludes still need slots to be recognised */
+    for (size_t i = 0; i < p->nrest; i++) {
+        if (p->rest[i].from)
+            continue;
+        for (size_t k = 0; k < p->rest[i].excl.n; k++) {
+            const mtrie *kid = &p->rest[i].excl.kids[k];
+            if (slot_find(p, kid->key, kid->len) < 0 && n < 255) {
+                keys[n] = (tf_str){ kid->key, kid->len };
+                size_t h = key_hash(kid->key, kid->len) & p->ktab_mask;
+                while (tab[h] >= 0)
+                    h = (h + 1) & p->ktab_mask;
+                tab[h] = (int16_t)n++;
+            }
+        }
+    }
+    p->nslots = n;
+    p->slotv = tf_arena_calloc(c->a, (n ? n : 1) * sizeof *p->slotv);
+    bool complete = true;
+    for (size_t i = 0; i < p->nrest; i++) {
+        mrest *r = &p->rest[i];
+        if (r->from)
+            continue;
+        const mtrie **sk = tf_arena_calloc(c->a, (n ? n : 1) * sizeof *sk);
+        for (size_t k = 0; k < r->excl.n; k++) {
+            int sl = slot_find(p, r->excl.kids[k].key, r->excl.kids[k].len);
+            if (sl < 0)
+                complete = false;
+            else
+                sk[sl] = &r->excl.kids[k];
+        }
+        r->slot_kid = complete ? sk : NULL;
+    }
+}
+
 static bool compile(cc *c, mp_profile *p, const tf_map_env *env, const tf_json *m)
 {
     if (m->type != TF_JSON_OBJECT)
@@ -1481,6 +1581,9 @@ static bool compile(cc *c, mp_profile *p, const tf_map_env *env, const tf_json *
             }
         }
         p->nulls = v->n ? v : NULL;
+        for (size_t i = 0; i < v->n; i++)
+            if (v->items[i]->type == TF_JSON_STRING && v->items[i]->str.len > p->null_maxlen)
+                p->null_maxlen = v->items[i]->str.len;
         pop_key(c, old);
     }
     const tf_json *span = tf_json_get(m, "span");
@@ -1532,6 +1635,7 @@ static bool compile(cc *c, mp_profile *p, const tf_map_env *env, const tf_json *
         pop_key(c, old);
     }
     p->res_dynamic = !all_const(&p->res);
+    build_slots(c, p);
     return true;
 }
 
@@ -1541,6 +1645,7 @@ typedef struct {
     const tf_json *base, *root;
     tf_arena *a;
     mp_profile *p;
+    const tf_json *const *slots; /* the record's top-level values by slot, or NULL */
 } ev;
 
 static inline const tf_json *get_key(const tf_json *o, const char *k, size_t len)
@@ -1562,7 +1667,7 @@ static bool is_null_value(const mp_profile *p, const tf_json *v)
     case TF_JSON_STRING: break;
     default: return false;
     }
-    if (!p->nulls)
+    if (!p->nulls || v->str.len > p->null_maxlen)
         return false;
     for (size_t i = 0; i < p->nulls->n; i++) {
         const tf_json *x = p->nulls->items[i];
@@ -1576,7 +1681,12 @@ static bool is_null_value(const mp_profile *p, const tf_json *v)
 static const tf_json *path_get(const mpath *p, const ev *e)
 {
     const tf_json *cur = p->root ? e->root : e->base;
-    for (size_t i = 0; i < p->n && cur; i++) {
+    size_t i = 0;
+    if (p->n && p->steps[0].slot >= 0 && e->slots) {
+        cur = e->slots[p->steps[0].slot];
+        i = 1;
+    }
+    for (; i < p->n && cur; i++) {
         const mstep *s = &p->steps[i];
         if (s->index) {
             if (cur->type != TF_JSON_ARRAY)
@@ -1648,12 +1758,32 @@ static const tf_json *render(const mtmpl *t, const ev *e)
     return n;
 }
 
+/* tf_json_as_int64 with a fast path for plain [-]digits (status codes,
+ * sizes), which gives the same results. */
+static bool as_int(const tf_json *v, int64_t *out)
+{
+    if (v->type == TF_JSON_NUMBER || v->type == TF_JSON_STRING) {
+        const char *s = v->str.p;
+        size_t n = v->str.len, i = s[0] == '-';
+        if (n > i && n - i <= 18) {
+            int64_t x = 0;
+            for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+                x = x * 10 + (s[i] - '0');
+            if (i == n) {
+                *out = s[0] == '-' ? -x : x;
+                return true;
+            }
+        }
+    }
+    return tf_json_as_int64(v, out);
+}
+
 /* Numbers (and numeric strings) compared exactly as integers when both are
  * integral, else as doubles; -2 when v is not numeric. */
 static int num_cmp(const tf_json *v, const tf_json *arg)
 {
     int64_t a, b;
-    if (tf_json_as_int64(v, &a) && tf_json_as_int64(arg, &b))
+    if (as_int(v, &a) && as_int(arg, &b))
         return a < b ? -1 : a > b;
     double x, y;
     if (!tf_json_as_double(v, &x) || !tf_json_as_double(arg, &y))
@@ -1838,18 +1968,30 @@ typedef struct {
     bool derived;
 } idout;
 
+/* The parts joined by NUL bytes are the key (as tf_id_derive_parts joins
+ * them); the last key's digest is kept, since trace and span ids are often
+ * derived from the same key. */
 static bool derive(const malt *al, const ev *e, idout *o)
 {
-    const char *parts[16];
-    size_t lens[16];
+    mp_profile *p = e->p;
+    p->dkey.len = 0;
     for (size_t i = 0; i < al->nparts; i++) {
         tf_str t;
         if (!get_conv(&al->parts[i], e, conv_part, &t))
             return false;
-        parts[i] = t.p;
-        lens[i] = t.len;
+        if (i)
+            tf_buf_putc(&p->dkey, '\0');
+        tf_buf_append(&p->dkey, t.p, t.len);
     }
-    tf_id_derive_parts(parts, lens, al->nparts, o->trace, o->span);
+    if (p->dlast.p == NULL || p->dlast.len != p->dkey.len || memcmp(p->dlast.p, p->dkey.p, p->dkey.len)) {
+        tf_id_derive(p->dkey.p ? p->dkey.p : "", p->dkey.len, p->dtrace, p->dspan);
+        p->dlast.len = 0;
+        tf_buf_append(&p->dlast, p->dkey.p ? p->dkey.p : "", p->dkey.len);
+        tf_buf_putc(&p->dlast, 0);
+        p->dlast.len--; /* a non-NULL p marks it valid, even for the empty key */
+    }
+    memcpy(o->trace, p->dtrace, 16);
+    memcpy(o->span, p->dspan, 8);
     o->derived = true;
     return true;
 }
@@ -1880,7 +2022,7 @@ static bool to_int(const tf_json *v, int64_t *out)
     }
     if (v->type != TF_JSON_NUMBER && v->type != TF_JSON_STRING)
         return false;
-    if (tf_json_as_int64(v, out))
+    if (as_int(v, out))
         return true;
     double d;
     if (!tf_json_as_double(v, &d) || d != d || d < -9.2e18 || d > 9.2e18 || (double)(int64_t)d != d)
@@ -2104,15 +2246,21 @@ static const mtrie *trie_find(const mtrie *t, tf_str k)
     return NULL;
 }
 
+/* kcls: the record's key slots when obj is the record (then r->slot_kid
+ * replaces the trie search), else NULL. */
 static void rest_walk(const mrest *r, const mtrie *t, const tf_json *obj, const char *prefix, size_t plen,
-                      const ev *e, tf_attrs *at, const mattrs *explicit, int depth)
+                      const ev *e, tf_attrs *at, const mattrs *explicit, int depth, const int16_t *kcls)
 {
     for (size_t i = 0; i < obj->n; i++) {
         tf_str k = obj->keys[i];
         const tf_json *v = obj->items[i];
         if (is_null_value(e->p, v))
             continue;
-        const mtrie *kid = t && t->n ? trie_find(t, k) : NULL;
+        const mtrie *kid;
+        if (kcls)
+            kid = kcls[i] >= 0 ? r->slot_kid[kcls[i]] : NULL;
+        else
+            kid = t && t->n ? trie_find(t, k) : NULL;
         if (kid && kid->leaf)
             continue;
         size_t kl = plen + k.len;
@@ -2123,10 +2271,10 @@ static void rest_walk(const mrest *r, const mtrie *t, const tf_json *obj, const 
         if (v->type == TF_JSON_OBJECT && r->flatten && depth < 32) {
             key[kl] = '.';
             key[kl + 1] = '\0';
-            rest_walk(r, kid, v, key, kl + 1, e, at, explicit, depth + 1);
+            rest_walk(r, kid, v, key, kl + 1, e, at, explicit, depth + 1, NULL);
             continue;
         }
-        if (explicit && explicit_key(explicit, key, kl))
+        if (explicit && (explicit->lens >> (kl & 63) & 1) && explicit_key(explicit, key, kl))
             continue;
         tf_kv *kv = tf_attrs_add(at, e->a, (tf_str){ key, kl });
         tf_value_from_json(&kv->value, v, e->a);
@@ -2142,7 +2290,8 @@ static void add_rest(const mrest *rs, size_t n, const ev *e, tf_attrs *at, bool 
         const tf_json *obj = r->from ? path_get(r->from, e) : e->base;
         if (!obj || obj->type != TF_JSON_OBJECT || r->excl.leaf)
             continue;
-        rest_walk(r, &r->excl, obj, r->prefix.p, r->prefix.len, e, at, explicit, 0);
+        const int16_t *kcls = r->slot_kid && e->slots && obj == e->root ? e->p->kcls : NULL;
+        rest_walk(r, &r->excl, obj, r->prefix.p, r->prefix.len, e, at, explicit, 0, kcls);
     }
 }
 
@@ -2417,7 +2566,22 @@ static int mp_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const c
         return TF_MAP_REJECT;
     }
     const bool privacy = pp->env->opts->privacy;
-    ev e = { r, r, out->arena, p };
+    ev e = { r, r, out->arena, p, NULL };
+    if (p->nslots) {
+        memset(p->slotv, 0, p->nslots * sizeof *p->slotv);
+        if (r->n > p->kcls_cap) {
+            free(p->kcls);
+            p->kcls_cap = r->n * 2;
+            p->kcls = tf_xmalloc(p->kcls_cap * sizeof *p->kcls);
+        }
+        for (size_t i = 0; i < r->n; i++) {
+            int sl = slot_find(p, r->keys[i].p, r->keys[i].len);
+            p->kcls[i] = (int16_t)sl;
+            if (sl >= 0)
+                p->slotv[sl] = r->items[i]; /* a later duplicate wins */
+        }
+        e.slots = p->slotv;
+    }
     if (p->skip && cond_eval(p->skip, &e))
         return TF_MAP_OK;
     uint64_t start = 0, end = 0;
@@ -2482,16 +2646,21 @@ static void mp_destroy(tf_profile *pp)
     tf_buf_free(&p->tbuf);
     tf_buf_free(&p->jbuf);
     tf_buf_free(&p->rbuf);
+    tf_buf_free(&p->dkey);
+    tf_buf_free(&p->dlast);
+    free(p->kcls);
+    tf_arena_free(&p->arena);
     free(p);
 }
 
 tf_profile *tf_profile_mapping_new(const tf_map_env *env, const char *name, const char *text, size_t len,
                                    char **err)
 {
-    tf_arena *a = tf_interner_arena(env->interner);
+    mp_profile *p = tf_xcalloc(1, sizeof *p);
+    tf_arena_init(&p->arena, 16 * 1024);
+    tf_arena *a = &p->arena;
     cc c = { .file = name, .a = a };
     c.used = &c.root_used;
-    mp_profile *p = tf_xcalloc(1, sizeof *p);
     p->base.name = tf_arena_strndup(a, name, strlen(name));
     p->base.map = mp_map;
     p->base.destroy = mp_destroy;
@@ -2536,7 +2705,7 @@ tf_profile *tf_profile_mapping_new(const tf_map_env *env, const char *name, cons
     }
     if (ok && !p->res_dynamic) {
         tf_attrs attrs = { 0 };
-        ev e = { m, m, a, p };
+        ev e = { m, m, a, p, NULL };
         const char *why;
         add_attrs(&p->res, &e, &attrs, env->opts->privacy, &why);
         tf_profile_add_resource_opts(env, &attrs, a);

@@ -2,9 +2,10 @@
  * The mapping is compiled once into a small program (paths pre-split,
  * templates pre-parsed, conditions as trees); mapping a record walks it and
  * allocates only in the record's arena.
- * Ownership: the profile owns its scratch buffers and resource cache; the
- * compiled program and the constants spans point to live in the run's
- * interner arena (they outlive every span). */
+ * Ownership: the profile owns its program (in a private arena, so profiles
+ * can be built on worker threads), its scratch buffers and resource cache.
+ * Spans may point at the program's constants: encode them before
+ * destroying the profile. Resources and scopes are interned (copied). */
 #ifndef TF_PROFILE_MAP_H
 #define TF_PROFILE_MAP_H
 

@@ -9,7 +9,9 @@
 #include <string.h>
 
 typedef struct entry {
-    struct entry *next;
+    struct entry *next;  /* every entry, for freeing */
+    struct entry *hnext; /* same hash bucket */
+    uint64_t hash;
     tf_buf key;
     int is_scope;
     void *obj;
@@ -18,6 +20,8 @@ typedef struct entry {
 struct tf_interner {
     tf_arena arena;
     entry *head;
+    entry **tab; /* hash buckets over the keys: per-record resources make */
+    size_t cap, n; /* a linear search quadratic */
     pthread_mutex_t mu; /* workers intern concurrently */
 };
 
@@ -38,6 +42,7 @@ void tf_interner_free(tf_interner *in)
         tf_buf_free(&e->key);
         free(e);
     }
+    free(in->tab);
     tf_arena_free(&in->arena);
     pthread_mutex_destroy(&in->mu);
     free(in);
@@ -68,22 +73,48 @@ static tf_str copy_str(tf_arena *a, tf_str s)
     return (tf_str){ tf_arena_strndup(a, s.p ? s.p : "", s.len), s.len };
 }
 
-static void *lookup(tf_interner *in, const tf_buf *key, int is_scope)
+static uint64_t key_hash(const tf_buf *key, int is_scope)
 {
-    for (entry *e = in->head; e; e = e->next)
-        if (e->is_scope == is_scope && e->key.len == key->len && memcmp(e->key.p, key->p, key->len) == 0)
+    uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)is_scope; /* FNV-1a */
+    for (size_t i = 0; i < key->len; i++)
+        h = (h ^ (unsigned char)key->p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static void *lookup(tf_interner *in, const tf_buf *key, int is_scope, uint64_t h)
+{
+    if (!in->cap)
+        return NULL;
+    for (entry *e = in->tab[h & (in->cap - 1)]; e; e = e->hnext)
+        if (e->hash == h && e->is_scope == is_scope && e->key.len == key->len &&
+            memcmp(e->key.p, key->p, key->len) == 0)
             return e->obj;
     return NULL;
 }
 
-static void remember(tf_interner *in, tf_buf *key, int is_scope, void *obj)
+static void remember(tf_interner *in, tf_buf *key, int is_scope, void *obj, uint64_t h)
 {
+    if (in->n + 1 > in->cap) { /* keep the load factor at most 1 */
+        size_t cap = in->cap ? in->cap * 2 : 64;
+        entry **tab = tf_xcalloc(cap, sizeof *tab);
+        for (entry *e = in->head; e; e = e->next) {
+            e->hnext = tab[e->hash & (cap - 1)];
+            tab[e->hash & (cap - 1)] = e;
+        }
+        free(in->tab);
+        in->tab = tab;
+        in->cap = cap;
+    }
     entry *e = tf_xcalloc(1, sizeof *e);
     e->key = *key;
     e->is_scope = is_scope;
     e->obj = obj;
+    e->hash = h;
     e->next = in->head;
     in->head = e;
+    e->hnext = in->tab[h & (in->cap - 1)];
+    in->tab[h & (in->cap - 1)] = e;
+    in->n++;
 }
 
 const tf_resource *tf_intern_resource(tf_interner *in, const tf_attrs *attrs, tf_str schema_url,
@@ -97,8 +128,9 @@ const tf_resource *tf_intern_resource(tf_interner *in, const tf_attrs *attrs, tf
     tf_buf key = { 0 };
     tf_encode_group g = { &tmp, NULL, NULL, 0 };
     tf_encode_pb_request(&key, &g, 1);
+    uint64_t h = key_hash(&key, 0);
     pthread_mutex_lock(&in->mu);
-    tf_resource *r = lookup(in, &key, 0);
+    tf_resource *r = lookup(in, &key, 0, h);
     if (r) {
         pthread_mutex_unlock(&in->mu);
         tf_buf_free(&key);
@@ -108,7 +140,7 @@ const tf_resource *tf_intern_resource(tf_interner *in, const tf_attrs *attrs, tf
     copy_attrs(&r->attrs, attrs, &in->arena);
     r->attrs.dropped = dropped;
     r->schema_url = copy_str(&in->arena, schema_url);
-    remember(in, &key, 0, r);
+    remember(in, &key, 0, r, h);
     pthread_mutex_unlock(&in->mu);
     return r;
 }
@@ -123,8 +155,9 @@ const tf_scope *tf_intern_scope(tf_interner *in, tf_str name, tf_str version, co
     tf_buf key = { 0 };
     tf_encode_group g = { NULL, &tmp, NULL, 0 };
     tf_encode_pb_request(&key, &g, 1);
+    uint64_t h = key_hash(&key, 1);
     pthread_mutex_lock(&in->mu);
-    tf_scope *s = lookup(in, &key, 1);
+    tf_scope *s = lookup(in, &key, 1, h);
     if (s) {
         pthread_mutex_unlock(&in->mu);
         tf_buf_free(&key);
@@ -136,7 +169,7 @@ const tf_scope *tf_intern_scope(tf_interner *in, tf_str name, tf_str version, co
     copy_attrs(&s->attrs, attrs, &in->arena);
     s->attrs.dropped = dropped;
     s->schema_url = copy_str(&in->arena, schema_url);
-    remember(in, &key, 1, s);
+    remember(in, &key, 1, s, h);
     pthread_mutex_unlock(&in->mu);
     return s;
 }
