@@ -2061,13 +2061,33 @@ typedef struct {
     tf_str key;
 } attr_out;
 
+/* Adds v under key; objects become key.sub attributes, skipping null values. */
+static void add_flat(const ev *e, tf_attrs *at, const char *key, size_t keylen, const tf_json *v, int depth)
+{
+    if (v->type != TF_JSON_OBJECT || depth >= 32) {
+        tf_value_from_json(&tf_attrs_add(at, e->a, (tf_str){ key, keylen })->value, v, e->a);
+        return;
+    }
+    for (size_t i = 0; i < v->n; i++) {
+        if (is_null_value(e->p, v->items[i]))
+            continue;
+        size_t kl = keylen + 1 + v->keys[i].len;
+        char *k = tf_arena_alloc(e->a, kl + 1);
+        memcpy(k, key, keylen);
+        k[keylen] = '.';
+        memcpy(k + keylen + 1, v->keys[i].p, v->keys[i].len);
+        k[kl] = '\0';
+        add_flat(e, at, k, kl, v->items[i], depth + 1);
+    }
+}
+
 static bool conv_attr(const malt *al, const tf_json *v, const ev *e, void *out)
 {
     attr_out *o = out;
     tf_value val;
     memset(&val, 0, sizeof val);
     switch (al->conv) {
-    case C_AUTO: tf_attrs_add_json_flat(o->at, e->a, o->key.p, o->key.len, v); return true;
+    case C_AUTO: add_flat(e, o->at, o->key.p, o->key.len, v, 0); return true;
     case C_STRING:
         val.type = TF_VAL_STRING;
         val.u.s = text_of(e, v);
@@ -2179,6 +2199,10 @@ static void explain_alt(tf_buf *b, const malt *al, const ev *e, const char *what
             }
     } else if (al->kind == S_PATH) {
         tf_buf_puts(b, "the default ");
+    } else if (al->kind == S_CONST) {
+        tf_buf_puts(b, "the constant ");
+    } else {
+        tf_buf_printf(b, "template \"%s\" ", al->tmpl->src);
     }
     tf_buf_puts(b, "is not ");
     tf_buf_puts(b, what);
@@ -2515,7 +2539,7 @@ static bool span_ids(mp_profile *p, const tf_record *rec, const ev *e, tf_span *
     memcpy(s->span_id, own.span, 8);
     if (!own.derived) { /* the default key: the record's exact bytes */
         uint8_t sid[8];
-        tf_id_derive(rec->text, rec->len, own.trace, sid);
+        tf_id_derive(rec->text ? rec->text : "", rec->text ? rec->len : 0, own.trace, sid);
         if (!p->has_span_id)
             memcpy(s->span_id, sid, 8);
     }

@@ -398,6 +398,14 @@ static void test_times(void)
            "an unparseable time rejects the record, naming the field and the value");
     is_str(reject(p, "{`kind`: `ms`, `t`: 1, `d`: `1.5`}"), "(not rejected)",
            "a duration number with a unit converts");
+    const char *why = reject(p, "{`kind`: `tmpl`, `date`: `x`, `time`: `y`}");
+    const char *tail = "[8] template \"{date}T{time}Z\" is not a timestamp: \"xTyZ\"";
+    ok(strlen(why) > strlen(tail) && !strcmp(why + strlen(why) - strlen(tail), tail),
+       "a template that builds no timestamp is named with its result (%s)", why);
+    p->destroy(p);
+    p = load("{`span`: {`name`: `n`, `start`: {`const`: `soon`}}}", &err);
+    is_str(reject(p, "{}"), "no time: span.start: the constant is not a timestamp: \"soon\"",
+           "a constant that is no timestamp");
     p->destroy(p);
 
     p = load("{`span`: {`name`: `n`, `end`: [{`field`: `msec`, `unit`: `s`}, {`field`: `tl`, `format`: `clf`}],"
@@ -620,6 +628,11 @@ static void test_remaining(void)
     ok(r.rc == TF_MAP_OK && r.out.n == 0, "skip: no span, not a reject");
     is_str(reject(p, "{`t`: 1, `m`: `-`}"), "span.name: \"m\" is missing (in template \"{m}\")",
            "null_values make fields absent");
+    p->destroy(p);
+
+    p = load("{`null_values`: [`-`], `span`: {`name`: `n`, `start`: `t`, `attributes`: {`o`: `obj`}}}", &err);
+    s = map1(p, "{`t`: 1, `obj`: {`x`: `-`, `y`: 1, `z`: {`w`: `-`}}}");
+    is_str(s ? keys_of(&s->attrs) : "", "o.y", "null_values are skipped inside flattened objects too");
     p->destroy(p);
 
     /* collision: an explicit attribute named like a remaining key wins */
