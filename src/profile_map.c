@@ -2,9 +2,11 @@
  *
  * Loading compiles the mapping into a program: every field path is split
  * into steps, every template into literal and placeholder segments, every
- * condition into a tree, the fields left for "remaining" into a trie. Mapping
- * a record then only walks that program: no parsing, no malloc (strings,
- * attributes and spans go into the record's arena; resources are cached).
+ * condition into a tree, the fields left for "remaining" into a trie, and
+ * every top-level key the program reads gets a slot. Mapping a record
+ * classifies its keys into those slots in one pass, then only walks the
+ * program: no parsing, no malloc (strings, attributes and spans go into the
+ * record's arena; resources are cached by value).
  *
  * Every slot of the span (name, times, ids, attributes...) is a "getter": a
  * list of alternatives tried in order, each one a field path (or several),
@@ -381,7 +383,6 @@ static bool compile_path(cc *c, const char *s, size_t len, mpath *out, bool trac
                 st->len = i - k;
                 i += 2;
             } else {
-                size_t k = i;
                 bool neg = i < len && s[i] == '-';
                 if (neg)
                     i++;
@@ -395,7 +396,6 @@ static bool compile_path(cc *c, const char *s, size_t len, mpath *out, bool trac
                     return bad_path(c, s, len, "expected an index (up to 9 digits) or a quoted key after \"[\"");
                 if (i >= len || s[i] != ']')
                     return bad_path(c, s, len, "expected \"]\" after an index");
-                (void)k;
                 st->index = true;
                 st->idx = neg ? -v : v;
                 i++;
@@ -2147,7 +2147,7 @@ static void list_paths(tf_buf *b, const mpath *ps, size_t n)
 static bool explain_get(tf_buf *b, const mget *g, const ev *e, const char *what);
 
 /* Why alternative al gave nothing usable (appended to b). */
-static void explain_alt(tf_buf *b, const malt *al, const ev *e, const char *what, conv_fn conv)
+static void explain_alt(tf_buf *b, const malt *al, const ev *e, const char *what)
 {
     if (al->when && !cond_eval(al->when, e)) {
         tf_buf_puts(b, "its \"if\" does not hold");
@@ -2208,7 +2208,6 @@ static void explain_alt(tf_buf *b, const malt *al, const ev *e, const char *what
     tf_buf_puts(b, what);
     tf_buf_puts(b, ": ");
     describe_value(b, v);
-    (void)conv;
 }
 
 static bool explain_get(tf_buf *b, const mget *g, const ev *e, const char *what)
@@ -2218,7 +2217,7 @@ static bool explain_get(tf_buf *b, const mget *g, const ev *e, const char *what)
             tf_buf_puts(b, "; ");
         if (g->n > 1)
             tf_buf_printf(b, "[%zu] ", i);
-        explain_alt(b, &g->alts[i], e, what, NULL);
+        explain_alt(b, &g->alts[i], e, what);
     }
     return false;
 }
