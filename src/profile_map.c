@@ -903,6 +903,8 @@ static bool compile_alt_obj(cc *c, const tf_json *v, enum slot sl, malt *al, mge
             if (x->type != TF_JSON_OBJECT || !x->n)
                 return cfail(c, "expected an object mapping values to replacements, got %s", got(c, x));
             for (size_t j = 0; j < x->n; j++) {
+                if (is_comment(x->keys[j]))
+                    continue;
                 size_t o2 = push_key(c, x->keys[j].p, x->keys[j].len);
                 if (!is_scalar(x->items[j]))
                     return cfail(c, "expected a string, number or boolean, got %s", got(c, x->items[j]));
@@ -1390,6 +1392,8 @@ static const tf_scope *compile_scope(cc *c, const tf_map_env *env, const tf_json
             return NULL;
         }
         for (size_t i = 0; i < at->n; i++) {
+            if (is_comment(at->keys[i]))
+                continue;
             size_t o2 = push_key(c, at->keys[i].p, at->keys[i].len);
             if (!is_scalar(at->items[i])) {
                 cfail(c, "expected a string, number or boolean, got %s", got(c, at->items[i]));
