@@ -115,7 +115,7 @@ run_tf rc run -o "$T/samples.jsonl" "$SAMPLES_DIR/openrouter"
 is "$rc" 0 "the bundled samples (multi-member gzip + zstd) run cleanly"
 is "$(spans "$T/samples.jsonl" | jq -r .spanId | sort | uniq -d | wc -l | tr -d ' ')" 0 "span ids are unique across the samples"
 n_records=$(($(zcat "$SAMPLES_DIR/openrouter"/*.gz | wc -l) + $(zstd -dc "$SAMPLES_DIR/openrouter"/*.zst | wc -l)))
-is "$(spans "$T/samples.jsonl" | jq -r 'select(any(.attributes[]; .key == "gen_ai.operation.name")) | .spanId' | wc -l | tr -d ' ')" \
+is "$(spans "$T/samples.jsonl" | jq -r 'select(any(.attributes[]?; .key == "gen_ai.operation.name")) | .spanId' | wc -l | tr -d ' ')" \
    "$n_records" "one root span per sample record"
 
 # --since/--until skip records by their raw created_at when that is certain,
@@ -133,3 +133,15 @@ run_tf rc run --threads 1 -o "$T/t1.jsonl" --rejects "$T/t1.rej" "$T/many.jsonl.
 run_tf rc run --threads 2 -o "$T/t2.jsonl" --rejects "$T/t2.rej" "$T/many.jsonl.gz" "$D/bad.jsonl" "$SAMPLES_DIR/openrouter"
 check "--threads 2 writes byte-identical spans to --threads 1" -- cmp "$T/t1.jsonl" "$T/t2.jsonl"
 check "and byte-identical rejects" -- cmp "$T/t1.rej" "$T/t2.rej"
+
+# A truncated gzip file: named with its byte offset, what came before it is
+# kept, the next input still runs, exit 4.
+"$top_builddir/tests/gen-records" 200 9 | gzip -n >"$T/whole.gz"
+head -c $(($(wc -c <"$T/whole.gz") * 2 / 3)) "$T/whole.gz" >"$T/cut.jsonl.gz"
+run_tf rc run -o "$T/cut.out" --rejects "$T/cut.rej" "$T/cut.jsonl.gz" "$D/full.jsonl"
+is "$rc" 4 "a truncated gzip input gives exit status 4"
+contains "$T/err" "$T/cut.jsonl.gz: unexpected end of gzip data at compressed byte" "the error names the file and the byte offset"
+kept=$(jq -r '.resourceSpans[].scopeSpans[].spans[] | select(any(.attributes[]?; .key == "gen_ai.operation.name")) | .spanId' "$T/cut.out" | wc -l | tr -d ' ')
+[ "$kept" -gt 50 ] && [ "$kept" -lt 201 ] && pass "the records before the damage are kept ($kept of 200, plus the next file)" || fail "kept $kept roots"
+is "$(jq -r '.resourceSpans[].scopeSpans[].spans[] | select(.spanId == "aa9de714d51f2773") | .name' "$T/cut.out")" "chat openai/gpt-4o" "the next input still runs"
+is "$(jq -r 'select(.kind == "stream") | .stream' "$T/cut.rej")" "$T/cut.jsonl.gz" "the stream error is in the rejects file"
