@@ -18,7 +18,7 @@ int tf_msg_level(void)
     return msg_level;
 }
 
-static void vmsg(const char *prefix, const char *fmt, va_list ap)
+TF_PRINTF(2, 0) static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
     tf_buf b = { 0 };
     tf_buf_puts(&b, "tracefill: ");

@@ -6,6 +6,7 @@
  * detected digit by digit. */
 #include "config.h"
 #include "timefmt.h"
+#include "util.h"
 
 #include <string.h>
 
@@ -589,7 +590,7 @@ static bool parse_directive(char dir, cur *c, fields *f)
     case 'e':
         if (c_peek(c) == ' ')
             c->p++;
-        /* fall through */
+        TF_FALLTHROUGH;
     case 'd':
         f->has_mday = true;
         return c_digits(c, 1, 2, &f->mday) && f->mday >= 1;

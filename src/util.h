@@ -14,6 +14,14 @@
 #define TF_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define TF_MAX(a, b) ((a) > (b) ? (a) : (b))
 
+#if defined(__has_attribute)
+#if __has_attribute(fallthrough)
+#define TF_FALLTHROUGH __attribute__((fallthrough))
+#endif
+#endif
+#ifndef TF_FALLTHROUGH
+#define TF_FALLTHROUGH ((void)0)
+#endif
 #if defined(__GNUC__)
 #define TF_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define TF_NORETURN __attribute__((noreturn))
@@ -62,7 +70,7 @@ void tf_buf_append(tf_buf *b, const void *p, size_t n);
 #define TF_BUF_LIT(b, lit) tf_buf_append((b), (lit), sizeof(lit) - 1)
 void tf_buf_puts(tf_buf *b, const char *s);
 void tf_buf_printf(tf_buf *b, const char *fmt, ...) TF_PRINTF(2, 3);
-void tf_buf_vprintf(tf_buf *b, const char *fmt, va_list ap);
+void tf_buf_vprintf(tf_buf *b, const char *fmt, va_list ap) TF_PRINTF(2, 0);
 void tf_buf_free(tf_buf *b);
 const char *tf_buf_cstr(tf_buf *b); /* NUL-terminates (not counted in len) */
 static inline void tf_buf_putc(tf_buf *b, char c)

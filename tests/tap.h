@@ -12,8 +12,10 @@
 
 #if defined(__GNUC__)
 #define TAP_UNUSED __attribute__((unused))
+#define TAP_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define TAP_UNUSED
+#define TAP_PRINTF(f, a)
 #endif
 
 static int tap_count, tap_failed, tap_planned;
@@ -29,7 +31,7 @@ TAP_UNUSED static void plan_lazy_end(void)
     printf("1..%d\n", tap_count);
 }
 
-static int tap_vok(int cond, const char *fmt, va_list ap)
+TAP_PRINTF(2, 0) static int tap_vok(int cond, const char *fmt, va_list ap)
 {
     tap_count++;
     printf("%s %d - ", cond ? "ok" : "not ok", tap_count);
@@ -53,7 +55,7 @@ static int ok(int cond, const char *fmt, ...)
     return r;
 }
 
-TAP_UNUSED static void diag(const char *fmt, ...)
+TAP_UNUSED TAP_PRINTF(1, 2) static void diag(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
