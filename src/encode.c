@@ -18,6 +18,16 @@ void tf_encode_request(tf_encoding enc, tf_buf *out, const tf_encode_group *grou
         tf_encode_pb_request(out, groups, n_groups);
 }
 
+size_t tf_encode_overhead_cached(tf_overhead_cache *c, tf_encoding enc, const tf_resource *r, const tf_scope *s)
+{
+    if (!c->bytes || c->r != r || c->s != s) {
+        c->r = r;
+        c->s = s;
+        c->bytes = tf_encode_overhead(enc, r, s);
+    }
+    return c->bytes;
+}
+
 size_t tf_encode_overhead(tf_encoding enc, const tf_resource *r, const tf_scope *s)
 {
     /* Encode the wrapper once with no spans; per-span framing is at most 6

@@ -31,6 +31,14 @@ void tf_encode_request(tf_encoding enc, tf_buf *out, const tf_encode_group *grou
 
 /* Upper bound of the bytes a request adds around its spans, for batch sizing. */
 size_t tf_encode_overhead(tf_encoding enc, const tf_resource *r, const tf_scope *s);
+/* The same, remembering the last (resource, scope) asked about: callers ask
+ * once per span and resources/scopes are interned, so it almost always hits. */
+typedef struct {
+    const tf_resource *r;
+    const tf_scope *s;
+    size_t bytes;
+} tf_overhead_cache;
+size_t tf_encode_overhead_cached(tf_overhead_cache *c, tf_encoding enc, const tf_resource *r, const tf_scope *s);
 
 /* The two backends behind the dispatchers above. */
 void tf_encode_pb_span(tf_buf *out, const tf_span *s);
@@ -39,7 +47,15 @@ void tf_encode_json_span(tf_buf *out, const tf_span *s);
 void tf_encode_json_request(tf_buf *out, const tf_encode_group *groups, size_t n_groups);
 
 /* Protobuf primitives, shared with the response decoder. */
-void tf_pb_varint(tf_buf *out, uint64_t v);
+void tf_pb_varint_slow(tf_buf *out, uint64_t v);
+static inline void tf_pb_varint(tf_buf *out, uint64_t v)
+{
+    if (TF_LIKELY(v < 0x80 && out->len < out->cap)) {
+        out->p[out->len++] = (char)v;
+        return;
+    }
+    tf_pb_varint_slow(out, v);
+}
 void tf_pb_tag(tf_buf *out, uint32_t field, unsigned wire_type);
 size_t tf_pb_begin(tf_buf *out, uint32_t field); /* opens a length-delimited field */
 void tf_pb_end(tf_buf *out, size_t mark);         /* closes it, fixing the length */

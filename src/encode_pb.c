@@ -9,7 +9,7 @@
 
 enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
 
-void tf_pb_varint(tf_buf *out, uint64_t v)
+void tf_pb_varint_slow(tf_buf *out, uint64_t v)
 {
     tf_buf_reserve(out, 10);
     char *p = out->p + out->len;

@@ -205,6 +205,7 @@ static void produce(tf_reader *r, pool_msg *s)
 static void *reader_main(void *arg)
 {
     tf_reader *r = arg;
+    pthread_setname_np(pthread_self(), "tf-reader");
     for (;;) {
         pthread_mutex_lock(&r->mu);
         while (!r->free_list && !r->stop)

@@ -51,6 +51,7 @@ typedef struct {
     uint64_t last_progress_ns;
     bool progress;
     tf_mapper_stats live; /* for the progress line: frames, spans, rejects so far */
+    tf_overhead_cache ovh;
 } run_state;
 
 static void batch_done(void *ctx, tf_batch *b, bool acked)
@@ -110,7 +111,7 @@ static void add_spans(run_state *r, const tf_ev_span *spans, size_t n)
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += tf_batch_span_cost(r->batch->enc, spans[i].len) +
-                 tf_encode_overhead(r->batch->enc, spans[i].resource, spans[i].scope);
+                 tf_encode_overhead_cached(&r->ovh, r->batch->enc, spans[i].resource, spans[i].scope);
     if (r->batch->n_spans &&
         (r->batch->n_spans + n > r->batch_spans || r->batch->est_bytes + total > r->batch_bytes))
         flush_batch(r);

@@ -725,6 +725,7 @@ static void abandon_everything(http_sink *s)
 static void *sender_main(void *arg)
 {
     http_sink *s = arg;
+    pthread_setname_np(pthread_self(), "tf-sender");
     for (;;) {
         uint64_t now = tf_now_mono_ns();
         bool finishing, stop;

@@ -26,6 +26,7 @@ typedef struct {
     pthread_t thread;
     bool started;
     slot *cur; /* the slot being filled */
+    tf_overhead_cache ovh;
     char *stream; /* name the mapper was started with */
 } worker;
 
@@ -88,7 +89,8 @@ static void on_spans(void *ctx, const tf_record *rec, tf_span **spans, size_t n)
         size_t before = s->enc.len;
         tf_encode_span(w->enc, &s->enc, spans[i]);
         size_t len = s->enc.len - before;
-        size_t cost = tf_batch_span_cost(w->enc, len) + tf_encode_overhead(w->enc, spans[i]->resource, spans[i]->scope);
+        size_t cost = tf_batch_span_cost(w->enc, len) +
+                      tf_encode_overhead_cached(&wk->ovh, w->enc, spans[i]->resource, spans[i]->scope);
         if (cost > w->batch_bytes) {
             char why[160];
             snprintf(why, sizeof why, "span %zu of the record encodes to %zu bytes, more than --batch-bytes (%zu)", i,
@@ -152,6 +154,7 @@ static void *worker_main(void *arg)
 {
     worker *wk = arg;
     tf_work *w = wk->w;
+    pthread_setname_np(pthread_self(), "tf-mapper");
     for (;;) {
         /* Sequence number and message are taken together under take_mu, so
          * sequence numbers follow reader order; mu is not held while the

@@ -44,8 +44,8 @@ row() {
     [ -n "$FLOOR" ] || FLOOR=$rps
     sps=$( [ "$spr" = 0 ] && echo - || echo $((n * spr * 1000 / ms)) )
     ratio=$(awk -v a=$rps -v b=$FLOOR 'BEGIN { printf "%.2f", a / b }')
-    printf '| %-40s | %10s | %10s | %6s | %8.1f MiB | %s\n' "$label" $rps "$sps" "$ratio" \
-        "$(awk -v k=$rss 'BEGIN { print k / 1024 }')" "$( [ "$st" = 0 ] && echo '|' || echo "| exit $st")"
+    printf '| %-40s | %10s | %10s | %7s | %8.1f MiB | %4s |\n' "$label" $rps "$sps" "$ratio" \
+        "$(awk -v k=$rss 'BEGIN { print k / 1024 }')" "$st"
 }
 
 start_recv() {
@@ -63,13 +63,14 @@ SPR=4 # spans per generated record: root, moderation, one provider attempt, gene
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo "tracefill $("$TF" --version | cut -d' ' -f2), $N records: $(zstd -dc "$Z" | wc -c | awk '{printf "%.0f MB", $1/1e6}') of JSON, .zst $(du -m "$Z" | cut -f1) MB, .gz $(du -m "$G" | cut -f1) MB"
 echo
-printf '| %-40s | %10s | %10s | %6s | %12s |\n' run records/s spans/s "x floor" "peak RSS"
-printf '|%s|%s|%s|%s|%s|\n' ------------------------------------------ ------------ ------------ -------- --------------
+printf '| %-40s | %10s | %10s | %7s | %12s | %4s |\n' run records/s spans/s "x floor" "peak RSS" exit
+printf '|%s|%s|%s|%s|%s|%s|\n' ------------------------------------------ ------------ ------------ --------- -------------- ------
 row "floor: zstd -dc | json_verify -s" "$N" 0 sh -c "zstd -dc '$Z' | json_verify -s -q"
 row "scan, everything filtered out (.zst)" "$N" 0 "$TF" run -q --until 2000-01-01T00:00:00Z -o /dev/null "$Z"
 row "scan, everything filtered out (.gz)" "$N" 0 "$TF" run -q --until 2000-01-01T00:00:00Z -o /dev/null "$G"
-row "file sink, OTLP/JSON (.zst)" "$N" $SPR "$TF" run -q -o "$W/out.jsonl" "$Z"
+row "file sink, OTLP/JSON to a file (.zst)" "$N" $SPR "$TF" run -q -o "$W/out.jsonl" "$Z"
 rm -f "$W/out.jsonl"
+row "file sink, OTLP/JSON to /dev/null (.zst)" "$N" $SPR "$TF" run -q -o /dev/null "$Z"
 for c in zstd gzip none; do
     start_recv
     row "HTTP protobuf + $c (.zst)" "$N" $SPR "$TF" run -q --endpoint "$URL" --compression $c "$Z"
@@ -82,4 +83,5 @@ if [ "$TENX" = 1 ]; then
     row "HTTP protobuf + zstd, 10x records" "$N10" $SPR "$TF" run -q --endpoint "$URL" --compression zstd "$W/c$N10.jsonl.zst"
     stop_recv
     row "file sink to /dev/null, 10x records" "$N10" $SPR "$TF" run -q -o /dev/null "$W/c$N10.jsonl.zst"
+    row "scan, everything filtered out, 10x" "$N10" 0 "$TF" run -q --until 2000-01-01T00:00:00Z -o /dev/null "$W/c$N10.jsonl.zst"
 fi
