@@ -29,6 +29,7 @@
 
 struct tf_http {
     char *url;
+    char *display; /* url without user:password@, for messages */
     struct curl_slist *headers;
     const tf_opts *o;
 };
@@ -60,6 +61,13 @@ tf_http *tf_http_new(const tf_opts *o, char **err)
     tf_http *h = tf_xcalloc(1, sizeof *h);
     h->o = o;
     h->url = tf_xstrdup(o->endpoint);
+    /* Credentials in the URL itself never reach a message. */
+    const char *host = strstr(h->url, "://") + 3;
+    const char *at = strchr(host, '@'), *slash = strchr(host, '/');
+    if (at && (!slash || at < slash))
+        h->display = tf_xasprintf("%.*s***@%s", (int)(host - h->url), h->url, at + 1);
+    else
+        h->display = tf_xstrdup(h->url);
     struct curl_slist *l = NULL;
     l = curl_slist_append(l, o->protocol == TF_ENC_JSON ? "Content-Type: application/json"
                                                         : "Content-Type: application/x-protobuf");
@@ -81,6 +89,7 @@ tf_http *tf_http_new(const tf_opts *o, char **err)
             *err = tf_xasprintf("invalid header name '%s'", o->headers[i].key);
             curl_slist_free_all(l);
             free(h->url);
+            free(h->display);
             free(h);
             return NULL;
         }
@@ -101,12 +110,13 @@ void tf_http_free(tf_http *h)
         return;
     curl_slist_free_all(h->headers);
     free(h->url);
+    free(h->display);
     free(h);
 }
 
 const char *tf_http_url(const tf_http *h)
 {
-    return h->url;
+    return h->display;
 }
 
 void tf_http_setup(const tf_http *h, CURL *e)

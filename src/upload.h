@@ -18,6 +18,7 @@ tf_http *tf_http_new(const tf_opts *o, char **err);
 void tf_http_free(tf_http *h);
 /* Applies URL, headers, auth, TLS and timeout to an easy handle. */
 void tf_http_setup(const tf_http *h, CURL *easy);
+/* The endpoint for messages: any user:password@ in it is replaced by ***@. */
 const char *tf_http_url(const tf_http *h);
 
 tf_sink *tf_sink_http_new(const tf_opts *o, char **err);

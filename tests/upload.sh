@@ -178,3 +178,10 @@ port=$RECV_PORT; stop_receiver
 run_tf rc check --endpoint "http://127.0.0.1:$port"
 is "$rc" 1 "check with nothing listening fails"
 contains "$T/out" "nothing accepts connections there" "and explains the connection failure"
+
+# Credentials written into the URL itself are never echoed either.
+start_receiver --require-basic "urluser:$secret"
+run_tf rc run -v --endpoint "http://urluser:$secret@127.0.0.1:$RECV_PORT" "$D/full.jsonl"
+is "$rc" 0 "user:password in the endpoint URL authenticates"
+lacks "$T/err" "$secret" "and the password is not in any message"
+contains "$T/err" "http://***@127.0.0.1:$RECV_PORT/v1/traces" "the URL is shown with the credentials masked"
