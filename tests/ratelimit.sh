@@ -34,3 +34,11 @@ start_receiver
 run_tf rc run --endpoint "$RECV_URL" --compression none --rate-limit-bytes 2MiB "$T/in.jsonl"
 is "$rc" 0 "a byte-rate-limited run completes"
 if check_rate 2097152 decoded "request bytes" >"$T/rate"; then pass "$(cat "$T/rate")"; else fail "$(cat "$T/rate")"; fi
+
+# A 429 lowers tracefill's own rate (and pauses for its Retry-After).
+printf '%s\n' 'ok' 'ok' 'status 429 retry-after=1' >"$T/script"
+start_receiver --script "$T/script"
+run_tf rc run -v --endpoint "$RECV_URL" --rate-limit 4000 --concurrency 1 "$T/in.jsonl"
+is "$rc" 0 "the run completes after a 429"
+contains "$T/err" "backend said 429: lowering the send rate to 3000 spans/s" "the configured 4000 spans/s drops by a quarter"
+is "$(recv_span_count)" 16000 "and every span still arrives"

@@ -160,3 +160,21 @@ check "the rejects file holds each rejected record exactly once" -- cmp "$T/ref2
 run_tf rc status --checkpoint "$T/ck2.json"
 is "$rc" 0 "status of a finished checkpoint exits 0"
 contains "$T/out" "3 streams: 3 done" "status totals"
+
+# A second signal exits at once, even with requests stuck in flight; the
+# checkpoint on disk is still whole.
+printf '%s\n' 'delay 8000' 'delay 8000' 'delay 8000' >"$T/script"
+start_receiver --script "$T/script"
+rm -f "$T/ck3.json"
+"$TRACEFILL" run --no-progress --endpoint "$RECV_URL" --checkpoint "$T/ck3.json" --batch-spans 100 --concurrency 2 "$T/in" >/dev/null 2>&1 &
+pid=$!
+recv_wait_requests 2 10 || true
+kill -TERM $pid
+sleep 0.3
+t0=$(date +%s%N)
+kill -INT $pid
+rc=0; wait $pid || rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+is "$rc" 75 "a second signal exits with the resumable status"
+[ "$ms" -lt 1000 ] && pass "at once ($ms ms), not after the 10 s grace" || fail "took $ms ms after the second signal"
+jq -e '.version == 1' "$T/ck3.json" >/dev/null && pass "the checkpoint file is whole" || fail "checkpoint unreadable"
