@@ -792,6 +792,21 @@ static const char *slot_expect(enum slot sl)
     return "a field path, a number, a boolean or an object with \"field\", \"const\" or \"template\"";
 }
 
+/* An optional "if" condition of object o (event and status rules). */
+static bool compile_opt_if(cc *c, const tf_json *o, const mcond **when)
+{
+    const tf_json *w = tf_json_get(o, "if");
+    if (!w)
+        return true;
+    size_t old = push_key(c, "if", 2);
+    mcond *mc = tf_arena_calloc(c->a, sizeof *mc);
+    if (!compile_cond(c, w, mc))
+        return false;
+    *when = mc;
+    pop_key(c, old);
+    return true;
+}
+
 static bool compile_get(cc *c, const tf_json *v, enum slot sl, mget *g);
 
 static bool compile_alt_obj(cc *c, const tf_json *v, enum slot sl, malt *al, mget *g)
@@ -1246,15 +1261,8 @@ static bool compile_events(cc *c, mp_profile *p, const tf_json *v)
             pop_key(c, o2);
             c->used = ev_used; /* paths below are relative to each element */
         }
-        const tf_json *w = tf_json_get(o, "if");
-        if (w) {
-            size_t o2 = push_key(c, "if", 2);
-            mcond *mc = tf_arena_calloc(c->a, sizeof *mc);
-            if (!compile_cond(c, w, mc))
-                return false;
-            e->when = mc;
-            pop_key(c, o2);
-        }
+        if (!compile_opt_if(c, o, &e->when))
+            return false;
         bool has_name;
         if (!opt_get(c, o, "name", SL_TEXT, &e->name, &has_name))
             return false;
@@ -1320,15 +1328,8 @@ static bool compile_status(cc *c, mp_profile *p, const tf_json *v)
         if (!known_keys(c, o, keys, TF_ARRAY_LEN(keys)))
             return false;
         mstatus *s = &p->status[i];
-        const tf_json *w = tf_json_get(o, "if");
-        if (w) {
-            size_t o2 = push_key(c, "if", 2);
-            mcond *mc = tf_arena_calloc(c->a, sizeof *mc);
-            if (!compile_cond(c, w, mc))
-                return false;
-            s->when = mc;
-            pop_key(c, o2);
-        }
+        if (!compile_opt_if(c, o, &s->when))
+            return false;
         bool has_code;
         if (!opt_get(c, o, "code", SL_CODE, &s->code, &has_code) ||
             !opt_get(c, o, "message", SL_TEXT, &s->msg, &s->has_msg))
