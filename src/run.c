@@ -357,10 +357,12 @@ int tf_run(const tf_opts *o)
     const tf_mapper_stats *ms = &mstats;
     uint64_t rejected = tf_rejects_count(r.rejects) - r.input_errors;
     r.input_errors += ss->errors;
-    tf_notef("%llu records from %llu streams: %llu spans in %llu requests to %s; %llu filtered out, %llu rejected",
-             (unsigned long long)ms->records, (unsigned long long)ss->streams,
-             (unsigned long long)r.sink->stats.spans, (unsigned long long)r.sink->stats.requests,
-             r.sink->describe, (unsigned long long)ms->filtered, (unsigned long long)rejected);
+    tf_notef("%llu record%s from %llu stream%s: %llu span%s in %llu request%s to %s; %llu filtered out, %llu rejected",
+             (unsigned long long)ms->records, ms->records == 1 ? "" : "s", (unsigned long long)ss->streams,
+             ss->streams == 1 ? "" : "s", (unsigned long long)r.sink->stats.spans,
+             r.sink->stats.spans == 1 ? "" : "s", (unsigned long long)r.sink->stats.requests,
+             r.sink->stats.requests == 1 ? "" : "s", r.sink->describe, (unsigned long long)ms->filtered,
+             (unsigned long long)rejected);
     if (r.sink->stats.retries || r.sink->stats.rejected_spans)
         tf_notef("%llu requests retried; the backend reported %llu spans rejected (partial success)",
                  (unsigned long long)r.sink->stats.retries, (unsigned long long)r.sink->stats.rejected_spans);

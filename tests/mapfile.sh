@@ -40,7 +40,7 @@ M=$S/nginx/mapping.json
 IN=$S/nginx/access.jsonl
 run_tf rc run -o "$T/nginx.jsonl" --profile "$M" "$IN"
 is "$rc" 0 "nginx: the sample maps cleanly"
-contains "$T/err" "11 records from 1 streams: 9 spans" "nginx: 11 records, 9 spans (health checks and /metrics skipped)"
+contains "$T/err" "11 records from 1 stream: 9 spans" "nginx: 11 records, 9 spans (health checks and /metrics skipped)"
 is "$(tree "$T/nginx.jsonl")" "$(cat <<'EOF'
 03855fcc7fe1796fe34b37a8a5f56fdf 155c0096bb9e946b - 1721086402999000000 1721086402999000000 2 0 GET /static/app.9f3c.js
 0af7651916cd43dd8448eb211c80319c 31c67593d34fd456 b7ad6b7169203331 1721086371249000000 1721086401250000000 2 2 POST /v1/chat/completions
