@@ -185,3 +185,14 @@ run_tf rc run -v --endpoint "http://urluser:$secret@127.0.0.1:$RECV_PORT" "$D/fu
 is "$rc" 0 "user:password in the endpoint URL authenticates"
 lacks "$T/err" "$secret" "and the password is not in any message"
 contains "$T/err" "http://***@127.0.0.1:$RECV_PORT/v1/traces" "the URL is shown with the credentials masked"
+
+# A span larger than --batch-bytes on its own is rejected with a reason, not sent.
+big=$(head -c 6000 /dev/zero | tr '\0' 'x')
+printf '{"id":"gen-big","created_at":"2025-01-01T00:00:00Z","model":"m","latency":5,"prompt":"%s"}\n' "$big" >"$T/big.jsonl"
+cat "$D/full.jsonl" >>"$T/big.jsonl"
+start_receiver
+run_tf rc run --endpoint "$RECV_URL" --batch-bytes 4KiB --rejects "$T/big.rej" "$T/big.jsonl"
+is "$rc" 3 "an oversize span gives the rejected-records status"
+is "$(jq -r .reason "$T/big.rej" | sed 's/encodes to [0-9]* bytes/encodes to N bytes/')" \
+   "span 0 of the record encodes to N bytes, more than --batch-bytes (4096)" "the rejects file says why"
+is "$(recv_span_count)" 5 "the other record's spans are sent; nothing of the oversize one"
