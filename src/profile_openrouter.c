@@ -183,34 +183,34 @@ static const char *operation_for(const tf_json *api_type)
     return NULL; /* use the api_type as given */
 }
 
+/* Both ids of the two-part key a NUL b (doc/ids.md); callers keep one. */
+static void derive2(tf_str a, tf_str b, uint8_t trace_id[16], uint8_t span_id[8])
+{
+    const char *parts[2] = { a.p, b.p };
+    size_t lens[2] = { a.len, b.len };
+    tf_id_derive_parts(parts, lens, 2, trace_id, span_id);
+}
+
 /* A trace context given as a string: hex/UUID ids are used as they are;
  * anything else ("trace-abc123") is hashed so equal strings join one trace. */
 static void trace_id_from(tf_str s, uint8_t out[16])
 {
-    if (tf_trace_id_parse(s.p, s.len, out))
-        return;
-    uint8_t span[8];
-    const char *parts[2] = { "trace", s.p };
-    size_t lens[2] = { 5, s.len };
-    tf_id_derive_parts(parts, lens, 2, out, span);
+    uint8_t unused[8];
+    if (!tf_trace_id_parse(s.p, s.len, out))
+        derive2(TF_STR("trace"), s, out, unused);
 }
 
 static void span_id_from(tf_str s, uint8_t out[8])
 {
-    if (tf_span_id_parse(s.p, s.len, out))
-        return;
-    uint8_t trace[16];
-    const char *parts[2] = { "span", s.p };
-    size_t lens[2] = { 4, s.len };
-    tf_id_derive_parts(parts, lens, 2, trace, out);
+    uint8_t unused[16];
+    if (!tf_span_id_parse(s.p, s.len, out))
+        derive2(TF_STR("span"), s, unused, out);
 }
 
 static void child_id(tf_str gen_id, tf_str label, uint8_t span_id[8])
 {
-    uint8_t trace[16];
-    const char *parts[2] = { gen_id.p, label.p };
-    size_t lens[2] = { gen_id.len, label.len };
-    tf_id_derive_parts(parts, lens, 2, trace, span_id);
+    uint8_t unused[16];
+    derive2(gen_id, label, unused, span_id);
 }
 
 static tf_span *child(tf_map_out *out, const tf_span *root, tf_str gen_id, tf_str label)

@@ -600,8 +600,7 @@ static void handle_done(http_sink *s, CURLMsg *msg, uint64_t now)
         part *q = new_part(p->owner, mid, p->to, now);
         p->owner->parts_left++;
         p->to = mid;
-        tf_buf_free(&p->body);
-        p->body = (tf_buf){ 0 };
+        tf_buf_free(&p->body); /* rebuilt for the smaller range */
         p->not_before_ns = now;
         schedule(s, p);
         schedule(s, q);
