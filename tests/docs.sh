@@ -44,3 +44,31 @@ fi
 for f in spans.md ids.md mapping.md grafana-cloud.md tempo.md cron-systemd.md performance.md; do
     grep -q "doc/$f" "$R" && [ -f "$top_srcdir/doc/$f" ] && pass "README links doc/$f and it exists" || fail "doc/$f missing or unlinked"
 done
+
+# Every command the tests need comes from a package CI installs (.ci/deps) or
+# one every Debian system has (Essential or Priority required): a tool that is
+# merely present on the developer's machine fails here, not on a fresh one.
+if command -v dpkg >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; then
+    tools=$(sed -n 's/^REQUIRED_TOOLS="\(.*\)"$/\1/p' "$top_srcdir/tests/data/make-fixtures.sh")
+    tools="$tools $(sed -n 's/^need_cmd \(.*\)$/\1/p' "$top_srcdir"/tests/*.sh | tr -d '"' | sed 's/\${PROTOC:-protoc}/protoc/g')"
+    unowned=""
+    for t in $(printf '%s\n' $tools | sort -u); do
+        path=$(command -v "$t" 2>/dev/null) || { unowned="$unowned $t(absent)"; continue; }
+        pkg=""
+        # merged /usr: dpkg may know the file under /bin rather than /usr/bin
+        for f in "$(readlink -f "$path")" "$path" "/bin/$t" "/usr/bin/$t"; do
+            for g in "$f" "${f#/usr}"; do
+                [ -n "$pkg" ] || pkg=$(dpkg -S "$g" 2>/dev/null | head -n1 | cut -d: -f1)
+            done
+        done
+        [ -n "$pkg" ] || { unowned="$unowned $t(no package)"; continue; }
+        case " $ci_pkgs " in *" $pkg "*) continue ;; esac
+        printf '%s\n' $ci_pkgs | grep -qx "$pkg" && continue
+        ess=$(dpkg-query -W -f='${Essential} ${Priority}' "$pkg" 2>/dev/null)
+        case $ess in yes*|*required) continue ;; esac
+        unowned="$unowned $t($pkg)"
+    done
+    is "$unowned" "" "every tool the tests need is installed by .ci/deps or essential"
+else
+    skip "dpkg is not available to map tools to packages"
+fi

@@ -9,6 +9,12 @@ mkdir -p "$out"
 cd "$out"
 : >missing-tools
 have() { command -v "$1" >/dev/null 2>&1; }
+# Tools the fixtures cannot do without (tests/docs.sh checks that .ci/deps
+# installs each of them); optional ones are probed with `have` below.
+REQUIRED_TOOLS="awk gzip pigz zstd bzip2 xz lz4 tar dd head tail"
+for t in $REQUIRED_TOOLS; do
+    have "$t" || { echo "make-fixtures.sh: $t is not installed (see .ci/deps)" >&2; exit 1; }
+done
 
 # ---- content ---------------------------------------------------------------
 mkdir -p src/logs
