@@ -3,7 +3,7 @@
 # build. Tests print TAP on stdout; diagnostics go to stdout as "# ..." lines.
 set -eu
 
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 : "${TRACEFILL:=$top_builddir/src/tracefill}"
 TESTS_DIR=$top_srcdir/tests

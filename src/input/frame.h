@@ -1,0 +1,51 @@
+/* frame.h: splits a decoded stream into records (JSON texts).
+ * Framing is detected from the content: JSON lines (one value per line, CRLF
+ * and blank lines fine), a top-level array of records (streamed, never held
+ * whole), or concatenated / pretty-printed values. A UTF-8 BOM is skipped.
+ * Ownership: the framer keeps one record buffer of at most max_record_bytes;
+ * a frame's bytes are valid until the next tf_framer_next call. */
+#ifndef TF_FRAME_H
+#define TF_FRAME_H
+
+#include "input/source.h"
+
+typedef struct tf_framer tf_framer;
+
+typedef struct {
+    const char *p;   /* record text (no trailing newline); NULL for TF_FRAME_BAD of an oversize record */
+    size_t len;      /* bytes in p; for an oversize record its full length */
+    uint64_t offset; /* decoded byte offset of the record's first byte */
+    uint64_t end;    /* decoded byte offset just past the record and its line end:
+                        resuming at `end` continues with the next record (in array and
+                        values modes: just past the record's last byte, or the CR
+                        stripped from a stray line) */
+    uint64_t line;   /* 1-based line of the record's first byte */
+    uint64_t index;  /* 0-based record (or bad frame) number in this stream */
+} tf_frame;
+
+enum {
+    TF_FRAME_END = 0,    /* stream finished cleanly */
+    TF_FRAME_RECORD = 1, /* *out holds one record */
+    TF_FRAME_BAD = 2,    /* *out describes a region that cannot be a record; *why says why */
+    TF_FRAME_ERROR = -1, /* the stream failed (tf_stream_error); earlier frames stand */
+};
+
+/* max_record_bytes bounds one record (and the framer's memory); 0 selects
+ * TF_FRAME_DEFAULT_MAX_RECORD_BYTES. */
+#define TF_FRAME_DEFAULT_MAX_RECORD_BYTES ((size_t)1 << 20)
+tf_framer *tf_framer_new(size_t max_record_bytes);
+void tf_framer_free(tf_framer *f);
+/* Starts framing a new stream. skip_to > 0 fast-forwards: frames whose end
+ * is <= skip_to are framed as usual (so the framing state stays right) but
+ * not returned; skip_to is normally a frame's `end` from an earlier run. */
+void tf_framer_start(tf_framer *f, tf_stream *s, uint64_t skip_to);
+int tf_framer_next(tf_framer *f, tf_frame *out, const char **why);
+/* "lines", "array" or "values" once detected, "unknown" before. In lines
+ * mode a frame is one line without its LF, trailing CR and leading blanks;
+ * lines of blanks are skipped. In values mode a stray byte that cannot start
+ * a value makes a RECORD up to the end of its line, for the parser to reject.
+ * A record longer than the limit is TF_FRAME_BAD with p NULL; a truncated
+ * final record is returned as it is. An empty stream is "lines". */
+const char *tf_framer_mode(const tf_framer *f);
+
+#endif

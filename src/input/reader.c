@@ -1,0 +1,349 @@
+/* reader.c: the reading stage, inline or on its own thread. */
+#include "config.h"
+#include "input/reader.h"
+#include "common/json.h"
+#include "map/profile.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK_BYTES (256 * 1024) /* a block closes when its bytes pass this */
+#define BLOCK_FRAMES 1024
+#define POOL_SIZE 8              /* messages in flight between the stages */
+
+/* One message with its own storage; m is first so a tf_rd_msg * is one. */
+typedef struct pool_msg pool_msg;
+struct pool_msg {
+    tf_rd_msg m;
+    pool_msg *next;
+    tf_rd_frame *frames;
+    size_t cap_frames;
+    tf_buf bytes; /* frame text, then why-strings */
+    char *name;
+    char *error;
+};
+
+struct tf_reader {
+    const tf_opts *o;
+    tf_reader_begin_fn begin;
+    void *ctx;
+    tf_source *src;
+    tf_framer *fr;
+    tf_stream *st; /* current stream, NULL between streams */
+    char *st_name;
+    uint32_t slot;
+    bool has_pending; /* the framer ended (pending_rc) after a block's frames */
+    int pending_rc;
+    bool finished;
+    volatile int stop;
+    /* profile detection (--profile auto) */
+    bool detect;
+    const char *profile, *profile_why;
+    tf_json_parser *parser;
+    tf_arena arena;
+    /* threaded hand-over */
+    bool threaded;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pool_msg pool[POOL_SIZE];
+    pool_msg *free_list, *ready_head, *ready_tail;
+    bool done_seen;
+    pool_msg *done_msg;
+};
+
+static void msg_reset(pool_msg *s)
+{
+    free(s->error);
+    s->error = NULL;
+    s->bytes.len = 0;
+    memset(&s->m, 0, sizeof s->m);
+}
+
+static void msg_free(pool_msg *s)
+{
+    msg_reset(s);
+    free(s->name);
+    free(s->frames);
+    tf_buf_free(&s->bytes);
+}
+
+static void set_name(pool_msg *s, const char *name)
+{
+    free(s->name);
+    s->name = name ? tf_xstrdup(name) : NULL;
+    s->m.name = s->name;
+}
+
+/* Looks at one frame to pick the stream's profile (auto mode). */
+static int detect_one(void *ctx, tf_json *v, size_t start, size_t end)
+{
+    tf_reader *r = ctx;
+    if (r->profile)
+        return 0;
+    const char *why;
+    const char *name = tf_profile_detect(v, &why);
+    r->profile_why = why;
+    r->profile = name;
+    return 0;
+}
+
+static void detect_frame(tf_reader *r, const tf_frame *f)
+{
+    char err[128];
+    tf_json_parse(r->parser, &r->arena, f->p, f->len, detect_one, r, err, sizeof err);
+    tf_arena_reset(&r->arena);
+}
+
+/* Produces the next message into s; never waits for a consumer. */
+static void produce(tf_reader *r, pool_msg *s)
+{
+    msg_reset(s);
+    s->m.slot = r->slot;
+    if (r->stop || r->finished) {
+        s->m.kind = TF_RD_DONE;
+        r->finished = true;
+        set_name(s, NULL);
+        return;
+    }
+    if (!r->st) {
+        tf_stream *st;
+        if (tf_source_next(r->src, &st) != 1) {
+            s->m.kind = TF_RD_DONE;
+            r->finished = true;
+            set_name(s, NULL);
+            return;
+        }
+        const tf_stream_info *info = tf_stream_get_info(st);
+        uint64_t offset = 0;
+        bool read = r->begin(r->ctx, r->slot, info, &offset);
+        s->m.kind = TF_RD_BEGIN;
+        set_name(s, info->name);
+        s->m.skip = !read;
+        s->m.container = info->container;
+        s->m.compression = info->compression;
+        s->m.outer = info->outer;
+        if (!read) {
+            tf_stream_close(st);
+            r->slot++;
+            return;
+        }
+        r->st = st;
+        free(r->st_name);
+        r->st_name = tf_xstrdup(info->name);
+        r->profile = NULL;
+        r->profile_why = NULL;
+        tf_framer_start(r->fr, st, offset);
+        return;
+    }
+    set_name(s, r->st_name);
+    /* Frames until the block is full or the stream ends. */
+    size_t n = 0;
+    uint64_t end = 0;
+    for (;;) {
+        tf_frame f;
+        const char *why = NULL;
+        int rc = r->has_pending ? r->pending_rc : tf_framer_next(r->fr, &f, &why);
+        r->has_pending = false;
+        if (rc == TF_FRAME_END || rc == TF_FRAME_ERROR) {
+            if (n) { /* deliver the frames first; the end comes next time */
+                r->has_pending = true;
+                r->pending_rc = rc;
+                break;
+            }
+            s->m.kind = TF_RD_END;
+            s->m.framing = tf_framer_mode(r->fr);
+            s->m.end = tf_stream_decoded_offset(r->st);
+            if (rc == TF_FRAME_ERROR) {
+                const char *e = tf_stream_error(r->st);
+                s->error = tf_xstrdup(e ? e : "read error");
+                s->m.error = s->error;
+            }
+            tf_stream_close(r->st);
+            r->st = NULL;
+            r->slot++;
+            return;
+        }
+        if (r->detect && !r->profile && rc == TF_FRAME_RECORD)
+            detect_frame(r, &f);
+        if (n == s->cap_frames) {
+            s->cap_frames = s->cap_frames ? s->cap_frames * 2 : 256;
+            s->frames = tf_xrealloc(s->frames, s->cap_frames * sizeof *s->frames);
+        }
+        tf_rd_frame *d = &s->frames[n++];
+        d->f = f;
+        d->bad = rc == TF_FRAME_BAD;
+        d->why = NULL;
+        /* Offsets into bytes for now; pointers are fixed once bytes stops moving. */
+        d->f.p = f.p ? (const char *)(uintptr_t)(s->bytes.len + 1) : NULL;
+        if (f.p)
+            tf_buf_append(&s->bytes, f.p, f.len);
+        if (why) {
+            d->why = (const char *)(uintptr_t)(s->bytes.len + 1);
+            tf_buf_append(&s->bytes, why, strlen(why) + 1);
+        }
+        end = f.end;
+        if (s->bytes.len >= BLOCK_BYTES || n >= BLOCK_FRAMES || r->stop)
+            break;
+    }
+    for (size_t i = 0; i < n; i++) {
+        tf_rd_frame *d = &s->frames[i];
+        if (d->f.p)
+            d->f.p = s->bytes.p + ((uintptr_t)d->f.p - 1);
+        if (d->why)
+            d->why = s->bytes.p + ((uintptr_t)d->why - 1);
+    }
+    s->m.kind = TF_RD_FRAMES;
+    s->m.frames = s->frames;
+    s->m.n_frames = n;
+    s->m.end = end;
+    s->m.profile = r->profile;
+    s->m.profile_why = r->profile_why;
+}
+
+static void *reader_main(void *arg)
+{
+    tf_reader *r = arg;
+    pthread_setname_np(pthread_self(), "tf-reader");
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        while (!r->free_list && !r->stop)
+            pthread_cond_wait(&r->cv, &r->mu);
+        pool_msg *s = r->free_list;
+        if (!s) { /* stopped with every message out: hand over a DONE of our own */
+            s = r->done_msg;
+        } else {
+            r->free_list = s->next;
+        }
+        pthread_mutex_unlock(&r->mu);
+        produce(r, s);
+        pthread_mutex_lock(&r->mu);
+        s->next = NULL;
+        if (r->ready_tail)
+            r->ready_tail->next = s;
+        else
+            r->ready_head = s;
+        r->ready_tail = s;
+        pthread_cond_broadcast(&r->cv);
+        bool done = s->m.kind == TF_RD_DONE;
+        pthread_mutex_unlock(&r->mu);
+        if (done)
+            return NULL;
+    }
+}
+
+tf_reader *tf_reader_new(const tf_opts *o, bool threaded, tf_reader_begin_fn begin, void *ctx)
+{
+    tf_reader *r = tf_xcalloc(1, sizeof *r);
+    r->o = o;
+    r->begin = begin;
+    r->ctx = ctx;
+    tf_source_opts so = { o->include, o->n_include, o->exclude, o->n_exclude };
+    r->src = tf_source_new(o->inputs, o->n_inputs, &so);
+    r->fr = tf_framer_new(o->max_record_bytes);
+    r->detect = !o->profile || !strcmp(o->profile, "auto");
+    r->parser = tf_json_parser_new();
+    tf_arena_init(&r->arena, 64 * 1024);
+    for (size_t i = 0; i + 1 < POOL_SIZE; i++) {
+        r->pool[i].next = r->free_list;
+        r->free_list = &r->pool[i];
+    }
+    r->done_msg = &r->pool[POOL_SIZE - 1]; /* kept back for a forced DONE */
+    r->threaded = threaded;
+    if (threaded) {
+        pthread_mutex_init(&r->mu, NULL);
+        pthread_cond_init(&r->cv, NULL);
+        if (pthread_create(&r->thread, NULL, reader_main, r) != 0)
+            r->threaded = false;
+    }
+    return r;
+}
+
+tf_rd_msg *tf_reader_next(tf_reader *r)
+{
+    if (!r->threaded) {
+        pool_msg *s = r->free_list;
+        if (!s) /* the caller holds them all: only a DONE can follow */
+            s = r->done_msg;
+        else
+            r->free_list = s->next;
+        produce(r, s);
+        return &s->m;
+    }
+    pthread_mutex_lock(&r->mu);
+    while (!r->ready_head && !r->done_seen)
+        pthread_cond_wait(&r->cv, &r->mu);
+    pool_msg *s = r->ready_head;
+    if (s) {
+        r->ready_head = s->next;
+        if (!r->ready_head)
+            r->ready_tail = NULL;
+        if (s->m.kind == TF_RD_DONE)
+            r->done_seen = true; /* later callers get the same DONE */
+    } else {
+        s = r->done_msg;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return &s->m;
+}
+
+void tf_reader_release(tf_reader *r, tf_rd_msg *m)
+{
+    pool_msg *s = (pool_msg *)m;
+    if (s == r->done_msg || m->kind == TF_RD_DONE)
+        return; /* DONE messages are never reused */
+    if (r->threaded)
+        pthread_mutex_lock(&r->mu);
+    s->next = r->free_list;
+    r->free_list = s;
+    if (r->threaded) {
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+    }
+}
+
+void tf_reader_stop(tf_reader *r)
+{
+    if (r->threaded)
+        pthread_mutex_lock(&r->mu);
+    r->stop = 1;
+    if (r->threaded) {
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+    }
+}
+
+static void join(tf_reader *r)
+{
+    if (!r->threaded)
+        return;
+    tf_reader_stop(r);
+    pthread_join(r->thread, NULL);
+    r->threaded = false;
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+}
+
+const tf_source_stats *tf_reader_stats(tf_reader *r)
+{
+    join(r);
+    return tf_source_stats_get(r->src);
+}
+
+void tf_reader_free(tf_reader *r)
+{
+    if (!r)
+        return;
+    join(r);
+    if (r->st)
+        tf_stream_close(r->st);
+    for (size_t i = 0; i < POOL_SIZE; i++)
+        msg_free(&r->pool[i]);
+    free(r->st_name);
+    tf_json_parser_free(r->parser);
+    tf_arena_free(&r->arena);
+    tf_framer_free(r->fr);
+    tf_source_free(r->src);
+    free(r);
+}

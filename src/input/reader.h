@@ -1,0 +1,65 @@
+/* reader.h: the reading stage of `run`: source → decompress → framer, as a
+ * stream of messages (a stream begins, blocks of frames, a stream ends).
+ * Threaded, it runs on its own thread with a bounded pool of messages, so
+ * reading and decompressing overlap with parsing and mapping; inline, the
+ * same code runs on the caller's thread. Either way the messages, and so the
+ * output, are identical.
+ * With --profile auto the reader also picks each stream's profile: the first
+ * record that a built-in profile recognises decides, and every block carries
+ * the choice made by the time the block was closed.
+ * Ownership: a message and everything it points to stay valid until
+ * tf_reader_release. The begin callback runs on the reader's thread. */
+#ifndef TF_READER_H
+#define TF_READER_H
+
+#include "input/frame.h"
+#include "tool/opts.h"
+
+typedef struct tf_reader tf_reader;
+
+typedef enum {
+    TF_RD_BEGIN,  /* a stream starts: slot, name, skip */
+    TF_RD_FRAMES, /* frames of the current stream, in order */
+    TF_RD_END,    /* the stream ended: end offset, error (NULL when clean) */
+    TF_RD_DONE,   /* no more streams (or stopped) */
+} tf_rd_kind;
+
+typedef struct {
+    tf_frame f;      /* f.p points into the message's bytes (NULL for an oversize BAD frame) */
+    bool bad;        /* TF_FRAME_BAD: why says why */
+    const char *why;
+} tf_rd_frame;
+
+typedef struct {
+    tf_rd_kind kind;
+    uint32_t slot;
+    const char *name;  /* the stream's display name (all kinds but DONE) */
+    /* BEGIN */
+    bool skip;         /* the begin callback said not to read it */
+    const char *container, *compression, *outer; /* static names from the source */
+    /* FRAMES */
+    const tf_rd_frame *frames;
+    size_t n_frames;
+    const char *profile;     /* auto-detected profile ("openrouter", "otlp") or NULL */
+    const char *profile_why; /* why, or why none matched */
+    /* END */
+    const char *framing; /* "lines", "array", "values" */
+    uint64_t end;      /* decoded offset where the stream ended (or failed) */
+    const char *error; /* "corrupt gzip data at ..." or NULL */
+} tf_rd_msg;
+
+/* Decides, for a stream about to be read as `slot`, whether to read it and
+ * from which decoded offset (frames ending at or before it are skipped). */
+typedef bool (*tf_reader_begin_fn)(void *ctx, uint32_t slot, const tf_stream_info *info, uint64_t *offset);
+
+tf_reader *tf_reader_new(const tf_opts *o, bool threaded, tf_reader_begin_fn begin, void *ctx);
+/* The next message, in order. Thread-safe: several consumers may call it. */
+tf_rd_msg *tf_reader_next(tf_reader *r);
+void tf_reader_release(tf_reader *r, tf_rd_msg *m);
+/* Asks the reader to stop early; tf_reader_next then soon returns DONE. */
+void tf_reader_stop(tf_reader *r);
+/* Joins the thread; the source's statistics stay readable until free. */
+const tf_source_stats *tf_reader_stats(tf_reader *r);
+void tf_reader_free(tf_reader *r);
+
+#endif

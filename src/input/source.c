@@ -1,0 +1,791 @@
+/* source.c: inputs (files, directories, stdin) to decoded streams, expanding
+ * containers through libarchive and stacking decoders by content. */
+#include "config.h"
+#include "input/source.h"
+
+#include "input/decode.h"
+#include "common/hash.h"
+#include "common/msg.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A file (or stdin) read through a tf_fdsrc; heap-allocated so it can move
+ * from a probing stream to a container without breaking the pull's ctx. */
+typedef struct {
+    tf_fdsrc fs;
+    tf_pull pull;
+    int fd;
+    bool close_fd;
+} rawfile;
+
+typedef struct container container;
+
+struct tf_stream {
+    tf_stream_info info;
+    char *name_own, *path_own, *member_own;
+    tf_source *owner;       /* set while the source tracks this stream */
+    rawfile *rf;            /* owned: plain-file streams */
+    tf_memsrc ms;           /* memory streams */
+    tf_pull mpull;          /* memory and member streams */
+    tf_pull *in;            /* the raw pull the decoder reads */
+    tf_decoder *dec;
+    uint8_t peek[TF_FINGERPRINT_BYTES];
+    size_t peek_len, peek_pos;
+    uint64_t decoded;
+    size_t max_read;
+    int state;              /* 0 reading, 1 clean end, -1 failed */
+    char err[640];
+};
+
+struct container {
+    rawfile *rf;
+    struct archive *a;
+    char *path;             /* the input path */
+    char *display;          /* how names start: the path or "<stdin>" */
+    const char *kind;
+    const char *outer;
+    int64_t size, mtime;
+    bool dead;
+    bool member_failed;     /* the current member's stream saw an archive error */
+    bool in_retry;
+    int64_t retry_at;
+    /* member data */
+    const void *blk;
+    size_t blk_len;
+    int64_t blk_off;
+    bool blk_pending;
+    uint64_t mpos;
+};
+
+typedef struct {
+    char *dir;   /* path to open */
+    char *rel;   /* path below the walked input ("" at its root) */
+    char **names;
+    size_t n, i;
+} walkdir;
+
+struct tf_source {
+    char **paths;
+    size_t n_paths, next_path;
+    char **include, **exclude;
+    size_t n_include, n_exclude;
+    tf_source_stats stats;
+    walkdir *walk;
+    size_t walk_len, walk_cap;
+    container *ct;
+    tf_stream *cur;
+};
+
+static const uint8_t zeros[64 * 1024];
+
+/* ---- streams ------------------------------------------------------------- */
+
+static tf_stream *stream_alloc(void)
+{
+    tf_stream *s = tf_xcalloc(1, sizeof *s);
+    s->info.container = "none";
+    s->info.compression = "none";
+    s->info.outer = "none";
+    s->info.size = -1;
+    return s;
+}
+
+static void stream_set_names(tf_stream *s, const char *name, const char *path, const char *member)
+{
+    s->name_own = tf_xstrdup(name);
+    s->path_own = tf_xstrdup(path);
+    s->member_own = member ? tf_xstrdup(member) : NULL;
+    s->info.name = s->name_own;
+    s->info.path = s->path_own;
+    s->info.member = s->member_own;
+}
+
+static void stream_fail(tf_stream *s, const char *msg)
+{
+    s->state = -1;
+    snprintf(s->err, sizeof s->err, "%s", msg ? msg : "read error");
+}
+
+/* Detects the compression on s->in, stacks the decoder and reads the
+ * fingerprint bytes ahead (they are replayed by tf_stream_read). */
+static void stream_start(tf_stream *s)
+{
+    const uint8_t *p;
+    ssize_t n = tf_pull_peek(s->in, 16, &p);
+    s->info.compression = tf_magic_compression(p, (size_t)n);
+    s->dec = tf_decoder_new(s->info.compression, s->in, 0);
+    while (s->peek_len < sizeof s->peek) {
+        ssize_t r = tf_decoder_read(s->dec, s->peek + s->peek_len, sizeof s->peek - s->peek_len);
+        if (r > 0) {
+            s->peek_len += (size_t)r;
+        } else {
+            if (r == 0)
+                s->state = 1;
+            else
+                stream_fail(s, tf_decoder_error(s->dec));
+            break;
+        }
+    }
+    tf_sha256_oneshot(s->peek, s->peek_len, s->info.fingerprint);
+    s->info.fp_len = s->peek_len;
+}
+
+static void rawfile_free(rawfile *rf)
+{
+    if (!rf)
+        return;
+    if (rf->close_fd && rf->fd >= 0)
+        close(rf->fd);
+    tf_fdsrc_free(&rf->fs);
+    free(rf);
+}
+
+static rawfile *rawfile_new(int fd, bool close_fd)
+{
+    rawfile *rf = tf_xcalloc(1, sizeof *rf);
+    rf->fd = fd;
+    rf->close_fd = close_fd;
+    tf_fdsrc_init(&rf->fs, &rf->pull, fd);
+    return rf;
+}
+
+ssize_t tf_stream_read(tf_stream *s, void *buf, size_t n)
+{
+    if (s->max_read && n > s->max_read)
+        n = s->max_read;
+    if (n == 0)
+        return 0;
+    if (s->peek_pos < s->peek_len) {
+        size_t k = TF_MIN(n, s->peek_len - s->peek_pos);
+        memcpy(buf, s->peek + s->peek_pos, k);
+        s->peek_pos += k;
+        s->decoded += k;
+        return (ssize_t)k;
+    }
+    if (s->state != 0)
+        return s->state > 0 ? 0 : -1;
+    ssize_t r = tf_decoder_read(s->dec, buf, n);
+    if (r > 0)
+        s->decoded += (uint64_t)r;
+    else if (r == 0)
+        s->state = 1;
+    else
+        stream_fail(s, tf_decoder_error(s->dec));
+    return r;
+}
+
+const char *tf_stream_error(const tf_stream *s)
+{
+    return s->state < 0 && s->peek_pos >= s->peek_len ? s->err : NULL;
+}
+
+const tf_stream_info *tf_stream_get_info(const tf_stream *s)
+{
+    return &s->info;
+}
+
+uint64_t tf_stream_decoded_offset(const tf_stream *s)
+{
+    return s->decoded;
+}
+
+static void stream_free(tf_stream *s)
+{
+    tf_decoder_free(s->dec);
+    rawfile_free(s->rf);
+    free(s->name_own);
+    free(s->path_own);
+    free(s->member_own);
+    free(s);
+}
+
+void tf_stream_close(tf_stream *s)
+{
+    if (!s)
+        return;
+    if (s->owner && s->owner->cur == s)
+        s->owner->cur = NULL;
+    stream_free(s);
+}
+
+static int open_input_fd(const char *path, bool *close_fd, char **err)
+{
+    if (strcmp(path, "-") == 0) {
+        *close_fd = false;
+        return STDIN_FILENO;
+    }
+    int fd;
+    do
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        *err = tf_xasprintf("%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        *err = tf_xasprintf("%s: is a directory", path);
+        return -1;
+    }
+    *close_fd = true;
+    return fd;
+}
+
+static void info_from_fd(tf_stream_info *info, int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) == 0) {
+        info->size = S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
+        info->mtime = (int64_t)st.st_mtime;
+    }
+}
+
+tf_stream *tf_stream_open_file(const char *path, char **err)
+{
+    bool close_fd;
+    int fd = open_input_fd(path, &close_fd, err);
+    if (fd < 0)
+        return NULL;
+    tf_stream *s = stream_alloc();
+    stream_set_names(s, strcmp(path, "-") == 0 ? "<stdin>" : path, path, NULL);
+    info_from_fd(&s->info, fd);
+    s->rf = rawfile_new(fd, close_fd);
+    s->in = &s->rf->pull;
+    stream_start(s);
+    return s;
+}
+
+tf_stream *tf_stream_open_memory(const void *p, size_t n, size_t max_read, const char *name)
+{
+    tf_stream *s = stream_alloc();
+    stream_set_names(s, name ? name : "<memory>", name ? name : "<memory>", NULL);
+    s->info.size = (int64_t)n;
+    s->max_read = max_read;
+    tf_memsrc_init(&s->ms, &s->mpull, p, n, max_read);
+    s->in = &s->mpull;
+    stream_start(s);
+    return s;
+}
+
+const char *tf_detect_compression(const void *p, size_t n)
+{
+    return tf_magic_compression(p, n);
+}
+
+/* ---- containers ---------------------------------------------------------- */
+
+/* Where a member's data failed: its own offset, plus the compressed offset
+ * in the archive file when the archive is compressed. */
+static char *member_where(container *ct)
+{
+    if (strcmp(ct->outer, "none") == 0)
+        return tf_xasprintf("at member byte %llu", (unsigned long long)ct->mpos);
+    return tf_xasprintf("at member byte %llu (compressed byte %lld of the archive)",
+                        (unsigned long long)ct->mpos, (long long)archive_filter_bytes(ct->a, -1));
+}
+
+/* Where a header failed: its offset in the (decompressed) archive. */
+static char *header_where(container *ct)
+{
+    long long at = (long long)archive_read_header_position(ct->a);
+    long long raw = (long long)archive_filter_bytes(ct->a, -1);
+    if (at < 0) /* unknown once the archive has failed */
+        return tf_xasprintf("at %sbyte %lld", strcmp(ct->outer, "none") == 0 ? "" : "compressed ", raw);
+    if (strcmp(ct->outer, "none") == 0)
+        return tf_xasprintf("at archive byte %lld", at);
+    return tf_xasprintf("at archive byte %lld (compressed byte %lld)", at, raw);
+}
+
+static ssize_t member_pull(tf_pull *pl, const uint8_t **chunk)
+{
+    container *ct = pl->ctx;
+    for (;;) {
+        if (!ct->blk_pending) {
+            const void *b;
+            size_t sz;
+            la_int64_t off;
+            int r = archive_read_data_block(ct->a, &b, &sz, &off);
+            if (r == ARCHIVE_EOF)
+                return 0;
+            if (r != ARCHIVE_OK) {
+                /* ARCHIVE_WARN here is a checksum mismatch (zip CRC): the data is bad. */
+                char *where = member_where(ct);
+                const char *msg = archive_error_string(ct->a);
+                snprintf(pl->err, sizeof pl->err, "%s %s", msg ? msg : "archive read error", where);
+                free(where);
+                ct->member_failed = true;
+                if (r == ARCHIVE_FATAL)
+                    ct->dead = true;
+                return -1;
+            }
+            ct->blk = b;
+            ct->blk_len = sz;
+            ct->blk_off = off;
+            ct->blk_pending = true;
+        }
+        if (ct->blk_off > (int64_t)ct->mpos) { /* a sparse hole reads as zeros */
+            size_t gap = (size_t)TF_MIN((uint64_t)(ct->blk_off - (int64_t)ct->mpos), sizeof zeros);
+            *chunk = zeros;
+            ct->mpos += gap;
+            return (ssize_t)gap;
+        }
+        ct->blk_pending = false;
+        if (ct->blk_len == 0)
+            continue;
+        *chunk = ct->blk;
+        ct->mpos += ct->blk_len;
+        return (ssize_t)ct->blk_len;
+    }
+}
+
+static la_ssize_t ct_read_cb(struct archive *a, void *ud, const void **buf)
+{
+    container *ct = ud;
+    const uint8_t *p;
+    ssize_t r = tf_pull_next(&ct->rf->pull, &p, SIZE_MAX);
+    if (r < 0) {
+        archive_set_error(a, EIO, "%s", ct->rf->pull.err);
+        return -1;
+    }
+    *buf = p;
+    return r;
+}
+
+static la_int64_t ct_seek_cb(struct archive *a, void *ud, la_int64_t off, int whence)
+{
+    container *ct = ud;
+    tf_pull *pl = &ct->rf->pull;
+    off_t target;
+    struct stat st;
+    if (whence == SEEK_CUR || whence == SEEK_SET) {
+        off_t want = whence == SEEK_CUR ? (off_t)pl->pos + off : off;
+        /* Seeking past the end would hide a truncated archive (libarchive skips
+         * unread members by seeking and then sees a clean end). */
+        if (fstat(ct->rf->fd, &st) == 0 && want > st.st_size) {
+            archive_set_error(a, EINVAL, "Truncated archive: it ends at byte %lld, inside a member",
+                              (long long)st.st_size);
+            return ARCHIVE_FATAL;
+        }
+        target = lseek(ct->rf->fd, want, SEEK_SET);
+    } else {
+        target = lseek(ct->rf->fd, off, whence);
+    }
+    if (target < 0) {
+        archive_set_error(a, errno, "seek failed: %s", strerror(errno));
+        return ARCHIVE_FATAL;
+    }
+    tf_pull_reset(pl);
+    pl->pos = (uint64_t)target;
+    return target;
+}
+
+static void container_free(container *ct)
+{
+    if (!ct)
+        return;
+    if (ct->a)
+        archive_read_free(ct->a);
+    rawfile_free(ct->rf);
+    free(ct->path);
+    free(ct->display);
+    free(ct);
+}
+
+static bool globs_match(const tf_source *src, const char *name)
+{
+    bool in = false;
+    for (size_t i = 0; i < src->n_include && !in; i++)
+        in = tf_glob_match(src->include[i], name);
+    if (!in)
+        return false;
+    for (size_t i = 0; i < src->n_exclude; i++)
+        if (tf_glob_match(src->exclude[i], name))
+            return false;
+    return true;
+}
+
+/* Takes rf (rewound to byte 0), freeing it on failure; NULL after reporting
+ * when the archive cannot be opened. */
+static container *container_open(tf_source *src, rawfile *rf, const char *path,
+                                 const char *display, const char *kind, const char *outer,
+                                 const tf_stream_info *file_info)
+{
+    if (strcmp(kind, "7z") == 0 && !rf->fs.seekable) {
+        /* libarchive reads a 7z archive's index from its end. */
+        tf_errorf("%s: a 7z archive cannot be read from a pipe; save it to a file first", display);
+        src->stats.errors++;
+        rawfile_free(rf);
+        return NULL;
+    }
+    container *ct = tf_xcalloc(1, sizeof *ct);
+    ct->rf = rf;
+    ct->path = tf_xstrdup(path);
+    ct->display = tf_xstrdup(display);
+    ct->kind = kind;
+    ct->outer = outer;
+    ct->size = file_info->size;
+    ct->mtime = file_info->mtime;
+    ct->a = archive_read_new();
+    archive_read_support_filter_all(ct->a);
+    if (strcmp(kind, "tar") == 0) {
+        archive_read_support_format_tar(ct->a);
+        archive_read_support_format_gnutar(ct->a);
+    } else if (strcmp(kind, "zip") == 0) {
+        archive_read_support_format_zip(ct->a);
+    } else if (strcmp(kind, "cpio") == 0) {
+        archive_read_support_format_cpio(ct->a);
+    } else if (strcmp(kind, "7z") == 0) {
+        archive_read_support_format_7zip(ct->a);
+    } else {
+        archive_read_support_format_rar(ct->a);
+        archive_read_support_format_rar5(ct->a);
+    }
+    archive_read_set_read_callback(ct->a, ct_read_cb);
+    if (rf->fs.seekable && strcmp(outer, "none") == 0)
+        archive_read_set_seek_callback(ct->a, ct_seek_cb);
+    archive_read_set_callback_data(ct->a, ct);
+    if (archive_read_open1(ct->a) != ARCHIVE_OK) {
+        const char *msg = archive_error_string(ct->a);
+        tf_errorf("%s: cannot read the %s archive: %s", display, kind, msg ? msg : "unknown error");
+        src->stats.errors++;
+        container_free(ct);
+        return NULL;
+    }
+    return ct;
+}
+
+static void container_report(tf_source *src, container *ct, const char *what)
+{
+    const char *msg = archive_error_string(ct->a);
+    char *where = header_where(ct);
+    tf_errorf("%s: %s %s; %s", ct->display, msg ? msg : "archive read error", where, what);
+    free(where);
+    src->stats.errors++;
+}
+
+/* The next member stream of src->ct, or NULL when the container is done (and freed). */
+static tf_stream *container_next(tf_source *src)
+{
+    container *ct = src->ct;
+    while (!ct->dead) {
+        struct archive_entry *e;
+        int r = archive_read_next_header(ct->a, &e);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r == ARCHIVE_RETRY) {
+            /* A damaged header; libarchive resynchronises on the next one. */
+            int64_t at = archive_filter_bytes(ct->a, 0);
+            if (ct->in_retry && at <= ct->retry_at) {
+                container_report(src, ct, "skipping the rest of the archive");
+                break;
+            }
+            if (!ct->in_retry)
+                container_report(src, ct, "looking for the next member");
+            ct->in_retry = true;
+            ct->retry_at = at;
+            continue;
+        }
+        if (r == ARCHIVE_FATAL) {
+            if (ct->member_failed)
+                tf_verbosef("%s: stopped reading the archive after the error above", ct->display);
+            else
+                container_report(src, ct, "skipping the rest of the archive");
+            break;
+        }
+        ct->in_retry = false;
+        ct->member_failed = false;
+        const char *mname = archive_entry_pathname(e);
+        if (!mname)
+            mname = archive_entry_pathname_utf8(e);
+        if (!mname)
+            mname = "?";
+        if (r == ARCHIVE_FAILED) {
+            const char *msg = archive_error_string(ct->a);
+            tf_errorf("%s:%s: %s; member skipped", ct->display, mname, msg ? msg : "unreadable");
+            src->stats.errors++;
+            continue;
+        }
+        if (r == ARCHIVE_WARN) {
+            const char *msg = archive_error_string(ct->a);
+            tf_verbosef("%s:%s: %s", ct->display, mname, msg ? msg : "warning");
+        }
+        if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) ||
+            !globs_match(src, mname)) {
+            src->stats.skipped_members++;
+            continue;
+        }
+        if (archive_entry_is_data_encrypted(e)) {
+            tf_errorf("%s:%s: the member is encrypted; skipped", ct->display, mname);
+            src->stats.errors++;
+            continue;
+        }
+        tf_stream *s = stream_alloc();
+        char *name = tf_xasprintf("%s:%s", ct->display, mname);
+        stream_set_names(s, name, ct->path, mname);
+        free(name);
+        s->info.container = ct->kind;
+        s->info.outer = ct->outer;
+        s->info.size = archive_entry_size_is_set(e) ? (int64_t)archive_entry_size(e) : -1;
+        s->info.mtime = archive_entry_mtime_is_set(e) ? (int64_t)archive_entry_mtime(e) : 0;
+        ct->blk_pending = false;
+        ct->mpos = 0;
+        tf_pull_init(&s->mpull, member_pull, ct);
+        s->in = &s->mpull;
+        stream_start(s);
+        return s;
+    }
+    container_free(ct);
+    src->ct = NULL;
+    return NULL;
+}
+
+/* ---- inputs -------------------------------------------------------------- */
+
+/* Opens one file (or stdin): returns a plain stream, or sets src->ct for a
+ * container, or reports and returns NULL. rel is the path below a walked
+ * directory (NULL for a command-line input, which is never filtered). */
+static tf_stream *open_path(tf_source *src, const char *path, const char *rel)
+{
+    bool close_fd;
+    char *err = NULL;
+    int fd = open_input_fd(path, &close_fd, &err);
+    if (fd < 0) {
+        tf_errorf("%s", err);
+        free(err);
+        src->stats.errors++;
+        return NULL;
+    }
+    const char *display = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    tf_stream *s = stream_alloc();
+    stream_set_names(s, display, path, NULL);
+    info_from_fd(&s->info, fd);
+    s->rf = rawfile_new(fd, close_fd);
+    tf_fdsrc_record(&s->rf->fs, true); /* for a pipe that turns out to be a container */
+    s->in = &s->rf->pull;
+    stream_start(s);
+    const char *kind = tf_magic_container(s->peek, s->peek_len);
+    if (kind) {
+        rawfile *rf = s->rf;
+        if (tf_fdsrc_rewind(&rf->fs, &rf->pull) != 0) {
+            tf_errorf("%s: cannot rewind the input to read it as a %s archive", display, kind);
+            src->stats.errors++;
+            stream_free(s);
+            return NULL;
+        }
+        s->rf = NULL;
+        tf_stream_info info = s->info;
+        const char *outer = s->info.compression;
+        src->ct = container_open(src, rf, path, display, kind, outer, &info);
+        stream_free(s);
+        return NULL;
+    }
+    tf_fdsrc_record(&s->rf->fs, false);
+    if (rel && !globs_match(src, rel)) {
+        tf_verbosef("%s: skipped (matches no --include glob)", display);
+        src->stats.skipped_files++;
+        stream_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir);
+    if (n == 0)
+        return tf_xstrdup(name);
+    return tf_xasprintf("%s%s%s", dir, dir[n - 1] == '/' ? "" : "/", name);
+}
+
+/* Lists a directory (sorted byte-wise) onto the walk stack. */
+static void walk_push(tf_source *src, const char *dir, const char *rel)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        tf_errorf("%s: cannot read the directory: %s", dir, strerror(errno));
+        src->stats.errors++;
+        return;
+    }
+    walkdir w = { tf_xstrdup(dir), tf_xstrdup(rel), NULL, 0, 0 };
+    size_t cap = 0;
+    struct dirent *de;
+    errno = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (w.n == cap) {
+            cap = cap ? cap * 2 : 16;
+            w.names = tf_xrealloc(w.names, cap * sizeof *w.names);
+        }
+        w.names[w.n++] = tf_xstrdup(de->d_name);
+        errno = 0;
+    }
+    if (errno != 0) {
+        tf_errorf("%s: error reading the directory: %s", dir, strerror(errno));
+        src->stats.errors++;
+    }
+    closedir(d);
+    if (w.n > 1)
+        qsort(w.names, w.n, sizeof *w.names, cmp_names);
+    if (src->walk_len == src->walk_cap) {
+        src->walk_cap = src->walk_cap ? src->walk_cap * 2 : 8;
+        src->walk = tf_xrealloc(src->walk, src->walk_cap * sizeof *src->walk);
+    }
+    src->walk[src->walk_len++] = w;
+}
+
+static void walk_pop(tf_source *src)
+{
+    walkdir *w = &src->walk[--src->walk_len];
+    for (size_t i = 0; i < w->n; i++)
+        free(w->names[i]);
+    free(w->names);
+    free(w->dir);
+    free(w->rel);
+}
+
+/* One step of the directory walk: may return a stream or open a container. */
+static tf_stream *walk_step(tf_source *src)
+{
+    walkdir *w = &src->walk[src->walk_len - 1];
+    if (w->i == w->n) {
+        walk_pop(src);
+        return NULL;
+    }
+    const char *name = w->names[w->i++];
+    char *path = path_join(w->dir, name);
+    char *rel = path_join(w->rel, name);
+    tf_stream *s = NULL;
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        tf_errorf("%s: cannot open: %s", path, strerror(errno));
+        src->stats.errors++;
+    } else if (S_ISDIR(st.st_mode)) {
+        walk_push(src, path, rel); /* invalidates w */
+    } else if (S_ISLNK(st.st_mode) && stat(path, &st) != 0) {
+        tf_errorf("%s: cannot open: %s", path, strerror(errno));
+        src->stats.errors++;
+    } else if (!S_ISREG(st.st_mode)) {
+        /* Symlinked directories (no loops), FIFOs, sockets, devices. */
+        tf_verbosef("%s: skipped (not a regular file)", path);
+        src->stats.skipped_files++;
+    } else {
+        s = open_path(src, path, rel);
+    }
+    free(path);
+    free(rel);
+    return s;
+}
+
+static tf_stream *input_step(tf_source *src)
+{
+    const char *path = src->paths[src->next_path++];
+    src->stats.inputs++;
+    struct stat st;
+    if (strcmp(path, "-") != 0) {
+        if (stat(path, &st) != 0) {
+            tf_errorf("%s: cannot open: %s", path, strerror(errno));
+            src->stats.errors++;
+            return NULL;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            walk_push(src, path, "");
+            return NULL;
+        }
+    }
+    return open_path(src, path, NULL);
+}
+
+static char **copy_strv(const char *const *v, size_t n)
+{
+    char **out = tf_xcalloc(n ? n : 1, sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tf_xstrdup(v[i]);
+    return out;
+}
+
+tf_source *tf_source_new(const char *const *paths, size_t n_paths, const tf_source_opts *opts)
+{
+    static const char *const default_include[] = { "*.json*", "*.log*" };
+    tf_source *src = tf_xcalloc(1, sizeof *src);
+    src->paths = copy_strv(paths, n_paths);
+    src->n_paths = n_paths;
+    const char *const *inc = default_include;
+    size_t n_inc = TF_ARRAY_LEN(default_include);
+    if (opts && opts->include && opts->n_include) {
+        inc = opts->include;
+        n_inc = opts->n_include;
+    }
+    src->include = copy_strv(inc, n_inc);
+    src->n_include = n_inc;
+    size_t n_exc = opts && opts->exclude ? opts->n_exclude : 0;
+    src->exclude = copy_strv(n_exc ? opts->exclude : NULL, n_exc);
+    src->n_exclude = n_exc;
+    return src;
+}
+
+int tf_source_next(tf_source *src, tf_stream **out)
+{
+    if (src->cur)
+        tf_stream_close(src->cur);
+    for (;;) {
+        tf_stream *s = NULL;
+        if (src->ct)
+            s = container_next(src);
+        else if (src->walk_len > 0)
+            s = walk_step(src);
+        else if (src->next_path < src->n_paths)
+            s = input_step(src);
+        else
+            return 0;
+        if (s) {
+            s->owner = src;
+            src->cur = s;
+            src->stats.streams++;
+            *out = s;
+            return 1;
+        }
+    }
+}
+
+const tf_source_stats *tf_source_stats_get(const tf_source *src)
+{
+    return &src->stats;
+}
+
+void tf_source_free(tf_source *src)
+{
+    if (!src)
+        return;
+    if (src->cur)
+        tf_stream_close(src->cur);
+    container_free(src->ct);
+    while (src->walk_len > 0)
+        walk_pop(src);
+    free(src->walk);
+    for (size_t i = 0; i < src->n_paths; i++)
+        free(src->paths[i]);
+    free(src->paths);
+    for (size_t i = 0; i < src->n_include; i++)
+        free(src->include[i]);
+    free(src->include);
+    for (size_t i = 0; i < src->n_exclude; i++)
+        free(src->exclude[i]);
+    free(src->exclude);
+    free(src);
+}

@@ -1,0 +1,88 @@
+/* source.h: turns command-line inputs into decoded byte streams.
+ * An input is a file, a directory (walked recursively in byte-wise sorted
+ * order) or "-" (stdin). Each yields one or more streams: the file itself, or
+ * each member of a tar/zip/cpio/7z container, decompressed (gzip, zstd,
+ * bzip2, xz, lz4 ...) by content, never by name.
+ * Ownership: tf_source owns the streams it hands out; a stream stays valid
+ * until tf_stream_close or the next tf_source_next. Not thread-safe; one
+ * thread drives a source. */
+#ifndef TF_SOURCE_H
+#define TF_SOURCE_H
+
+#include "common/util.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct tf_source tf_source;
+typedef struct tf_stream tf_stream;
+
+typedef struct {
+    const char *const *include; /* member globs kept; NULL/0 means {"*.json*", "*.log*"} */
+    size_t n_include;
+    const char *const *exclude; /* member globs dropped, checked after include */
+    size_t n_exclude;
+} tf_source_opts;
+
+/* Stable identity of a stream, used by checkpoints (issue #6). */
+#define TF_FINGERPRINT_BYTES 4096
+typedef struct {
+    const char *name;        /* display: "path", "<stdin>", "archive.tar.zst:dir/a.jsonl" */
+    const char *path;        /* the input file ("-" for stdin) */
+    const char *member;      /* member path inside the container, NULL for plain files */
+    int64_t size;            /* raw size of the file or member, -1 when unknown (stdin) */
+    int64_t mtime;           /* seconds since the epoch, 0 when unknown */
+    const char *container;   /* "none", "tar", "zip", "cpio", "7z", ... */
+    const char *compression; /* of the bytes this stream decodes: "none", "gzip", "zstd", ... ;
+                                for a member, the member's own ("gzip" for a.jsonl.gz in a tar) */
+    const char *outer;       /* compression of the container file itself ("zstd" for .tar.zst) */
+    uint8_t fingerprint[32]; /* SHA-256 of the first fp_len decoded bytes */
+    size_t fp_len;           /* min(TF_FINGERPRINT_BYTES, decoded length) */
+} tf_stream_info;
+
+typedef struct {
+    uint64_t inputs;          /* command-line inputs */
+    uint64_t streams;         /* streams handed out */
+    uint64_t skipped_members; /* archive members not matching the globs, dirs, links */
+    uint64_t errors;          /* inputs or members that could not be opened or listed */
+    uint64_t skipped_files;   /* files met while walking a directory that are not
+                                 containers and match no include glob (or an exclude
+                                 one), symlinked directories, FIFOs, sockets, devices */
+} tf_source_stats;
+
+tf_source *tf_source_new(const char *const *paths, size_t n_paths, const tf_source_opts *opts);
+/* 1: *out is the next stream; 0: no more. Inputs that cannot be opened are
+ * reported with tf_errorf (naming the path/member and the reason), counted in
+ * stats.errors, and skipped. Files named on the command line are always read;
+ * files found by walking a directory are read when they are containers (by
+ * content) or when their path below that directory matches the globs.
+ * A plain (non-container) stream has container "none" and outer "none". */
+int tf_source_next(tf_source *src, tf_stream **out);
+const tf_source_stats *tf_source_stats_get(const tf_source *src);
+void tf_source_free(tf_source *src);
+
+/* Reads up to n decoded bytes. Returns the count, 0 at the clean end, or -1 on
+ * an error (truncated or corrupt data, I/O error); then tf_stream_error says
+ * what and where ("corrupt gzip data at compressed byte 1234 (decoded byte
+ * 5678)"). Bytes returned before the error are good. */
+ssize_t tf_stream_read(tf_stream *s, void *buf, size_t n);
+const char *tf_stream_error(const tf_stream *s);
+const tf_stream_info *tf_stream_get_info(const tf_stream *s);
+uint64_t tf_stream_decoded_offset(const tf_stream *s); /* decoded bytes returned so far */
+void tf_stream_close(tf_stream *s);
+
+/* Opens a single file path as a stream without container handling (used by
+ * unit tests and by `inspect`'s per-file detection); NULL with *err set
+ * (malloc'd, "path: reason"). */
+tf_stream *tf_stream_open_file(const char *path, char **err);
+/* A stream over memory (not copied; must outlive the stream), decoded by
+ * content like a file. Each read returns at most max_read bytes (0 = no
+ * limit) and the decoder is fed at most max_read bytes at a time, to test
+ * buffer boundaries. Never NULL. Close with tf_stream_close. */
+tf_stream *tf_stream_open_memory(const void *p, size_t n, size_t max_read, const char *name);
+
+/* Detects the compression of a buffer's first bytes (16 are enough): "gzip",
+ * "zstd", "bzip2", "xz", "lz4", "lzip", "lzma", "compress", "lzop", or "none". */
+const char *tf_detect_compression(const void *p, size_t n);
+
+#endif

@@ -1,8 +1,0 @@
-/* main.c: the thin entry point; all work lives in libtracefill. */
-#include "config.h"
-#include "cli.h"
-
-int main(int argc, char **argv)
-{
-    return tf_cli_main(argc, argv);
-}

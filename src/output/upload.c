@@ -1,0 +1,962 @@
+/* upload.c: OTLP/HTTP export with libcurl's multi interface.
+ *
+ * The pipeline thread hands whole batches to submit(); a sender thread turns
+ * each into one or more "parts" (span ranges: a 413 splits a part in two),
+ * compresses and sends them, keeping up to --concurrency requests in flight
+ * over kept-alive connections, paced by the token buckets, and retries what
+ * the OTLP/HTTP spec says to retry (429, 502, 503, 504, transport failures)
+ * with full-jitter backoff or the server's Retry-After. A batch is handed
+ * back through the completion queue when all its parts were accepted; the
+ * pipeline thread delivers it to `done` in poll()/finish(). Anything else
+ * (400, 401, 403, other 4xx/5xx, retries exhausted) is fatal: the run stops
+ * with the backend's own message and a hint. */
+#include "config.h"
+#include "output/upload.h"
+#include "output/body_compress.h"
+#include "common/msg.h"
+#include "output/ratelimit.h"
+#include "output/retry.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <yajl/yajl_tree.h>
+
+/* ---- request setup shared with `check` -------------------------------- */
+
+struct tf_http {
+    char *url;
+    char *display; /* url without user:password@, for messages */
+    struct curl_slist *headers;
+    const tf_opts *o;
+};
+
+static bool header_name_ok(const char *k)
+{
+    if (!*k)
+        return false;
+    for (const char *p = k; *p; p++)
+        if (*p <= ' ' || *p == ':' || (unsigned char)*p >= 0x7f)
+            return false;
+    return true;
+}
+
+tf_http *tf_http_new(const tf_opts *o, char **err)
+{
+    if (!o->endpoint) {
+        *err = tf_xstrdup("no endpoint: give --endpoint URL or set OTEL_EXPORTER_OTLP_ENDPOINT");
+        return NULL;
+    }
+    if (strncmp(o->endpoint, "http://", 7) && strncmp(o->endpoint, "https://", 8)) {
+        *err = tf_xasprintf("the endpoint %s is not an http:// or https:// URL", o->endpoint);
+        return NULL;
+    }
+    if (o->basic_user && !o->token) {
+        *err = tf_xstrdup("--basic-auth needs a token: give --token-file FILE or set TRACEFILL_TOKEN");
+        return NULL;
+    }
+    tf_http *h = tf_xcalloc(1, sizeof *h);
+    h->o = o;
+    h->url = tf_xstrdup(o->endpoint);
+    /* Credentials in the URL itself never reach a message. */
+    const char *host = strstr(h->url, "://") + 3;
+    const char *at = strchr(host, '@'), *slash = strchr(host, '/');
+    if (at && (!slash || at < slash))
+        h->display = tf_xasprintf("%.*s***@%s", (int)(host - h->url), h->url, at + 1);
+    else
+        h->display = tf_xstrdup(h->url);
+    struct curl_slist *l = NULL;
+    l = curl_slist_append(l, o->protocol == TF_ENC_JSON ? "Content-Type: application/json"
+                                                        : "Content-Type: application/x-protobuf");
+    const char *enc = tf_compression_name(o->compression);
+    if (enc) {
+        char tmp[64];
+        snprintf(tmp, sizeof tmp, "Content-Encoding: %s", enc);
+        l = curl_slist_append(l, tmp);
+    }
+    l = curl_slist_append(l, "Expect:"); /* no 100-continue round trip */
+    l = curl_slist_append(l, "User-Agent: tracefill/" PACKAGE_VERSION);
+    if (o->tenant) {
+        char *t = tf_xasprintf("X-Scope-OrgID: %s", o->tenant);
+        l = curl_slist_append(l, t);
+        free(t);
+    }
+    for (size_t i = 0; i < o->n_headers; i++) {
+        if (!header_name_ok(o->headers[i].key)) {
+            *err = tf_xasprintf("invalid header name '%s'", o->headers[i].key);
+            curl_slist_free_all(l);
+            free(h->url);
+            free(h->display);
+            free(h);
+            return NULL;
+        }
+        char *t = tf_xasprintf("%s: %s", o->headers[i].key, o->headers[i].value);
+        l = curl_slist_append(l, t);
+        memset(t, 0, strlen(t)); /* header values may be secrets */
+        free(t);
+    }
+    h->headers = l;
+    if (o->insecure)
+        tf_warnf("--insecure: the endpoint's TLS certificate is NOT verified");
+    return h;
+}
+
+void tf_http_free(tf_http *h)
+{
+    if (!h)
+        return;
+    curl_slist_free_all(h->headers);
+    free(h->url);
+    free(h->display);
+    free(h);
+}
+
+const char *tf_http_url(const tf_http *h)
+{
+    return h->display;
+}
+
+void tf_http_setup(const tf_http *h, CURL *e)
+{
+    const tf_opts *o = h->o;
+    curl_easy_setopt(e, CURLOPT_URL, h->url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->headers);
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms < 10000 ? o->timeout_ms : 10000L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
+    if (o->cacert)
+        curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
+    if (o->token && o->basic_user) {
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(e, CURLOPT_USERNAME, o->basic_user);
+        curl_easy_setopt(e, CURLOPT_PASSWORD, o->token);
+    } else if (o->token) {
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+        curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, o->token);
+    }
+}
+
+/* ---- response bodies ----------------------------------------------------- */
+
+/* Finds length-delimited or varint field `field` in a protobuf message. */
+static bool pb_find(const uint8_t *p, const uint8_t *end, uint32_t field, const uint8_t **val,
+                    size_t *len, uint64_t *num)
+{
+    while (p < end) {
+        uint64_t key, v;
+        if (!tf_pb_read_varint(&p, end, &key))
+            return false;
+        unsigned wt = key & 7;
+        uint32_t f = (uint32_t)(key >> 3);
+        switch (wt) {
+        case 0:
+            if (!tf_pb_read_varint(&p, end, &v))
+                return false;
+            if (f == field) {
+                *num = v;
+                return true;
+            }
+            break;
+        case 1:
+            if (end - p < 8)
+                return false;
+            p += 8;
+            break;
+        case 2:
+            if (!tf_pb_read_varint(&p, end, &v) || v > (uint64_t)(end - p))
+                return false;
+            if (f == field) {
+                *val = p;
+                *len = (size_t)v;
+                return true;
+            }
+            p += v;
+            break;
+        case 5:
+            if (end - p < 4)
+                return false;
+            p += 4;
+            break;
+        default: return false;
+        }
+    }
+    return false;
+}
+
+static yajl_val json_get(yajl_val obj, const char *key)
+{
+    if (!YAJL_IS_OBJECT(obj))
+        return NULL;
+    for (size_t i = 0; i < obj->u.object.len; i++)
+        if (!strcmp(obj->u.object.keys[i], key))
+            return obj->u.object.values[i];
+    return NULL;
+}
+
+static yajl_val json_parse_body(const void *body, size_t n)
+{
+    if (n == 0 || n > (1u << 20))
+        return NULL;
+    char *text = tf_xstrndup(body, n);
+    yajl_val v = yajl_tree_parse(text, NULL, 0);
+    free(text);
+    return v;
+}
+
+bool tf_otlp_partial_success(bool json, const void *body, size_t n, int64_t *rejected, tf_buf *msg)
+{
+    *rejected = 0;
+    if (json) {
+        yajl_val root = json_parse_body(body, n);
+        yajl_val ps = json_get(root, "partialSuccess");
+        if (!ps)
+            ps = json_get(root, "partial_success");
+        bool found = false;
+        if (YAJL_IS_OBJECT(ps)) {
+            yajl_val r = json_get(ps, "rejectedSpans");
+            if (!r)
+                r = json_get(ps, "rejected_spans");
+            if (YAJL_IS_STRING(r))
+                *rejected = strtoll(r->u.string, NULL, 10);
+            else if (YAJL_IS_INTEGER(r))
+                *rejected = YAJL_GET_INTEGER(r);
+            yajl_val m = json_get(ps, "errorMessage");
+            if (!m)
+                m = json_get(ps, "error_message");
+            if (YAJL_IS_STRING(m) && *m->u.string)
+                tf_buf_puts(msg, m->u.string);
+            found = *rejected != 0 || msg->len != 0;
+        }
+        yajl_tree_free(root);
+        return found;
+    }
+    const uint8_t *p = body, *end = p + n, *ps;
+    size_t ps_len;
+    uint64_t num = 0;
+    if (!pb_find(p, end, 1, &ps, &ps_len, &num))
+        return false;
+    const uint8_t *m;
+    size_t m_len;
+    if (pb_find(ps, ps + ps_len, 1, &m, &m_len, &num))
+        *rejected = (int64_t)num;
+    if (pb_find(ps, ps + ps_len, 2, &m, &m_len, &num))
+        tf_buf_append(msg, m, m_len);
+    return *rejected != 0 || msg->len != 0;
+}
+
+bool tf_rpc_status_message(bool json, const void *body, size_t n, tf_buf *msg)
+{
+    if (json) {
+        yajl_val root = json_parse_body(body, n);
+        yajl_val m = json_get(root, "message");
+        bool ok = YAJL_IS_STRING(m) && *m->u.string;
+        if (ok)
+            tf_buf_puts(msg, m->u.string);
+        yajl_tree_free(root);
+        if (ok)
+            return true;
+    } else {
+        const uint8_t *m;
+        size_t m_len;
+        uint64_t num;
+        if (pb_find(body, (const uint8_t *)body + n, 2, &m, &m_len, &num) && m_len &&
+            tf_utf8_valid(m, m_len)) {
+            tf_buf_append(msg, m, m_len);
+            return true;
+        }
+    }
+    /* Not a Status: a short plain-text body (proxies, gateways) still helps. */
+    const char *s = body;
+    if (n && n <= 512 && tf_utf8_valid(s, n) && !memchr(s, '<', n)) {
+        while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+            n--;
+        for (size_t i = 0; i < n; i++)
+            tf_buf_putc(msg, s[i] == '\n' || s[i] == '\r' ? ' ' : s[i]);
+        return n > 0;
+    }
+    return false;
+}
+
+/* ---- the sink ------------------------------------------------------------ */
+
+typedef struct bctx bctx;
+typedef struct part part;
+
+struct bctx {
+    tf_batch *b;
+    int parts_left;
+    bool failed;
+    bctx *next_done;             /* incoming or completion queue */
+    bctx *prev_live, *next_live; /* sender: batches it holds */
+};
+
+struct part {
+    part *next;                /* pending list */
+    part *prev_fly, *next_fly; /* in-flight list */
+    bctx *owner;
+    size_t from, to;
+    unsigned attempts;
+    uint64_t first_ns, not_before_ns;
+    tf_buf body; /* compressed request, built on first send, kept for retries */
+    size_t raw_len;
+    CURL *easy;
+    tf_buf resp;
+    char errbuf[CURL_ERROR_SIZE];
+    uint64_t sent_ns;
+};
+
+typedef struct {
+    tf_sink base;
+    const tf_opts *o;
+    tf_http *http;
+    char *describe;
+    pthread_t thread;
+    bool thread_started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;          /* completions arrived / space freed */
+    /* guarded by mu */
+    bctx *incoming_head, *incoming_tail; /* submitted, not yet seen by the sender */
+    size_t outstanding;         /* batches submitted and not yet delivered */
+    bctx *done_head, *done_tail;
+    bool finishing, stop_now;
+    char *fatal;                /* first fatal error message */
+    bool fatal_printed;
+    tf_sink_stats shared_stats;
+    /* sender-thread only */
+    CURLM *multi;
+    part *pending;              /* waiting to be (re)sent, in order */
+    part *flying;               /* in flight */
+    size_t in_flight;
+    bctx *live;                 /* batches held by the sender */
+    tf_compressor *comp;
+    tf_buf raw_scratch, comp_scratch;
+    tf_bucket spans_bucket, bytes_bucket;
+    double rate_spans, rate_bytes; /* current (lowered after 429) */
+    uint64_t last_429_ns, pause_until_ns;
+    uint64_t rnd;
+    uint64_t recent_spans, recent_start_ns;
+} http_sink;
+
+static uint64_t next_rand(http_sink *s)
+{
+    /* xorshift64*: only jitter depends on it */
+    uint64_t x = s->rnd;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    s->rnd = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+static void set_fatal(http_sink *s, char *msg)
+{
+    pthread_mutex_lock(&s->mu);
+    if (!s->fatal)
+        s->fatal = msg;
+    else
+        free(msg);
+    s->stop_now = true;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void complete(http_sink *s, bctx *c)
+{
+    if (c->prev_live)
+        c->prev_live->next_live = c->next_live;
+    else if (s->live == c)
+        s->live = c->next_live;
+    if (c->next_live)
+        c->next_live->prev_live = c->prev_live;
+    c->prev_live = c->next_live = NULL;
+    pthread_mutex_lock(&s->mu);
+    c->next_done = NULL;
+    if (s->done_tail)
+        s->done_tail->next_done = c;
+    else
+        s->done_head = c;
+    s->done_tail = c;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void part_free(part *p)
+{
+    tf_buf_free(&p->body);
+    tf_buf_free(&p->resp);
+    free(p);
+}
+
+/* Inserts keeping `pending` ordered by not_before (stable). */
+static void schedule(http_sink *s, part *p)
+{
+    part **pp = &s->pending;
+    while (*pp && (*pp)->not_before_ns <= p->not_before_ns)
+        pp = &(*pp)->next;
+    p->next = *pp;
+    *pp = p;
+}
+
+static part *new_part(bctx *c, size_t from, size_t to, uint64_t now)
+{
+    part *p = tf_xcalloc(1, sizeof *p);
+    p->owner = c;
+    p->from = from;
+    p->to = to;
+    p->first_ns = now;
+    p->not_before_ns = now;
+    return p;
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    part *p = ud;
+    size_t n = size * nmemb;
+    if (p->resp.len < 65536)
+        tf_buf_append(&p->resp, ptr, TF_MIN(n, 65536 - p->resp.len));
+    return n;
+}
+
+/* Builds the part's request once (kept for retries). The request and the
+ * compressor's output go through scratch buffers the sender reuses, and the
+ * body kept is allocated at its exact size: memory in flight stays close to
+ * the compressed bytes. */
+static int build_body(http_sink *s, part *p)
+{
+    if (p->body.len)
+        return 0;
+    tf_buf *raw = &s->raw_scratch;
+    raw->len = 0;
+    tf_buf_reserve(raw, p->owner->b->est_bytes + 64);
+    tf_batch_request(p->owner->b, p->from, p->to, raw);
+    p->raw_len = raw->len;
+    const tf_buf *src = raw;
+    if (s->o->compression != TF_COMP_NONE) {
+        s->comp_scratch.len = 0;
+        if (tf_compress(s->comp, raw->p, raw->len, &s->comp_scratch) != 0)
+            return -1;
+        src = &s->comp_scratch;
+    }
+    p->body.p = tf_xmalloc(src->len ? src->len : 1);
+    memcpy(p->body.p, src->p, src->len);
+    p->body.len = p->body.cap = src->len;
+    return 0;
+}
+
+static int send_part(http_sink *s, part *p, uint64_t now)
+{
+    if (build_body(s, p) != 0) {
+        set_fatal(s, tf_xstrdup("cannot compress a request body"));
+        return -1;
+    }
+    p->easy = curl_easy_init();
+    if (!p->easy) {
+        set_fatal(s, tf_xstrdup("curl_easy_init failed (out of memory?)"));
+        return -1;
+    }
+    tf_http_setup(s->http, p->easy);
+    curl_easy_setopt(p->easy, CURLOPT_POSTFIELDS, p->body.p);
+    curl_easy_setopt(p->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->body.len);
+    curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, p);
+    curl_easy_setopt(p->easy, CURLOPT_ERRORBUFFER, p->errbuf);
+    curl_easy_setopt(p->easy, CURLOPT_PRIVATE, p);
+    p->errbuf[0] = '\0';
+    p->resp.len = 0;
+    p->attempts++;
+    p->sent_ns = now;
+    curl_multi_add_handle(s->multi, p->easy);
+    p->prev_fly = NULL;
+    p->next_fly = s->flying;
+    if (s->flying)
+        s->flying->prev_fly = p;
+    s->flying = p;
+    s->in_flight++;
+    return 0;
+}
+
+static void lower_rate_after_429(http_sink *s, uint64_t now)
+{
+    double measured = 0;
+    if (now > s->recent_start_ns + 1000000000u)
+        measured = (double)s->recent_spans * 1e9 / (double)(now - s->recent_start_ns);
+    double cur = s->rate_spans > 0 ? s->rate_spans : measured;
+    if (cur <= 0)
+        return;
+    s->rate_spans = TF_MAX(cur * 0.75, 1.0);
+    tf_bucket_set_rate(&s->spans_bucket, s->rate_spans, now);
+    tf_verbosef("backend said 429: lowering the send rate to %.0f spans/s", s->rate_spans);
+}
+
+/* After 10 s without a 429, recover towards the configured rate. */
+static void recover_rate(http_sink *s, uint64_t now)
+{
+    if (!s->last_429_ns || now - s->last_429_ns < 10000000000ull)
+        return;
+    s->last_429_ns = now;
+    double target = s->o->rate_spans;
+    double r = s->rate_spans * 1.25;
+    if (target > 0 && r >= target)
+        r = target;
+    s->rate_spans = r;
+    if (target <= 0 && r > 1e7) {
+        s->rate_spans = 0;
+        s->last_429_ns = 0;
+    }
+    tf_bucket_set_rate(&s->spans_bucket, s->rate_spans, now);
+}
+
+static char *describe_failure(http_sink *s, part *p, long status, const char *what)
+{
+    tf_buf m = { 0 };
+    bool json = s->o->protocol == TF_ENC_JSON;
+    if (status) {
+        tf_buf_printf(&m, "%s: HTTP %ld", tf_http_url(s->http), status);
+        tf_buf detail = { 0 };
+        if (tf_rpc_status_message(json, p->resp.p, p->resp.len, &detail))
+            tf_buf_printf(&m, ": %.*s", (int)detail.len, detail.p);
+        tf_buf_free(&detail);
+    } else {
+        tf_buf_printf(&m, "%s: %s", tf_http_url(s->http), p->errbuf[0] ? p->errbuf : "transfer failed");
+    }
+    if (what)
+        tf_buf_printf(&m, " (%s)", what);
+    const char *hint = status ? tf_retry_hint(status) : NULL;
+    if (hint)
+        tf_buf_printf(&m, "; hint: %s", hint);
+    tf_buf_cstr(&m);
+    return m.p;
+}
+
+static void part_succeeded(http_sink *s, part *p, uint64_t now)
+{
+    int64_t rejected = 0;
+    tf_buf msg = { 0 };
+    size_t n = p->to - p->from;
+    if (tf_otlp_partial_success(s->o->protocol == TF_ENC_JSON, p->resp.p, p->resp.len, &rejected, &msg)) {
+        tf_warnf("the backend accepted the request partially: %lld of %zu spans rejected%s%.*s",
+                 (long long)rejected, n, msg.len ? ": " : "", (int)msg.len, msg.p ? msg.p : "");
+        pthread_mutex_lock(&s->mu);
+        s->shared_stats.rejected_spans += rejected > 0 ? (uint64_t)rejected : 0;
+        pthread_mutex_unlock(&s->mu);
+    }
+    tf_buf_free(&msg);
+    pthread_mutex_lock(&s->mu);
+    s->shared_stats.requests++;
+    s->shared_stats.spans += n;
+    s->shared_stats.bytes += p->body.len;
+    pthread_mutex_unlock(&s->mu);
+    s->recent_spans += n;
+    tf_verbosef("sent %zu spans (%zu bytes, %zu compressed) in %llu ms", n, p->raw_len, p->body.len,
+                (unsigned long long)((now - p->sent_ns) / 1000000u));
+    bctx *c = p->owner;
+    part_free(p);
+    if (--c->parts_left == 0)
+        complete(s, c);
+}
+
+static void handle_done(http_sink *s, CURLMsg *msg, uint64_t now)
+{
+    part *p;
+    CURL *e = msg->easy_handle;
+    CURLcode result = msg->data.result; /* msg dies with the handle */
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&p);
+    long status = 0;
+    if (result == CURLE_OK)
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    uint64_t retry_after = 0;
+    bool has_retry_after = false;
+    struct curl_header *h;
+    if (status && curl_easy_header(e, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
+        has_retry_after = tf_retry_after_parse(h->value, tf_now_wall_ns(), &retry_after);
+    curl_multi_remove_handle(s->multi, e);
+    curl_easy_cleanup(e);
+    p->easy = NULL;
+    if (p->prev_fly)
+        p->prev_fly->next_fly = p->next_fly;
+    else
+        s->flying = p->next_fly;
+    if (p->next_fly)
+        p->next_fly->prev_fly = p->prev_fly;
+    s->in_flight--;
+
+    tf_retry_verdict v = tf_retry_classify(result == CURLE_OK ? status : 0);
+    if (v == TF_RETRY_OK) {
+        part_succeeded(s, p, now);
+        return;
+    }
+    if (v == TF_RETRY_SPLIT && p->to - p->from > 1) {
+        size_t mid = p->from + (p->to - p->from) / 2;
+        tf_verbosef("HTTP 413 for %zu spans (%zu bytes): splitting", p->to - p->from, p->body.len);
+        part *q = new_part(p->owner, mid, p->to, now);
+        p->owner->parts_left++;
+        p->to = mid;
+        tf_buf_free(&p->body); /* rebuilt for the smaller range */
+        p->not_before_ns = now;
+        schedule(s, p);
+        schedule(s, q);
+        return;
+    }
+    if (v == TF_RETRY_SPLIT) {
+        set_fatal(s, describe_failure(s, p, status, "a single span is larger than the backend accepts; "
+                                                     "lower --batch-bytes or drop the record"));
+        part_free(p);
+        return;
+    }
+    if (v == TF_RETRY_AGAIN) {
+        pthread_mutex_lock(&s->mu);
+        s->shared_stats.retries++;
+        pthread_mutex_unlock(&s->mu);
+        uint64_t delay = has_retry_after
+                             ? retry_after
+                             : tf_backoff_full_jitter_ns(p->attempts - 1, 500000000ull, 30000000000ull,
+                                                         next_rand(s));
+        if (status == 429) {
+            s->last_429_ns = now;
+            lower_rate_after_429(s, now);
+            if (has_retry_after && now + retry_after > s->pause_until_ns)
+                s->pause_until_ns = now + retry_after; /* the whole tenant is over its limit */
+        }
+        bool out_of_tries = (int)p->attempts > s->o->max_retries ||
+                            now + delay - p->first_ns > s->o->max_retry_time_ns;
+        char *why = describe_failure(s, p, status, NULL);
+        if (out_of_tries) {
+            char *m = tf_xasprintf("giving up after %u attempts: %s", p->attempts, why);
+            free(why);
+            set_fatal(s, m);
+            part_free(p);
+            return;
+        }
+        tf_notef("%s; retrying in %.1f s (attempt %u of %d)", why, (double)delay / 1e9, p->attempts + 1,
+                 s->o->max_retries + 1);
+        free(why);
+        p->not_before_ns = now + delay;
+        schedule(s, p);
+        return;
+    }
+    set_fatal(s, describe_failure(s, p, status, "not retried"));
+    part_free(p);
+}
+
+/* Moves newly submitted batches into the sender's queue. */
+static bool take_incoming(http_sink *s, uint64_t now, bool *finishing, bool *stop)
+{
+    pthread_mutex_lock(&s->mu);
+    bctx *c = s->incoming_head;
+    s->incoming_head = s->incoming_tail = NULL;
+    *finishing = s->finishing;
+    *stop = s->stop_now;
+    pthread_mutex_unlock(&s->mu);
+    bool any = c != NULL;
+    while (c) {
+        bctx *next = c->next_done;
+        size_t n = c->b->n_spans;
+        c->prev_live = NULL;
+        c->next_live = s->live;
+        if (s->live)
+            s->live->prev_live = c;
+        s->live = c;
+        if (n == 0) { /* only checkpoint marks: nothing to send */
+            complete(s, c);
+        } else {
+            c->parts_left = 1;
+            schedule(s, new_part(c, 0, n, now));
+        }
+        c = next;
+    }
+    return any;
+}
+
+static void dispatch(http_sink *s, uint64_t now, long *timeout_ms)
+{
+    recover_rate(s, now);
+    while (s->pending && s->in_flight < (size_t)s->o->concurrency) {
+        part *p = s->pending;
+        uint64_t ready = TF_MAX(p->not_before_ns, s->pause_until_ns);
+        if (ready > now) {
+            long ms = (long)((ready - now) / 1000000u) + 1;
+            *timeout_ms = TF_MIN(*timeout_ms, ms);
+            return;
+        }
+        if (build_body(s, p) != 0) {
+            set_fatal(s, tf_xstrdup("cannot compress a request body"));
+            return;
+        }
+        double spans = (double)(p->to - p->from);
+        uint64_t w = TF_MAX(tf_bucket_wait_ns(&s->spans_bucket, spans, now),
+                            tf_bucket_wait_ns(&s->bytes_bucket, (double)p->raw_len, now));
+        if (w) {
+            *timeout_ms = TF_MIN(*timeout_ms, (long)(w / 1000000u) + 1);
+            return;
+        }
+        tf_bucket_take(&s->spans_bucket, spans, now);
+        tf_bucket_take(&s->bytes_bucket, (double)p->raw_len, now);
+        s->pending = p->next;
+        p->next = NULL;
+        if (send_part(s, p, now) != 0)
+            return;
+    }
+}
+
+/* Gives every batch the sender still holds back, unacknowledged, so the
+ * pipeline can stop cleanly; the checkpoint does not pass them. */
+static void abandon_everything(http_sink *s)
+{
+    for (part *p = s->flying, *n; p; p = n) {
+        n = p->next_fly;
+        curl_multi_remove_handle(s->multi, p->easy);
+        curl_easy_cleanup(p->easy);
+        part_free(p);
+    }
+    s->flying = NULL;
+    s->in_flight = 0;
+    for (part *p = s->pending, *n; p; p = n) {
+        n = p->next;
+        part_free(p);
+    }
+    s->pending = NULL;
+    while (s->live) {
+        bctx *c = s->live;
+        c->failed = true;
+        complete(s, c);
+    }
+}
+
+static void *sender_main(void *arg)
+{
+    http_sink *s = arg;
+    pthread_setname_np(pthread_self(), "tf-sender");
+    for (;;) {
+        uint64_t now = tf_now_mono_ns();
+        bool finishing, stop;
+        take_incoming(s, now, &finishing, &stop);
+        if (stop)
+            break;
+        long timeout = 200;
+        dispatch(s, now, &timeout);
+        int running = 0;
+        curl_multi_perform(s->multi, &running);
+        CURLMsg *m;
+        int left;
+        while ((m = curl_multi_info_read(s->multi, &left)))
+            if (m->msg == CURLMSG_DONE)
+                handle_done(s, m, tf_now_mono_ns());
+        pthread_mutex_lock(&s->mu);
+        bool idle = finishing && !s->incoming_head && !s->pending && !s->in_flight;
+        stop = s->stop_now;
+        pthread_mutex_unlock(&s->mu);
+        if (idle || stop)
+            break;
+        curl_multi_poll(s->multi, NULL, 0, (int)TF_MAX(timeout, 1), NULL);
+    }
+    /* On a fatal error or a forced stop, whatever is left goes back unacked.
+     * Batches submitted after that are failed by submit() itself. */
+    take_incoming(s, tf_now_mono_ns(), &(bool){ 0 }, &(bool){ 0 });
+    abandon_everything(s);
+    return NULL;
+}
+
+/* ---- the pipeline side ---------------------------------------------------- */
+
+static void deliver(http_sink *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bctx *c = s->done_head;
+    s->done_head = s->done_tail = NULL;
+    s->base.stats = s->shared_stats;
+    pthread_mutex_unlock(&s->mu);
+    while (c) {
+        bctx *next = c->next_done;
+        tf_batch *b = c->b;
+        bool acked = !c->failed;
+        free(c);
+        pthread_mutex_lock(&s->mu);
+        s->outstanding--;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        s->base.done(s->base.done_ctx, b, acked);
+        c = next;
+    }
+}
+
+static int report_fatal(http_sink *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool failed = s->fatal != NULL;
+    pthread_mutex_unlock(&s->mu);
+    return failed ? -1 : 0;
+}
+
+static int http_submit(tf_sink *base, tf_batch *b)
+{
+    http_sink *s = (http_sink *)base;
+    bctx *c = tf_xcalloc(1, sizeof *c);
+    c->b = b;
+    pthread_mutex_lock(&s->mu);
+    /* Back-pressure: at most concurrency + 1 batches waiting or in flight. */
+    while (!s->stop_now && s->outstanding >= (size_t)s->o->concurrency + 1) {
+        if (s->done_head) {
+            pthread_mutex_unlock(&s->mu);
+            deliver(s);
+            pthread_mutex_lock(&s->mu);
+            continue;
+        }
+        pthread_cond_wait(&s->cv, &s->mu);
+    }
+    if (s->stop_now) {
+        pthread_mutex_unlock(&s->mu);
+        free(c);
+        base->done(base->done_ctx, b, false);
+        deliver(s);
+        return -1;
+    }
+    s->outstanding++;
+    if (s->incoming_tail)
+        s->incoming_tail->next_done = c;
+    else
+        s->incoming_head = c;
+    s->incoming_tail = c;
+    pthread_mutex_unlock(&s->mu);
+    curl_multi_wakeup(s->multi);
+    deliver(s);
+    return report_fatal(s);
+}
+
+static int http_poll(tf_sink *base)
+{
+    http_sink *s = (http_sink *)base;
+    deliver(s);
+    return report_fatal(s);
+}
+
+static void print_fatal_once(http_sink *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool print = s->fatal && !s->fatal_printed;
+    s->fatal_printed = true;
+    pthread_mutex_unlock(&s->mu);
+    if (print)
+        tf_errorf("%s", s->fatal);
+}
+
+static int http_finish(tf_sink *base, uint64_t deadline_ns)
+{
+    http_sink *s = (http_sink *)base;
+    pthread_mutex_lock(&s->mu);
+    s->finishing = true;
+    pthread_mutex_unlock(&s->mu);
+    curl_multi_wakeup(s->multi);
+    for (;;) {
+        deliver(s);
+        pthread_mutex_lock(&s->mu);
+        while (s->outstanding && !s->done_head) {
+            if (!deadline_ns) {
+                pthread_cond_wait(&s->cv, &s->mu);
+                continue;
+            }
+            uint64_t now = tf_now_mono_ns();
+            if (now >= deadline_ns) {
+                if (!s->stop_now)
+                    tf_notef("abandoning %zu requests still in flight", s->outstanding);
+                s->stop_now = true; /* the sender hands everything back unacked */
+                curl_multi_wakeup(s->multi);
+                pthread_cond_wait(&s->cv, &s->mu);
+                continue;
+            }
+            /* Timed wait on the monotonic deadline, in short steps. */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            uint64_t step = TF_MIN(deadline_ns - now, 100000000ull);
+            ts.tv_nsec += (long)step;
+            ts.tv_sec += ts.tv_nsec / 1000000000L;
+            ts.tv_nsec %= 1000000000L;
+            pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        }
+        bool more = s->outstanding != 0;
+        pthread_mutex_unlock(&s->mu);
+        if (!more)
+            break;
+    }
+    if (s->thread_started) {
+        pthread_join(s->thread, NULL);
+        s->thread_started = false;
+    }
+    deliver(s);
+    int rc = report_fatal(s);
+    print_fatal_once(s);
+    return rc;
+}
+
+static int http_sync(tf_sink *base)
+{
+    return 0; /* acknowledged data is the backend's */
+}
+
+static void http_destroy(tf_sink *base)
+{
+    http_sink *s = (http_sink *)base;
+    if (s->thread_started) {
+        pthread_mutex_lock(&s->mu);
+        s->stop_now = true;
+        pthread_mutex_unlock(&s->mu);
+        curl_multi_wakeup(s->multi);
+        pthread_join(s->thread, NULL);
+        deliver(s);
+    }
+    curl_multi_cleanup(s->multi);
+    tf_compressor_free(s->comp);
+    tf_buf_free(&s->raw_scratch);
+    tf_buf_free(&s->comp_scratch);
+    tf_http_free(s->http);
+    free(s->fatal);
+    free(s->describe);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s);
+}
+
+tf_sink *tf_sink_http_new(const tf_opts *o, char **err)
+{
+    tf_http *h = tf_http_new(o, err);
+    if (!h)
+        return NULL;
+    http_sink *s = tf_xcalloc(1, sizeof *s);
+    s->o = o;
+    s->http = h;
+    s->describe = tf_xstrdup(tf_http_url(h));
+    s->base.describe = s->describe;
+    s->base.encoding = o->protocol;
+    s->base.submit = http_submit;
+    s->base.poll = http_poll;
+    s->base.finish = http_finish;
+    s->base.sync = http_sync;
+    s->base.destroy = http_destroy;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    s->multi = curl_multi_init();
+    curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o->concurrency);
+    s->comp = tf_compressor_new(o->compression);
+    uint64_t now = tf_now_mono_ns();
+    s->rate_spans = o->rate_spans;
+    s->rate_bytes = o->rate_bytes;
+    tf_bucket_init(&s->spans_bucket, o->rate_spans, 0, now);
+    tf_bucket_init(&s->bytes_bucket, o->rate_bytes, 0, now);
+    s->rnd = now ^ 0x9E3779B97F4A7C15ull;
+    s->recent_start_ns = now;
+    if (pthread_create(&s->thread, NULL, sender_main, s) != 0) {
+        *err = tf_xstrdup("cannot start the sender thread");
+        http_destroy(&s->base);
+        return NULL;
+    }
+    s->thread_started = true;
+    return &s->base;
+}

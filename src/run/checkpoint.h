@@ -1,0 +1,62 @@
+/* checkpoint.h: acknowledged progress per input stream, and resuming from it.
+ *
+ * Batches are numbered in the order they are closed. The checkpoint only
+ * moves to the end of batch S once every batch <= S was acknowledged (a
+ * low-watermark: requests complete out of order); stream positions, the
+ * rejects file size and the output file size are all taken at that same
+ * point, so a resumed run neither loses nor duplicates records, rejects or
+ * output lines; only batches acked beyond the watermark (at most the
+ * in-flight window) are sent again.
+ * The file is JSON, replaced atomically (temp file, fsync, rename, fsync of
+ * the directory). A lock file beside it (flock) keeps two runs apart.
+ * Ownership: tf_ckpt owns its state; it copies what it needs from batches and
+ * stream infos. Single-threaded (the pipeline thread). */
+#ifndef TF_CHECKPOINT_H
+#define TF_CHECKPOINT_H
+
+#include "otlp/batch.h"
+#include "tool/opts.h"
+#include "input/source.h"
+
+typedef struct tf_ckpt tf_ckpt;
+
+/* path NULL: track in memory only (no file, no lock). Takes the lock, loads
+ * an existing file, and proves the directory is writable by writing the file
+ * once; NULL with *err on any problem (before anything is sent). */
+tf_ckpt *tf_ckpt_open(const char *path, uint64_t interval_ns, char **err);
+void tf_ckpt_free(tf_ckpt *c);
+
+/* What a previous run recorded for the output file and the rejects file:
+ * their sizes at the watermark (-1 when not recorded). */
+int64_t tf_ckpt_output_size(const tf_ckpt *c, const char *output_path);
+int64_t tf_ckpt_rejects_size(const tf_ckpt *c, const char *rejects_path);
+void tf_ckpt_set_files(tf_ckpt *c, const char *output_path, const char *rejects_path);
+
+typedef enum {
+    TF_CKPT_START,   /* new stream: read from the beginning */
+    TF_CKPT_RESUME,  /* read from *offset (frames before it were acknowledged) */
+    TF_CKPT_SKIP,    /* finished in an earlier run */
+    TF_CKPT_CHANGED, /* the input differs from what the checkpoint saw; *why says how */
+} tf_ckpt_verdict;
+
+/* Registers a stream about to be read as `slot` (0, 1, 2 ... in order). */
+tf_ckpt_verdict tf_ckpt_stream_begin(tf_ckpt *c, uint32_t slot, const tf_stream_info *info,
+                                     uint64_t *offset, char **why);
+/* Forget the old position and identity (--on-changed restart); read from 0. */
+void tf_ckpt_stream_restart(tf_ckpt *c, uint32_t slot, const tf_stream_info *info);
+/* The stream ended with an error after `offset`; remembered when it is done. */
+void tf_ckpt_stream_error(tf_ckpt *c, uint32_t slot, const char *error);
+
+/* Batch lifecycle: closed (in seq order) then acknowledged (any order). */
+void tf_ckpt_batch_closed(tf_ckpt *c, const tf_batch *b);
+void tf_ckpt_batch_acked(tf_ckpt *c, uint64_t seq, uint64_t output_size);
+
+/* Writes the file when `force` or when the watermark moved and the interval
+ * given to tf_ckpt_open passed since the last write. Syncing output/rejects first is the caller's job
+ * (sync_fn, called only when a write happens). -1 on a write error. */
+int tf_ckpt_maybe_write(tf_ckpt *c, bool force, int (*sync_fn)(void *), void *sync_ctx);
+
+/* `tracefill status`: prints the checkpoint's streams and totals. */
+int tf_ckpt_status(const char *path, const char *const *inputs, size_t n_inputs);
+
+#endif

@@ -1,0 +1,165 @@
+/* rejects.c: JSON-lines rejects file. */
+#include "config.h"
+#include "run/rejects.h"
+#include "common/json.h"
+#include "common/msg.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct tf_rejects {
+    char *path;
+    int fd;
+    int64_t truncate_to;
+    uint64_t count, size;
+    bool failed;
+    tf_buf line;
+};
+
+tf_rejects *tf_rejects_new(const char *path, int64_t truncate_to)
+{
+    tf_rejects *r = tf_xcalloc(1, sizeof *r);
+    r->path = tf_xstrdup(path);
+    r->fd = -1;
+    r->truncate_to = truncate_to;
+    if (truncate_to > 0)
+        r->size = (uint64_t)truncate_to;
+    return r;
+}
+
+void tf_rejects_free(tf_rejects *r)
+{
+    if (!r)
+        return;
+    if (r->fd >= 0)
+        close(r->fd);
+    tf_buf_free(&r->line);
+    free(r->path);
+    free(r);
+}
+
+static int open_lazily(tf_rejects *r)
+{
+    if (r->fd >= 0)
+        return 0;
+    if (r->failed)
+        return -1;
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (r->truncate_to < 0 ? O_TRUNC : 0);
+    r->fd = open(r->path, flags, 0644);
+    if (r->fd < 0 ||
+        (r->truncate_to >= 0 && (ftruncate(r->fd, r->truncate_to) != 0 ||
+                                 lseek(r->fd, r->truncate_to, SEEK_SET) < 0))) {
+        tf_errorf("cannot write the rejects file %s: %s", r->path, strerror(errno));
+        r->failed = true;
+        return -1;
+    }
+    return 0;
+}
+
+static int emit(tf_rejects *r)
+{
+    if (open_lazily(r) != 0)
+        return -1;
+    if (tf_write_all(r->fd, r->line.p, r->line.len) != 0) {
+        tf_errorf("cannot write the rejects file %s: %s", r->path, strerror(errno));
+        return -1;
+    }
+    r->size += r->line.len;
+    r->count++;
+    return 0;
+}
+
+static void head(tf_rejects *r, const char *kind, const char *stream, uint64_t offset)
+{
+    r->line.len = 0;
+    tf_buf_puts(&r->line, "{\"kind\":\"");
+    tf_buf_puts(&r->line, kind);
+    tf_buf_puts(&r->line, "\",\"stream\":");
+    tf_json_write_string(&r->line, stream, strlen(stream));
+    tf_buf_printf(&r->line, ",\"offset\":%llu", (unsigned long long)offset);
+}
+
+int tf_rejects_record(tf_rejects *r, const char *stream, uint64_t offset, uint64_t line,
+                      const char *reason, const char *text, size_t len)
+{
+    head(r, "record", stream, offset);
+    if (line)
+        tf_buf_printf(&r->line, ",\"line\":%llu", (unsigned long long)line);
+    tf_buf_puts(&r->line, ",\"reason\":");
+    tf_json_write_string(&r->line, reason, strlen(reason));
+    tf_buf_printf(&r->line, ",\"bytes\":%zu", len);
+    if (text) {
+        /* Keep the record exactly: as a string when it is UTF-8, else base64. */
+        if (tf_utf8_valid(text, len)) {
+            tf_buf_puts(&r->line, ",\"record\":");
+            tf_json_write_string(&r->line, text, len);
+        } else {
+            tf_buf_puts(&r->line, ",\"record_base64\":");
+            tf_buf_putc(&r->line, '"');
+            tf_base64_encode(&r->line, text, len);
+            tf_buf_putc(&r->line, '"');
+        }
+    }
+    tf_buf_puts(&r->line, "}\n");
+    return emit(r);
+}
+
+int tf_rejects_stream(tf_rejects *r, const char *stream, uint64_t offset, const char *reason)
+{
+    head(r, "stream", stream, offset);
+    tf_buf_puts(&r->line, ",\"reason\":");
+    tf_json_write_string(&r->line, reason, strlen(reason));
+    tf_buf_puts(&r->line, "}\n");
+    return emit(r);
+}
+
+const char *tf_rejects_path(const tf_rejects *r)
+{
+    return r->path;
+}
+
+uint64_t tf_rejects_count(const tf_rejects *r)
+{
+    return r->count;
+}
+
+uint64_t tf_rejects_size(const tf_rejects *r)
+{
+    return r->size;
+}
+
+int tf_rejects_sync(tf_rejects *r)
+{
+    if (r->fd >= 0 && fsync(r->fd) != 0) {
+        tf_errorf("cannot sync the rejects file %s: %s", r->path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static char *beside(const char *path, const char *suffix)
+{
+    size_t n = strlen(path);
+    static const char *const exts[] = { ".jsonl", ".json", ".ndjson" };
+    for (size_t i = 0; i < TF_ARRAY_LEN(exts); i++) {
+        size_t e = strlen(exts[i]);
+        if (n > e && !strcmp(path + n - e, exts[i])) {
+            n -= e;
+            break;
+        }
+    }
+    return tf_xasprintf("%.*s%s", (int)n, path, suffix);
+}
+
+char *tf_rejects_default_path(const char *checkpoint, const char *output)
+{
+    if (checkpoint)
+        return beside(checkpoint, ".rejects.jsonl");
+    if (output && strcmp(output, "-"))
+        return beside(output, ".rejects.jsonl");
+    return tf_xstrdup("tracefill.rejects.jsonl");
+}

@@ -1,0 +1,33 @@
+/* rejects.h: the rejects file: one JSON line per record (or stream problem)
+ * that did not become spans, with where it came from and why, so nothing is
+ * silently lost. Opened lazily: no file appears when nothing is rejected.
+ * Ownership: tf_rejects owns its file descriptor and path copy. */
+#ifndef TF_REJECTS_H
+#define TF_REJECTS_H
+
+#include "common/util.h"
+
+#include <stdbool.h>
+
+typedef struct tf_rejects tf_rejects;
+
+/* truncate_to >= 0 resumes an existing file at that size; -1 starts anew. */
+tf_rejects *tf_rejects_new(const char *path, int64_t truncate_to);
+void tf_rejects_free(tf_rejects *r);
+
+/* A record that could not be used. text may be NULL (oversize record). */
+int tf_rejects_record(tf_rejects *r, const char *stream, uint64_t offset, uint64_t line,
+                      const char *reason, const char *text, size_t len);
+/* A stream that failed part-way (corrupt data) or could not be read. */
+int tf_rejects_stream(tf_rejects *r, const char *stream, uint64_t offset, const char *reason);
+
+const char *tf_rejects_path(const tf_rejects *r);
+uint64_t tf_rejects_count(const tf_rejects *r);
+uint64_t tf_rejects_size(const tf_rejects *r); /* bytes written so far */
+int tf_rejects_sync(tf_rejects *r);
+
+/* Default path: beside the checkpoint, else beside the output file, else
+ * ./tracefill.rejects.jsonl. Caller frees. */
+char *tf_rejects_default_path(const char *checkpoint, const char *output);
+
+#endif

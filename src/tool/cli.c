@@ -1,0 +1,641 @@
+/* cli.c: subcommands, the option table, environment variables and --help.
+ * Options live in one table sorted by long name and searched with bsearch
+ * (as curl's tool_getparam.c does); --help is generated from it. */
+#include "config.h"
+#include "tool/cli.h"
+#include "tool/cmd_check.h"
+#include "run/checkpoint.h"
+#include "common/msg.h"
+#include "tool/opts.h"
+#include "run/pipeline.h"
+#include "common/timefmt.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void tf_opts_defaults(tf_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_record_bytes = 4u << 20;
+    o->protocol = TF_ENC_PROTOBUF;
+    o->compression = TF_COMP_GZIP;
+    o->timeout_ms = 10000;
+    o->concurrency = 4;
+    o->batch_spans = 4096;
+    o->batch_bytes = 2u << 20;
+    o->max_retries = 10;
+    o->max_retry_time_ns = 300ull * 1000000000u;
+    o->progress = true;
+    o->checkpoint_interval_ns = 2000000000ull;
+    o->msg_level = TF_MSG_NORMAL;
+}
+
+void tf_opts_free(tf_opts *o)
+{
+    for (size_t i = 0; i < o->n_owned; i++)
+        free(o->owned[i]);
+    free(o->owned);
+    free(o->inputs);
+    free(o->include);
+    free(o->exclude);
+    free(o->headers);
+    free(o->resource_attrs);
+    free(o->where);
+    memset(o, 0, sizeof *o);
+}
+
+/* Registers memory to free with the options; returns it. */
+static char *own(tf_opts *o, char *p)
+{
+    o->owned = tf_xrealloc(o->owned, (o->n_owned + 1) * sizeof *o->owned);
+    o->owned[o->n_owned++] = p;
+    return p;
+}
+
+typedef enum {
+    O_BASIC_AUTH, O_BATCH_BYTES, O_BATCH_SPANS, O_CACERT, O_CHECKPOINT, O_CHECKPOINT_INTERVAL, O_COMPRESSION,
+    O_CONCURRENCY, O_ENDPOINT, O_EXCLUDE, O_HEADER, O_HELP, O_INCLUDE, O_INSECURE,
+    O_MAX_RECORD_BYTES, O_MAX_RETRIES, O_MAX_RETRY_TIME, O_NO_PROGRESS, O_ON_CHANGED, O_OUTPUT,
+    O_PRIVACY, O_PROFILE, O_PROTOCOL, O_QUIET, O_RATE_LIMIT, O_RATE_LIMIT_BYTES, O_REJECTS,
+    O_RESOURCE_ATTR, O_SINCE, O_TENANT, O_THREADS, O_TIME_SHIFT, O_TIMEOUT, O_TOKEN_FILE,
+    O_UNTIL, O_VERBOSE, O_VERSION, O_WHERE,
+} opt_id;
+
+typedef struct {
+    const char *name; /* long name, without -- */
+    char short_name;
+    const char *arg;  /* NULL: a switch */
+    opt_id id;
+    const char *help;
+} opt_def;
+
+/* Sorted by name (checked at startup in debug builds by the unit test). */
+static const opt_def options[] = {
+    { "basic-auth", 0, "USER", O_BASIC_AUTH, "HTTP basic auth user (Grafana Cloud: the instance ID); the password is the token" },
+    { "batch-bytes", 0, "SIZE", O_BATCH_BYTES, "largest request before compression (default 2MiB)" },
+    { "batch-spans", 0, "N", O_BATCH_SPANS, "most spans in one request (default 4096)" },
+    { "cacert", 0, "FILE", O_CACERT, "CA certificates (PEM) to verify the endpoint with" },
+    { "checkpoint", 0, "FILE", O_CHECKPOINT, "record acknowledged progress in FILE and resume from it" },
+    { "checkpoint-interval", 0, "DURATION", O_CHECKPOINT_INTERVAL, "how often the checkpoint is saved while running (default 2s)" },
+    { "compression", 0, "ALG", O_COMPRESSION, "request compression: gzip (default), zstd or none" },
+    { "concurrency", 0, "N", O_CONCURRENCY, "requests in flight at once (default 4)" },
+    { "endpoint", 0, "URL", O_ENDPOINT, "OTLP/HTTP endpoint; /v1/traces is appended to a base URL" },
+    { "exclude", 0, "GLOB", O_EXCLUDE, "skip archive members matching GLOB (repeatable)" },
+    { "header", 0, "K=V", O_HEADER, "extra HTTP header (repeatable)" },
+    { "help", 'h', NULL, O_HELP, "show this help" },
+    { "include", 0, "GLOB", O_INCLUDE, "read archive members matching GLOB (repeatable; default *.json* and *.log*)" },
+    { "insecure", 0, NULL, O_INSECURE, "do not verify the endpoint's TLS certificate (unsafe)" },
+    { "max-record-bytes", 0, "SIZE", O_MAX_RECORD_BYTES, "reject records longer than SIZE (default 4MiB)" },
+    { "max-retries", 0, "N", O_MAX_RETRIES, "retries of one request before giving up (default 10)" },
+    { "max-retry-time", 0, "DURATION", O_MAX_RETRY_TIME, "give up retrying a request after DURATION (default 5m)" },
+    { "no-progress", 0, NULL, O_NO_PROGRESS, "no progress line on stderr" },
+    { "on-changed", 0, "ACTION", O_ON_CHANGED, "an input changed since the checkpoint: fail (default), restart or skip" },
+    { "output", 'o', "FILE", O_OUTPUT, "write OTLP/JSON lines to FILE (- for stdout) instead of uploading" },
+    { "privacy", 0, NULL, O_PRIVACY, "leave prompt and completion content out" },
+    { "profile", 0, "NAME|FILE", O_PROFILE, "openrouter, otlp, or a mapping file (default: detected)" },
+    { "protocol", 0, "PROTO", O_PROTOCOL, "http/protobuf (default) or http/json" },
+    { "quiet", 'q', NULL, O_QUIET, "only errors on stderr" },
+    { "rate-limit", 0, "N", O_RATE_LIMIT, "at most N spans per second" },
+    { "rate-limit-bytes", 0, "SIZE", O_RATE_LIMIT_BYTES, "at most SIZE request bytes per second" },
+    { "rejects", 0, "FILE", O_REJECTS, "where rejected records go (default beside the checkpoint or output)" },
+    { "resource-attr", 0, "K=V", O_RESOURCE_ATTR, "add a resource attribute (repeatable)" },
+    { "since", 0, "TIME", O_SINCE, "only records whose span starts at or after TIME" },
+    { "tenant", 0, "ID", O_TENANT, "Tempo tenant, sent as X-Scope-OrgID" },
+    { "threads", 0, "N", O_THREADS, "worker threads (default: one per core, at most 4)" },
+    { "time-shift", 0, "DURATION", O_TIME_SHIFT, "move all span times by DURATION (e.g. 720h, -5m)" },
+    { "timeout", 0, "DURATION", O_TIMEOUT, "per-request timeout (default 10s)" },
+    { "token-file", 0, "FILE", O_TOKEN_FILE, "read the API token from FILE (else $TRACEFILL_TOKEN)" },
+    { "until", 0, "TIME", O_UNTIL, "only records whose span starts before TIME" },
+    { "verbose", 'v', NULL, O_VERBOSE, "say more (each rejected record, each request)" },
+    { "version", 'V', NULL, O_VERSION, "print the version" },
+    { "where", 0, "K=V", O_WHERE, "only records with attribute K equal to V (repeatable, all must match)" },
+};
+
+static int cmp_opt(const void *key, const void *elem)
+{
+    return strcmp(key, ((const opt_def *)elem)->name);
+}
+
+static const opt_def *find_long(const char *name)
+{
+    return bsearch(name, options, TF_ARRAY_LEN(options), sizeof options[0], cmp_opt);
+}
+
+static const opt_def *find_short(char c)
+{
+    for (size_t i = 0; i < TF_ARRAY_LEN(options); i++)
+        if (options[i].short_name == c)
+            return &options[i];
+    return NULL;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: tracefill run [OPTIONS] INPUT...     backfill logs as traces\n"
+            "       tracefill inspect [OPTIONS] INPUT... show what tracefill sees, send nothing\n"
+            "       tracefill check [OPTIONS]            send one test span to the endpoint\n"
+            "       tracefill status --checkpoint FILE   show a checkpoint's progress\n"
+            "INPUT is a file, a directory or - (stdin); compression and archives are detected.\n\n"
+            "Options:\n");
+    for (size_t i = 0; i < TF_ARRAY_LEN(options); i++) {
+        const opt_def *d = &options[i];
+        char left[48];
+        snprintf(left, sizeof left, "%s%c%s--%s%s%s", d->short_name ? "-" : "   ",
+                 d->short_name ? d->short_name : ' ', d->short_name ? ", " : " ", d->name,
+                 d->arg ? " " : "", d->arg ? d->arg : "");
+        fprintf(out, "  %-30s %s\n", left, d->help);
+    }
+    fprintf(out, "\nEnvironment: OTEL_EXPORTER_OTLP_{,TRACES_}{ENDPOINT,HEADERS,PROTOCOL,COMPRESSION,\n"
+                 "TIMEOUT,CERTIFICATE}, TRACEFILL_TOKEN. Flags win over the environment.\n"
+                 "See tracefill(1) for exit statuses and examples.\n");
+}
+
+/* "4MiB", "4M", "64k", "1G", "4096" → bytes. */
+static bool parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return false;
+    unsigned long long mult = 1;
+    if (*end) {
+        char u = (char)(*end | 0x20);
+        mult = u == 'k' ? 1ull << 10 : u == 'm' ? 1ull << 20 : u == 'g' ? 1ull << 30 : u == 'b' ? 1 : 0;
+        if (!mult)
+            return false;
+        end++;
+        if (*end == 'i' || *end == 'I')
+            end++;
+        if (*end == 'b' || *end == 'B')
+            end++;
+        if (*end)
+            return false;
+    }
+    if (v > SIZE_MAX / mult)
+        return false;
+    *out = (size_t)(v * mult);
+    return true;
+}
+
+static bool parse_int(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_keyval(tf_opts *o, const char *s, tf_keyval *kv)
+{
+    const char *eq = strchr(s, '=');
+    const char *colon = strchr(s, ':');
+    if (colon && (!eq || colon < eq)) /* "Header: value" form */
+        eq = colon;
+    if (!eq || eq == s)
+        return false;
+    kv->key = own(o, tf_xstrndup(s, (size_t)(eq - s)));
+    const char *v = eq + 1;
+    while (*v == ' ')
+        v++;
+    kv->value = v;
+    return true;
+}
+
+static void push_kv(tf_keyval **arr, size_t *n, tf_keyval kv)
+{
+    *arr = tf_xrealloc(*arr, (*n + 1) * sizeof **arr);
+    (*arr)[(*n)++] = kv;
+}
+
+static void push_str(const char ***arr, size_t *n, const char *s)
+{
+    *arr = tf_xrealloc(*arr, (*n + 1) * sizeof **arr);
+    (*arr)[(*n)++] = s;
+}
+
+/* A base URL gets /v1/traces; a URL already ending in it is used as is. */
+static char *traces_url(const char *base, bool append)
+{
+    size_t n = strlen(base);
+    while (n && base[n - 1] == '/')
+        n--;
+    static const char suffix[] = "/v1/traces";
+    if (!append || (n >= sizeof suffix - 1 && !memcmp(base + n - (sizeof suffix - 1), suffix, sizeof suffix - 1)))
+        return tf_xstrndup(base, n);
+    return tf_xasprintf("%.*s%s", (int)n, base, suffix);
+}
+
+static bool set_protocol(tf_opts *o, const char *v)
+{
+    if (!strcmp(v, "http/protobuf"))
+        o->protocol = TF_ENC_PROTOBUF;
+    else if (!strcmp(v, "http/json"))
+        o->protocol = TF_ENC_JSON;
+    else
+        return false;
+    return true;
+}
+
+static bool set_compression(tf_opts *o, const char *v)
+{
+    if (!strcmp(v, "gzip"))
+        o->compression = TF_COMP_GZIP;
+    else if (!strcmp(v, "zstd"))
+        o->compression = TF_COMP_ZSTD;
+    else if (!strcmp(v, "none") || !strcmp(v, "identity"))
+        o->compression = TF_COMP_NONE;
+    else
+        return false;
+    return true;
+}
+
+/* OTEL_EXPORTER_OTLP_HEADERS: "k1=v1,k2=v2" with %-encoded values. */
+static void env_headers(tf_opts *o, const char *spec)
+{
+    char *copy = tf_xstrdup(spec), *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq)
+            continue;
+        *eq = '\0';
+        char *k = tok, *v = eq + 1;
+        while (*k == ' ')
+            k++;
+        char *dec = tf_xmalloc(strlen(v) + 1), *d = dec;
+        for (char *p = v; *p; p++) {
+            if (*p == '%' && p[1] && p[2]) {
+                uint8_t byte;
+                if (tf_hex_decode(&byte, p + 1, 1) == 0) {
+                    *d++ = (char)byte;
+                    p += 2;
+                    continue;
+                }
+            }
+            *d++ = *p;
+        }
+        *d = '\0';
+        push_kv(&o->headers, &o->n_headers, (tf_keyval){ own(o, tf_xstrdup(k)), own(o, dec) });
+    }
+    free(copy);
+}
+
+static const char *env2(const char *traces_name, const char *generic_name)
+{
+    const char *v = getenv(traces_name);
+    if (v && *v)
+        return v;
+    v = getenv(generic_name);
+    return v && *v ? v : NULL;
+}
+
+/* Environment first; flags parsed afterwards override. */
+static int apply_env(tf_opts *o)
+{
+    const char *v;
+    if ((v = getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) && *v)
+        o->endpoint = own(o, traces_url(v, false));
+    else if ((v = getenv("OTEL_EXPORTER_OTLP_ENDPOINT")) && *v)
+        o->endpoint = own(o, traces_url(v, true));
+    if ((v = env2("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")) && !set_protocol(o, v)) {
+        tf_errorf("OTEL_EXPORTER_OTLP_PROTOCOL=%s is not supported (http/protobuf or http/json)", v);
+        return -1;
+    }
+    if ((v = env2("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION")) &&
+        !set_compression(o, v)) {
+        tf_errorf("OTEL_EXPORTER_OTLP_COMPRESSION=%s is not supported (gzip, zstd or none)", v);
+        return -1;
+    }
+    if ((v = env2("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"))) {
+        long ms;
+        if (!parse_int(v, 1, 3600000, &ms)) {
+            tf_errorf("OTEL_EXPORTER_OTLP_TIMEOUT=%s is not a number of milliseconds", v);
+            return -1;
+        }
+        o->timeout_ms = ms;
+    }
+    if ((v = env2("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE")))
+        o->cacert = v;
+    if ((v = getenv("OTEL_EXPORTER_OTLP_HEADERS")) && *v)
+        env_headers(o, v);
+    if ((v = getenv("OTEL_EXPORTER_OTLP_TRACES_HEADERS")) && *v)
+        env_headers(o, v);
+    if ((v = getenv("TRACEFILL_TOKEN")) && *v)
+        o->token = v;
+    return 0;
+}
+
+static char *read_token_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        tf_errorf("cannot read the token file %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    tf_buf b = { 0 };
+    char tmp[4096];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        tf_buf_append(&b, tmp, n);
+    fclose(f);
+    while (b.len && (b.p[b.len - 1] == '\n' || b.p[b.len - 1] == '\r' || b.p[b.len - 1] == ' '))
+        b.len--;
+    tf_buf_cstr(&b);
+    if (!b.len) {
+        tf_errorf("the token file %s is empty", path);
+        tf_buf_free(&b);
+        return NULL;
+    }
+    return b.p;
+}
+
+static int bad_value(const opt_def *d, const char *v, const char *expected)
+{
+    tf_errorf("--%s %s: expected %s", d->name, v, expected);
+    return -1;
+}
+
+static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
+{
+    long n;
+    size_t sz;
+    int64_t dur;
+    uint64_t t;
+    tf_keyval kv;
+    switch (d->id) {
+    case O_BASIC_AUTH: o->basic_user = v; break;
+    case O_BATCH_BYTES:
+        if (!parse_size(v, &sz) || sz < 1024)
+            return bad_value(d, v, "a size of at least 1KiB, e.g. 4MiB");
+        o->batch_bytes = sz;
+        break;
+    case O_BATCH_SPANS:
+        if (!parse_int(v, 1, 10000000, &n))
+            return bad_value(d, v, "a number of spans >= 1");
+        o->batch_spans = (size_t)n;
+        break;
+    case O_CACERT: o->cacert = v; break;
+    case O_CHECKPOINT: o->checkpoint = v; break;
+    case O_CHECKPOINT_INTERVAL:
+        if (!tf_duration_parse(v, strlen(v), &dur) || dur < 1000000)
+            return bad_value(d, v, "a duration of at least 1ms, such as 500ms or 5s");
+        o->checkpoint_interval_ns = (uint64_t)dur;
+        break;
+    case O_COMPRESSION:
+        if (!set_compression(o, v))
+            return bad_value(d, v, "gzip, zstd or none");
+        break;
+    case O_CONCURRENCY:
+        if (!parse_int(v, 1, 256, &n))
+            return bad_value(d, v, "a number from 1 to 256");
+        o->concurrency = (int)n;
+        break;
+    case O_ENDPOINT: o->endpoint = own(o, traces_url(v, true)); break;
+    case O_EXCLUDE: push_str(&o->exclude, &o->n_exclude, v); break;
+    case O_HEADER:
+        if (!parse_keyval(o, v, &kv))
+            return bad_value(d, "(value hidden)", "NAME=VALUE or 'NAME: VALUE'");
+        kv.value = own(o, tf_xstrdup(kv.value)); /* argv is blanked by the caller */
+        push_kv(&o->headers, &o->n_headers, kv);
+        break;
+    case O_INCLUDE: push_str(&o->include, &o->n_include, v); break;
+    case O_INSECURE: o->insecure = true; break;
+    case O_MAX_RECORD_BYTES:
+        if (!parse_size(v, &sz) || sz < 64)
+            return bad_value(d, v, "a size of at least 64 bytes, e.g. 4MiB");
+        o->max_record_bytes = sz;
+        break;
+    case O_MAX_RETRIES:
+        if (!parse_int(v, 0, 1000, &n))
+            return bad_value(d, v, "a number from 0 to 1000");
+        o->max_retries = (int)n;
+        break;
+    case O_MAX_RETRY_TIME:
+        if (!tf_duration_parse(v, strlen(v), &dur) || dur < 0)
+            return bad_value(d, v, "a duration such as 90s or 10m");
+        o->max_retry_time_ns = (uint64_t)dur;
+        break;
+    case O_NO_PROGRESS: o->progress = false; break;
+    case O_ON_CHANGED:
+        if (!strcmp(v, "fail"))
+            o->on_changed = TF_ON_CHANGED_FAIL;
+        else if (!strcmp(v, "restart"))
+            o->on_changed = TF_ON_CHANGED_RESTART;
+        else if (!strcmp(v, "skip"))
+            o->on_changed = TF_ON_CHANGED_SKIP;
+        else
+            return bad_value(d, v, "fail, restart or skip");
+        break;
+    case O_OUTPUT: o->output = v; break;
+    case O_PRIVACY: o->privacy = true; break;
+    case O_PROFILE: o->profile = v; break;
+    case O_PROTOCOL:
+        if (!set_protocol(o, v))
+            return bad_value(d, v, "http/protobuf or http/json");
+        break;
+    case O_QUIET: o->msg_level = TF_MSG_QUIET; break;
+    case O_RATE_LIMIT:
+        if (!parse_int(v, 1, 1000000000, &n))
+            return bad_value(d, v, "spans per second >= 1");
+        o->rate_spans = (double)n;
+        break;
+    case O_RATE_LIMIT_BYTES:
+        if (!parse_size(v, &sz) || sz < 1)
+            return bad_value(d, v, "bytes per second, e.g. 5MiB");
+        o->rate_bytes = (double)sz;
+        break;
+    case O_REJECTS: o->rejects = v; break;
+    case O_RESOURCE_ATTR:
+        if (!parse_keyval(o, v, &kv))
+            return bad_value(d, v, "KEY=VALUE");
+        push_kv(&o->resource_attrs, &o->n_resource_attrs, kv);
+        break;
+    case O_SINCE:
+    case O_UNTIL:
+        if (!tf_time_parse_any(v, strlen(v), &t))
+            return bad_value(d, v, "a time such as 2024-07-15T23:00:00Z or epoch seconds");
+        if (d->id == O_SINCE) {
+            o->since_ns = t;
+            o->has_since = true;
+        } else {
+            o->until_ns = t;
+            o->has_until = true;
+        }
+        break;
+    case O_TENANT: o->tenant = v; break;
+    case O_THREADS:
+        if (!parse_int(v, 1, 64, &n))
+            return bad_value(d, v, "a number from 1 to 64");
+        o->threads = (int)n;
+        break;
+    case O_TIME_SHIFT:
+        if (!tf_duration_parse(v, strlen(v), &dur))
+            return bad_value(d, v, "a duration such as 720h or -90m");
+        o->time_shift_ns = dur;
+        break;
+    case O_TIMEOUT:
+        if (!tf_duration_parse(v, strlen(v), &dur) || dur <= 0)
+            return bad_value(d, v, "a duration such as 10s");
+        o->timeout_ms = (long)(dur / 1000000);
+        break;
+    case O_TOKEN_FILE: {
+        char *tok = read_token_file(v);
+        if (!tok)
+            return -1;
+        o->token = own(o, tok);
+        break;
+    }
+    case O_VERBOSE: o->msg_level = o->msg_level >= TF_MSG_VERBOSE ? TF_MSG_DEBUG : TF_MSG_VERBOSE; break;
+    case O_WHERE:
+        if (!parse_keyval(o, v, &kv))
+            return bad_value(d, v, "KEY=VALUE");
+        push_kv(&o->where, &o->n_where, kv);
+        break;
+    case O_HELP:
+    case O_VERSION: break; /* handled by the caller */
+    }
+    return 0;
+}
+
+/* Returns 0, or 1 when --help/--version was handled, or -1 on a usage error. */
+static int parse_args(tf_opts *o, int argc, char **argv)
+{
+    bool only_inputs = false;
+    for (int i = 0; i < argc; i++) {
+        char *a = argv[i];
+        if (only_inputs || a[0] != '-' || !strcmp(a, "-")) {
+            push_str(&o->inputs, &o->n_inputs, a);
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            only_inputs = true;
+            continue;
+        }
+        const opt_def *d;
+        char *val = NULL;
+        char name[64];
+        if (a[1] == '-') {
+            char *eq = strchr(a + 2, '=');
+            size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+            if (len >= sizeof name) {
+                tf_errorf("unknown option %.40s...", a);
+                return -1;
+            }
+            memcpy(name, a + 2, len);
+            name[len] = '\0';
+            d = find_long(name);
+            if (eq)
+                val = eq + 1;
+        } else {
+            d = find_short(a[1]);
+            if (d && a[2])
+                val = a + 2;
+        }
+        if (!d) {
+            tf_errorf("unknown option %s (see tracefill --help)", a);
+            return -1;
+        }
+        if (d->id == O_HELP) {
+            usage(stdout);
+            return 1;
+        }
+        if (d->id == O_VERSION) {
+            printf("tracefill %s\n", PACKAGE_VERSION);
+            return 1;
+        }
+        if (d->arg && !val) {
+            if (i + 1 >= argc) {
+                tf_errorf("--%s needs a value (%s)", d->name, d->arg);
+                return -1;
+            }
+            val = argv[++i];
+        } else if (!d->arg && val) {
+            tf_errorf("--%s takes no value", d->name);
+            return -1;
+        }
+        if (apply_opt(o, d, val) != 0)
+            return -1;
+        /* Header values may carry credentials: keep them out of `ps`. */
+        if (d->id == O_HEADER) {
+            char *colon = strpbrk(val, ":=");
+            char *from = colon ? colon + 1 : val;
+            memset(from, ' ', strlen(from));
+        }
+    }
+    return 0;
+}
+
+static int dispatch(const char *cmd, tf_opts *o);
+
+int tf_cli_main(int argc, char **argv)
+{
+    /* A closed pipe or a file size limit is a write error to report, not a
+     * reason to die silently. */
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
+    if (argc < 2) {
+        usage(stderr);
+        return TF_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return TF_EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "version")) {
+        printf("tracefill %s\n", PACKAGE_VERSION);
+        return TF_EXIT_OK;
+    }
+    tf_opts o;
+    tf_opts_defaults(&o);
+    if (apply_env(&o) != 0) {
+        tf_opts_free(&o);
+        return TF_EXIT_USAGE;
+    }
+    int rc = parse_args(&o, argc - 2, argv + 2);
+    if (rc) {
+        tf_opts_free(&o);
+        return rc > 0 ? TF_EXIT_OK : TF_EXIT_USAGE;
+    }
+    rc = dispatch(cmd, &o);
+    tf_opts_free(&o);
+    return rc;
+}
+
+static int dispatch(const char *cmd, tf_opts *o_)
+{
+    tf_opts o = *o_; /* dispatch may adjust its copy; ownership stays with o_ */
+    tf_msg_set_level(o.msg_level);
+    if (o.output && o.endpoint && getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == NULL &&
+        getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == NULL) {
+        tf_errorf("use either --output or --endpoint, not both");
+        return TF_EXIT_USAGE;
+    }
+    if (o.output)
+        o.endpoint = NULL; /* -o wins over an endpoint from the environment */
+    if (!strcmp(cmd, "run") || !strcmp(cmd, "inspect")) {
+        if (!o.n_inputs) {
+            tf_errorf("%s needs at least one INPUT (a file, a directory or -)", cmd);
+            return TF_EXIT_USAGE;
+        }
+        return !strcmp(cmd, "run") ? tf_run(&o) : tf_inspect(&o);
+    }
+    if (!strcmp(cmd, "check"))
+        return tf_check(&o);
+    if (!strcmp(cmd, "status")) {
+        if (!o.checkpoint) {
+            tf_errorf("status needs --checkpoint FILE");
+            return TF_EXIT_USAGE;
+        }
+        return tf_ckpt_status(o.checkpoint, o.inputs, o.n_inputs);
+    }
+    tf_errorf("unknown command '%s' (run, inspect, check, status; see tracefill --help)", cmd);
+    return TF_EXIT_USAGE;
+}

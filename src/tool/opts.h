@@ -1,0 +1,82 @@
+/* opts.h: the run configuration, filled by cli.c from flags and environment.
+ * Ownership: strings point into argv, the environment, or memory cli.c owns
+ * for the life of the process. */
+#ifndef TF_OPTS_H
+#define TF_OPTS_H
+
+#include "otlp/encode.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *key;
+    const char *value;
+} tf_keyval;
+
+typedef enum { TF_COMP_NONE = 0, TF_COMP_GZIP, TF_COMP_ZSTD } tf_compression;
+typedef enum { TF_ON_CHANGED_FAIL = 0, TF_ON_CHANGED_RESTART, TF_ON_CHANGED_SKIP } tf_on_changed;
+
+typedef struct tf_opts {
+    /* inputs */
+    const char **inputs;
+    size_t n_inputs;
+    const char **include, **exclude;
+    size_t n_include, n_exclude;
+    size_t max_record_bytes;
+
+    /* mapping */
+    const char *profile; /* NULL/"auto", "openrouter", "otlp", or a mapping file path */
+    bool privacy;
+    tf_keyval *resource_attrs;
+    size_t n_resource_attrs;
+    int64_t time_shift_ns;
+    bool has_since, has_until;
+    uint64_t since_ns, until_ns;
+    tf_keyval *where;
+    size_t n_where;
+
+    /* output: file sink */
+    const char *output;  /* -o FILE or "-"; NULL when uploading */
+    const char *rejects; /* NULL: default beside the output */
+
+    /* output: OTLP/HTTP */
+    const char *endpoint; /* full URL ending in /v1/traces, NULL for the file sink */
+    tf_encoding protocol;
+    tf_compression compression;
+    tf_keyval *headers;
+    size_t n_headers;
+    const char *basic_user;
+    const char *token;     /* secret: never printed */
+    bool bearer;
+    const char *tenant;
+    const char *cacert;
+    bool insecure;
+    long timeout_ms;
+    int concurrency;
+    size_t batch_spans;
+    size_t batch_bytes;
+    double rate_spans, rate_bytes;
+    int max_retries;
+    uint64_t max_retry_time_ns;
+
+    /* resume */
+    const char *checkpoint;
+    uint64_t checkpoint_interval_ns;
+    tf_on_changed on_changed;
+
+    /* behaviour */
+    int threads; /* 0 = auto */
+    bool progress;
+    int msg_level;
+
+    /* memory the parser allocated, freed by tf_opts_free */
+    char **owned;
+    size_t n_owned;
+} tf_opts;
+
+/* Sets the documented defaults. */
+void tf_opts_defaults(tf_opts *o);
+void tf_opts_free(tf_opts *o);
+
+#endif

@@ -1,0 +1,87 @@
+#!/bin/bash
+# bench.sh: `make bench`. Generates a deterministic corpus of OpenRouter-shaped
+# records (BENCH_RECORDS, default 1000000, ~500 bytes each) as .jsonl.zst and
+# .jsonl.gz, then times, on this machine, in one run:
+#   the floor (zstd -dc | json_verify -s), a scan that filters everything out,
+#   the file sink, and OTLP/HTTP (protobuf; gzip, zstd, none) to the test
+#   receiver in discard mode; and peak RSS, also for a run at 10x the records
+#   (BENCH_TENX=0 skips that one).
+# Not part of `make check`: numbers are printed, never asserted.
+set -eu
+: "${top_srcdir:?}" "${top_builddir:?}"
+N=${BENCH_RECORDS:-1000000}
+TENX=${BENCH_TENX:-1}
+TF=$top_builddir/src/tracefill
+GEN=$top_builddir/tests/tools/gen-records
+M=$top_builddir/tests/tools/measure
+RECV=$top_builddir/tests/server/otlp-receiver
+W=$top_builddir/bench
+mkdir -p "$W"
+for t in zstd gzip json_verify; do
+    command -v $t >/dev/null || { echo "bench: $t is not installed (Debian: zstd gzip yajl-tools)" >&2; exit 1; }
+done
+
+corpus() { # N → $W/cN.jsonl.{zst,gz}
+    if [ ! -s "$W/c$1.jsonl.zst" ] || [ ! -s "$W/c$1.jsonl.gz" ]; then
+        echo "bench: generating $1 records" >&2
+        "$GEN" "$1" 1 | tee >(gzip -1 >"$W/c$1.jsonl.gz.tmp") | zstd -q -1 -T1 -o "$W/c$1.jsonl.zst.tmp"
+        mv "$W/c$1.jsonl.zst.tmp" "$W/c$1.jsonl.zst"
+        mv "$W/c$1.jsonl.gz.tmp" "$W/c$1.jsonl.gz"
+    fi
+}
+
+# measure LABEL RECORDS SPANS_PER_RECORD CMD...: one table row.
+FLOOR=
+row() {
+    label=$1 n=$2 spr=$3; shift 3
+    "$M" -- "$@" 2>"$W/m.txt" >/dev/null
+    line=$(grep 'wall_ms=' "$W/m.txt" | tail -n1)
+    ms=$(echo "$line" | sed 's/.*wall_ms=\([0-9]*\).*/\1/')
+    rss=$(echo "$line" | sed 's/.*maxrss_kib=\([0-9]*\).*/\1/')
+    st=$(echo "$line" | sed 's/.*status=\([0-9]*\).*/\1/')
+    [ "$ms" -gt 0 ] || ms=1
+    rps=$((n * 1000 / ms))
+    [ -n "$FLOOR" ] || FLOOR=$rps
+    sps=$( [ "$spr" = 0 ] && echo - || echo $((n * spr * 1000 / ms)) )
+    ratio=$(awk -v a=$rps -v b=$FLOOR 'BEGIN { printf "%.2f", a / b }')
+    printf '| %-40s | %10s | %10s | %7s | %8.1f MiB | %4s |\n' "$label" $rps "$sps" "$ratio" \
+        "$(awk -v k=$rss 'BEGIN { print k / 1024 }')" "$st"
+}
+
+start_recv() {
+    rm -rf "$W/recv"; mkdir -p "$W/recv"
+    "$RECV" --discard --idle-exit 600 --port-file "$W/recv/port" --pid-file "$W/recv/pid" --out "$W/recv" 2>/dev/null &
+    RPID=$!
+    i=0; while [ ! -s "$W/recv/port" ]; do sleep 0.05; i=$((i + 1)); [ $i -lt 200 ] || exit 1; done
+    URL=http://127.0.0.1:$(cat "$W/recv/port")
+}
+stop_recv() { kill $RPID 2>/dev/null; wait $RPID 2>/dev/null || true; }
+
+corpus "$N"
+Z=$W/c$N.jsonl.zst G=$W/c$N.jsonl.gz
+SPR=4 # spans per generated record: root, moderation, one provider attempt, generation
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo "tracefill $("$TF" --version | cut -d' ' -f2), $N records: $(zstd -dc "$Z" | wc -c | awk '{printf "%.0f MB", $1/1e6}') of JSON, .zst $(du -m "$Z" | cut -f1) MB, .gz $(du -m "$G" | cut -f1) MB"
+echo
+printf '| %-40s | %10s | %10s | %7s | %12s | %4s |\n' run records/s spans/s "x floor" "peak RSS" exit
+printf '|%s|%s|%s|%s|%s|%s|\n' ------------------------------------------ ------------ ------------ --------- -------------- ------
+row "floor: zstd -dc | json_verify -s" "$N" 0 sh -c "zstd -dc '$Z' | json_verify -s -q"
+row "scan, everything filtered out (.zst)" "$N" 0 "$TF" run -q --until 2000-01-01T00:00:00Z -o /dev/null "$Z"
+row "scan, everything filtered out (.gz)" "$N" 0 "$TF" run -q --until 2000-01-01T00:00:00Z -o /dev/null "$G"
+row "file sink, OTLP/JSON to a file (.zst)" "$N" $SPR "$TF" run -q -o "$W/out.jsonl" "$Z"
+rm -f "$W/out.jsonl"
+row "file sink, OTLP/JSON to /dev/null (.zst)" "$N" $SPR "$TF" run -q -o /dev/null "$Z"
+for c in zstd gzip none; do
+    start_recv
+    row "HTTP protobuf + $c (.zst)" "$N" $SPR "$TF" run -q --endpoint "$URL" --compression $c "$Z"
+    stop_recv
+done
+if [ "$TENX" = 1 ]; then
+    N10=$((N * 10))
+    corpus "$N10"
+    start_recv
+    row "HTTP protobuf + zstd, 10x records" "$N10" $SPR "$TF" run -q --endpoint "$URL" --compression zstd "$W/c$N10.jsonl.zst"
+    stop_recv
+    row "file sink to /dev/null, 10x records" "$N10" $SPR "$TF" run -q -o /dev/null "$W/c$N10.jsonl.zst"
+    row "scan, everything filtered out, 10x" "$N10" 0 "$TF" run -q --until 2000-01-01T00:00:00Z -o /dev/null "$W/c$N10.jsonl.zst"
+fi

@@ -1,0 +1,237 @@
+/* unit-ids.c: deterministic id derivation (golden vectors computed outside
+ * tracefill with `printf 'tracefill:v1\0<key>' | sha256sum` and cross-checked
+ * with Python's hashlib), W3C traceparent, trace/span id forms. */
+#include "config.h"
+#include "common/ids.h"
+#include "tap.h"
+#include "common/util.h"
+
+static void hex(char *out, const uint8_t *id, size_t n)
+{
+    tf_hex_encode(out, id, n);
+    out[2 * n] = '\0';
+}
+
+struct golden {
+    const char *what;
+    const char *key;
+    size_t len;
+    const char *trace, *span;
+};
+
+/* Keys with embedded NULs are written with explicit lengths. */
+static const struct golden goldens[] = {
+    { "gen-123", "gen-123", 7, "10c01ff0f1bf15405dd60c6c2deecf0a", "aa9de714d51f2773" },
+    { "empty key", "", 0, "cb08d80fd1edc6b2547ef1a94be22bf1", "514bb9f0413009fa" },
+    { "gen-123\\0llm (child span)", "gen-123\0llm", 11, "bc69ee08a46ce78dfd4b5a33e2c36aa9",
+      "1f8882e3f06dab2a" },
+    { "req-7f3a\\0db\\0query", "req-7f3a\0db\0query", 17, "99334e1b205b05b57203fc7de6e94780",
+      "8418493109085979" },
+    { "gen-123\\0generation", "gen-123\0generation", 18, "40408fd4471164bedd25f3ec62aa85bd",
+      "5be414e30f18cc75" },
+    { "gen-123\\0moderation", "gen-123\0moderation", 18, "bb1b204cdfb902b30a505a84182732ec",
+      "285e380058753d74" },
+    { "gen-123\\0attempt/0", "gen-123\0attempt/0", 17, "3f39143eb04129fb919b01d1e0401ece",
+      "29bb48aa83927f12" },
+    { "trace\\0trace-abc123 (hashed trace id)", "trace\0trace-abc123", 18,
+      "cec8ad0a2f6398ad47e019604dd68173", "3d890db6277e2f17" },
+    { "span\\0span-xyz (hashed span id)", "span\0span-xyz", 13, "de4be99f62726f1d98e15ad7df5fee6d",
+      "64bf8050f26d5d26" },
+    { "digits-only key 123", "123", 3, "bc41641999cc84c0291e1f1ec06e977c", "a0f8af3dc70ff1cf" },
+    { "UTF-8 key caf\\u00e9-\\u2615", "caf\xc3\xa9-\xe2\x98\x95", 9,
+      "01e78401c4f329ae464efb38db0c1507", "69d6b4c2815787bf" },
+};
+
+static void test_derive(void)
+{
+    char th[33], sh[17];
+    uint8_t t[16], s[8];
+    for (size_t i = 0; i < TF_ARRAY_LEN(goldens); i++) {
+        const struct golden *g = &goldens[i];
+        tf_id_derive(g->key, g->len, t, s);
+        hex(th, t, 16);
+        hex(sh, s, 8);
+        is_str(th, g->trace, "golden trace id for %s", g->what);
+        is_str(sh, g->span, "golden span id for %s", g->what);
+    }
+    /* A 100-byte key spans two SHA-256 blocks once the prefix is added. */
+    char k[100];
+    memset(k, 'k', sizeof k);
+    tf_id_derive(k, sizeof k, t, s);
+    hex(th, t, 16);
+    hex(sh, s, 8);
+    is_str(th, "2f79a3fc1778c07cc6d20ed1d1ed1e42", "golden trace id for 'k' x 100");
+    is_str(sh, "d4db5b4caea438f7", "golden span id for 'k' x 100");
+
+    /* Parts joined by NUL equal the joined key. */
+    const char *parts[] = { "req-7f3a", "db", "query" };
+    const size_t lens[] = { 8, 2, 5 };
+    uint8_t t2[16], s2[8];
+    tf_id_derive_parts(parts, lens, 3, t2, s2);
+    hex(th, t2, 16);
+    hex(sh, s2, 8);
+    is_str(th, "99334e1b205b05b57203fc7de6e94780", "derive_parts joins with NUL (trace)");
+    is_str(sh, "8418493109085979", "derive_parts joins with NUL (span)");
+    tf_id_derive_parts(parts, lens, 1, t2, s2);
+    tf_id_derive("req-7f3a", 8, t, s);
+    ok(memcmp(t, t2, 16) == 0 && memcmp(s, s2, 8) == 0, "one part equals the plain key");
+    tf_id_derive_parts(NULL, NULL, 0, t2, s2);
+    hex(th, t2, 16);
+    is_str(th, "cb08d80fd1edc6b2547ef1a94be22bf1", "zero parts equal the empty key");
+    /* Parts are not just concatenated: "ab" + "c" differs from "a" + "bc". */
+    const char *p1[] = { "ab", "c" }, *p2[] = { "a", "bc" };
+    const size_t l1[] = { 2, 1 }, l2[] = { 1, 2 };
+    tf_id_derive_parts(p1, l1, 2, t, s);
+    tf_id_derive_parts(p2, l2, 2, t2, s2);
+    ok(memcmp(t, t2, 16) != 0, "part boundaries matter");
+    /* Determinism and sensitivity. */
+    tf_id_derive("gen-123", 7, t, s);
+    tf_id_derive("gen-123", 7, t2, s2);
+    ok(memcmp(t, t2, 16) == 0 && memcmp(s, s2, 8) == 0, "same key, same ids");
+    tf_id_derive("gen-124", 7, t2, s2);
+    ok(memcmp(t, t2, 16) != 0 && memcmp(s, s2, 8) != 0, "one changed byte, different ids");
+
+    /* The all-zero rule, exercised through the digest splitter. */
+    uint8_t d[32] = { 0 };
+    tf_id_from_digest(d, t, s);
+    hex(th, t, 16);
+    hex(sh, s, 8);
+    is_str(th, "00000000000000000000000000000001", "an all-zero trace id gets its last byte set");
+    is_str(sh, "0000000000000001", "an all-zero span id gets its last byte set");
+    for (int i = 0; i < 32; i++)
+        d[i] = (uint8_t)(i + 1);
+    d[16] = d[17] = d[18] = d[19] = d[20] = d[21] = d[22] = d[23] = 0;
+    tf_id_from_digest(d, t, s);
+    hex(th, t, 16);
+    hex(sh, s, 8);
+    is_str(th, "0102030405060708090a0b0c0d0e0f10", "trace id is digest[0..16)");
+    is_str(sh, "0000000000000001", "span id is digest[16..24), zero rule applies alone");
+    d[16] = 0x80;
+    tf_id_from_digest(d, t, s);
+    hex(sh, s, 8);
+    is_str(sh, "8000000000000000", "a non-zero span id is untouched");
+}
+
+static void test_traceparent(void)
+{
+    uint8_t t[16], s[8], f = 0;
+    char th[33], sh[17];
+    const char *tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    ok(tf_traceparent_parse(tp, strlen(tp), t, s, &f), "W3C example traceparent");
+    hex(th, t, 16);
+    hex(sh, s, 8);
+    is_str(th, "4bf92f3577b34da6a3ce929d0e0e4736", "traceparent trace id");
+    is_str(sh, "00f067aa0ba902b7", "traceparent parent id");
+    is_int(f, 1, "traceparent flags");
+    const char *tp0 = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+    ok(tf_traceparent_parse(tp0, strlen(tp0), t, s, NULL), "flags 00, NULL flags pointer");
+    const char *tpf = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-ff";
+    ok(tf_traceparent_parse(tpf, strlen(tpf), t, s, &f) && f == 0xff,
+       "unknown flag bits are carried");
+    const char *ows = " \t00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 ";
+    ok(tf_traceparent_parse(ows, strlen(ows), t, s, &f), "surrounding blanks ignored");
+    ok(tf_traceparent_parse(tp, 55, t, s, &f), "length is honoured (no NUL needed)");
+
+    struct {
+        const char *s;
+        bool ok;
+        const char *why;
+    } cases[] = {
+        { "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-", false,
+          "version 00 with a trailing '-' (56 chars)" },
+        { "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra", false,
+          "version 00 with extra fields" },
+        { "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0", false, "54 chars" },
+        { "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", false, "uppercase trace id" },
+        { "00-4bf92f3577b34da6a3ce929d0e0e4736-00F067AA0BA902B7-01", false, "uppercase span id" },
+        { "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0A", false, "uppercase flags" },
+        { "0A-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", false, "uppercase version" },
+        { "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", false, "version ff" },
+        { "00-00000000000000000000000000000000-00f067aa0ba902b7-01", false, "all-zero trace id" },
+        { "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", false, "all-zero parent id" },
+        { "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01", false, "non-hex digit" },
+        { "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", false, "wrong separator" },
+        { "004bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-", false, "missing separator" },
+        { "", false, "empty" },
+        { "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", true, "version 01, 55 chars" },
+        { "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09-what-the-future-holds", true,
+          "future version with more fields" },
+        { "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09.what", false,
+          "future version: extra data must follow a '-'" },
+        { "fe-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", true, "version fe" },
+    };
+    for (size_t i = 0; i < TF_ARRAY_LEN(cases); i++)
+        ok(tf_traceparent_parse(cases[i].s, strlen(cases[i].s), t, s, &f) == cases[i].ok,
+           "traceparent %s: %s", cases[i].ok ? "accepts" : "rejects", cases[i].why);
+    ok(!tf_traceparent_parse(NULL, 0, t, s, &f), "NULL rejected");
+
+    /* Rejection leaves the outputs alone. */
+    memset(t, 0xaa, 16);
+    const char *bad = "00-00000000000000000000000000000000-00f067aa0ba902b7-01";
+    tf_traceparent_parse(bad, strlen(bad), t, s, &f);
+    ok(t[0] == 0xaa && t[15] == 0xaa, "outputs untouched on rejection");
+}
+
+static void test_id_forms(void)
+{
+    uint8_t t[16], s[8];
+    char th[33], sh[17];
+    struct {
+        const char *in;
+        const char *want; /* NULL: rejected */
+    } cases[] = {
+        { "4bf92f3577b34da6a3ce929d0e0e4736", "4bf92f3577b34da6a3ce929d0e0e4736" },
+        { "4BF92F3577B34DA6A3CE929D0E0E4736", "4bf92f3577b34da6a3ce929d0e0e4736" },
+        { "123e4567-e89b-12d3-a456-426614174000", "123e4567e89b12d3a456426614174000" },
+        { "{123E4567-E89B-12D3-A456-426614174000}", "123e4567e89b12d3a456426614174000" },
+        { "463ac35c9f6413ad", "0000000000000000463ac35c9f6413ad" },
+        { "00000000000000000000000000000001", "00000000000000000000000000000001" },
+        { "00000000000000000000000000000000", NULL },
+        { "0000000000000000", NULL },
+        { "00000000-0000-0000-0000-000000000000", NULL },
+        { "{123e4567-e89b-12d3-a456-426614174000", NULL },
+        { "123e4567-e89b-12d3-a456-426614174000}", NULL },
+        { "(123e4567-e89b-12d3-a456-426614174000)", NULL },
+        { "123e4567e-89b-12d3-a456-426614174000", NULL },
+        { "123e4567-e89b-12d3-a456-42661417400g", NULL },
+        { "4bf92f3577b34da6a3ce929d0e0e473", NULL },
+        { "4bf92f3577b34da6a3ce929d0e0e47366", NULL },
+        { "463ac35c9f6413a", NULL },
+        { "463ac35c9f6413ad0", NULL },
+        { "", NULL },
+        { "0x463ac35c9f6413", NULL },
+    };
+    for (size_t i = 0; i < TF_ARRAY_LEN(cases); i++) {
+        memset(t, 0xee, sizeof t);
+        bool r = tf_trace_id_parse(cases[i].in, strlen(cases[i].in), t);
+        if (cases[i].want) {
+            hex(th, t, 16);
+            ok(r && strcmp(th, cases[i].want) == 0, "trace id '%s' -> %s", cases[i].in, th);
+        } else {
+            ok(!r && t[0] == 0xee, "trace id '%s' rejected", cases[i].in);
+        }
+    }
+    ok(tf_span_id_parse("00f067aa0ba902b7", 16, s), "span id");
+    hex(sh, s, 8);
+    is_str(sh, "00f067aa0ba902b7", "span id value");
+    ok(tf_span_id_parse("00F067AA0BA902B7", 16, s), "span id, uppercase");
+    ok(!tf_span_id_parse("0000000000000000", 16, s), "all-zero span id rejected");
+    ok(!tf_span_id_parse("00f067aa0ba902b", 15, s), "short span id rejected");
+    ok(!tf_span_id_parse("00f067aa0ba902b77", 17, s), "long span id rejected");
+    ok(!tf_span_id_parse("00f067aa0ba902bz", 16, s), "non-hex span id rejected");
+    ok(!tf_span_id_parse(NULL, 0, s), "NULL span id rejected");
+
+    uint8_t z[16] = { 0 };
+    ok(tf_id_is_zero(z, 16), "is_zero on zeros");
+    z[15] = 1;
+    ok(!tf_id_is_zero(z, 16), "is_zero sees the last byte");
+    ok(tf_id_is_zero(z, 0), "is_zero of nothing");
+}
+
+int main(void)
+{
+    test_derive();
+    test_traceparent();
+    test_id_forms();
+    return done_testing();
+}
