@@ -5,7 +5,7 @@
 
 #include "input/decode.h"
 #include "common/hash.h"
-#include "common/msg.h"
+#include "tool/msg.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -1,7 +1,7 @@
 /* sink_file.c: writes each request as one OTLP/JSON line (the format of the
  * OpenTelemetry Collector's file exporter and otlpjsonfile receiver). */
 #include "config.h"
-#include "common/msg.h"
+#include "tool/msg.h"
 #include "output/sink.h"
 
 #include <errno.h>

@@ -13,7 +13,7 @@
 #include "config.h"
 #include "output/upload.h"
 #include "output/body_compress.h"
-#include "common/msg.h"
+#include "tool/msg.h"
 #include "output/ratelimit.h"
 #include "output/retry.h"
 

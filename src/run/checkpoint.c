@@ -3,7 +3,7 @@
 #include "config.h"
 #include "run/checkpoint.h"
 #include "common/json.h"
-#include "common/msg.h"
+#include "tool/msg.h"
 #include "common/timefmt.h"
 
 #include <errno.h>

@@ -5,7 +5,7 @@
 #include "run/pipeline.h"
 #include "run/checkpoint.h"
 #include "map/mapper.h"
-#include "common/msg.h"
+#include "tool/msg.h"
 #include "input/reader.h"
 #include "run/workers.h"
 #include "run/rejects.h"

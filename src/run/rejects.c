@@ -2,7 +2,7 @@
 #include "config.h"
 #include "run/rejects.h"
 #include "common/json.h"
-#include "common/msg.h"
+#include "tool/msg.h"
 
 #include <errno.h>
 #include <fcntl.h>

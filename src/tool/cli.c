@@ -5,7 +5,7 @@
 #include "tool/cli.h"
 #include "tool/cmd_check.h"
 #include "run/checkpoint.h"
-#include "common/msg.h"
+#include "tool/msg.h"
 #include "tool/opts.h"
 #include "run/pipeline.h"
 #include "common/timefmt.h"
@@ -580,6 +580,7 @@ int tf_cli_main(int argc, char **argv)
      * reason to die silently. */
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN);
+    tf_msg_set_level(TF_MSG_NORMAL);
     if (argc < 2) {
         usage(stderr);
         return TF_EXIT_USAGE;

@@ -6,7 +6,7 @@
 #include "output/body_compress.h"
 #include "otlp/encode.h"
 #include "common/ids.h"
-#include "common/msg.h"
+#include "tool/msg.h"
 #include "otlp/resource.h"
 #include "output/retry.h"
 #include "run/pipeline.h"

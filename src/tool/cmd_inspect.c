@@ -4,7 +4,7 @@
  * mapper as `run`, so what it reports is what `run` would do. */
 #include "config.h"
 #include "map/mapper.h"
-#include "common/msg.h"
+#include "tool/msg.h"
 #include "input/reader.h"
 #include "run/pipeline.h"
 

@@ -7,7 +7,7 @@
 #include "config.h"
 #include "input/decode.h"
 #include "input/frame.h"
-#include "common/msg.h"
+#include "tool/msg.h"
 #include "input/source.h"
 
 #include <stdio.h>
