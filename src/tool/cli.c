@@ -4,10 +4,10 @@
 #include "config.h"
 #include "tool/cli.h"
 #include "tool/cmd_check.h"
-#include "run/checkpoint.h"
+#include "tool/cmds.h"
+#include "tool/exit.h"
 #include "tool/msg.h"
 #include "tool/opts.h"
-#include "run/pipeline.h"
 #include "common/timefmt.h"
 
 #include <errno.h>
@@ -15,37 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-void tf_opts_defaults(tf_opts *o)
-{
-    memset(o, 0, sizeof *o);
-    o->max_record_bytes = 4u << 20;
-    o->protocol = TF_ENC_PROTOBUF;
-    o->compression = TF_COMP_GZIP;
-    o->timeout_ms = 10000;
-    o->concurrency = 4;
-    o->batch_spans = 4096;
-    o->batch_bytes = 2u << 20;
-    o->max_retries = 10;
-    o->max_retry_time_ns = 300ull * 1000000000u;
-    o->progress = true;
-    o->checkpoint_interval_ns = 2000000000ull;
-    o->msg_level = TF_MSG_NORMAL;
-}
-
-void tf_opts_free(tf_opts *o)
-{
-    for (size_t i = 0; i < o->n_owned; i++)
-        free(o->owned[i]);
-    free(o->owned);
-    free(o->inputs);
-    free(o->include);
-    free(o->exclude);
-    free(o->headers);
-    free(o->resource_attrs);
-    free(o->where);
-    memset(o, 0, sizeof *o);
-}
 
 /* Registers memory to free with the options; returns it. */
 static char *own(tf_opts *o, char *p)
@@ -626,17 +595,12 @@ static int dispatch(const char *cmd, tf_opts *o_)
             tf_errorf("%s needs at least one INPUT (a file, a directory or -)", cmd);
             return TF_EXIT_USAGE;
         }
-        return !strcmp(cmd, "run") ? tf_run(&o) : tf_inspect(&o);
+        return !strcmp(cmd, "run") ? tf_cmd_run(&o) : tf_cmd_inspect(&o);
     }
     if (!strcmp(cmd, "check"))
         return tf_check(&o);
-    if (!strcmp(cmd, "status")) {
-        if (!o.checkpoint) {
-            tf_errorf("status needs --checkpoint FILE");
-            return TF_EXIT_USAGE;
-        }
-        return tf_ckpt_status(o.checkpoint, o.inputs, o.n_inputs);
-    }
+    if (!strcmp(cmd, "status"))
+        return tf_cmd_status(&o);
     tf_errorf("unknown command '%s' (run, inspect, check, status; see tracefill --help)", cmd);
     return TF_EXIT_USAGE;
 }
