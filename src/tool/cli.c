@@ -41,7 +41,7 @@ typedef struct {
     const char *help;
 } opt_def;
 
-/* Sorted by name (checked at startup in debug builds by the unit test). */
+/* Sorted by name for bsearch (tests/unit/cli.c checks it with tf_cli_table_check). */
 static const opt_def options[] = {
     { "basic-auth", 0, "USER", O_BASIC_AUTH, "HTTP basic auth user (Grafana Cloud: the instance ID); the password is the token" },
     { "batch-bytes", 0, "SIZE", O_BATCH_BYTES, "largest request before compression (default 2MiB)" },
@@ -86,6 +86,18 @@ static const opt_def options[] = {
 static int cmp_opt(const void *key, const void *elem)
 {
     return strcmp(key, ((const opt_def *)elem)->name);
+}
+
+const char *tf_cli_table_check(void)
+{
+    for (size_t i = 1; i < TF_ARRAY_LEN(options); i++)
+        if (strcmp(options[i - 1].name, options[i].name) >= 0)
+            return options[i].name;
+    for (size_t i = 0; i < TF_ARRAY_LEN(options); i++)
+        for (size_t j = i + 1; j < TF_ARRAY_LEN(options); j++)
+            if (options[i].short_name && options[i].short_name == options[j].short_name)
+                return options[j].name;
+    return NULL;
 }
 
 static const opt_def *find_long(const char *name)
