@@ -38,7 +38,6 @@ typedef struct {
     uint64_t input_errors, skipped_done, changed;
     uint64_t last_progress_ns;
     tf_run_progress live;
-    tf_overhead_cache ovh;
 } run_state;
 
 static bool stop_requested(const run_state *r)
@@ -128,8 +127,7 @@ static void add_spans(run_state *r, const tf_ev_span *spans, size_t n)
     /* Conservative: as if each span opened a new resource group. */
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
-        total += tf_batch_span_cost(r->batch->enc, spans[i].len) +
-                 tf_encode_overhead_cached(&r->ovh, r->batch->enc, spans[i].resource, spans[i].scope);
+        total += spans[i].cost;
     if (r->batch->n_spans &&
         (r->batch->n_spans + n > r->batch_spans || r->batch->est_bytes + total > r->batch_bytes))
         flush_batch(r);

@@ -106,7 +106,7 @@ static void on_spans(void *ctx, const tf_record *rec, tf_span **spans, size_t n)
         }
         /* p is an offset until the slot is complete (enc may move) */
         s->spans[s->n_spans++] = (tf_ev_span){ spans[i]->resource, spans[i]->scope,
-                                               (const char *)(uintptr_t)before, len };
+                                               (const char *)(uintptr_t)before, len, cost };
     }
     tf_ev *e = add_ev(s, TF_EV_SPANS);
     e->first = first;

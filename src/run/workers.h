@@ -35,6 +35,7 @@ typedef struct {
     const tf_scope *scope;
     const char *p; /* encoded span */
     size_t len;
+    size_t cost;   /* bytes it adds to a request, its group's overhead included */
 } tf_ev_span;
 
 typedef struct {
