@@ -67,6 +67,11 @@ struct container {
 };
 
 typedef struct {
+    uint64_t dev, ino;
+    char *name; /* NULL: a free slot */
+} seen_file;
+
+typedef struct {
     char *dir;   /* path to open */
     char *rel;   /* path below the walked input ("" at its root) */
     char **names;
@@ -78,6 +83,9 @@ struct tf_source {
     size_t n_paths, next_path;
     char **include, **exclude;
     size_t n_include, n_exclude;
+    tf_log_kind logs;
+    seen_file *seen; /* regular files read: open-addressed on (dev, ino) */
+    size_t seen_cap, seen_n;
     tf_source_stats stats;
     void (*on_error)(void *ctx, const tf_err *err);
     void *on_error_ctx;
@@ -406,7 +414,7 @@ static void container_free(container *ct)
 
 static bool globs_match(const tf_source *src, const char *name)
 {
-    bool in = false;
+    bool in = src->n_include == 0;
     for (size_t i = 0; i < src->n_include && !in; i++)
         in = tf_glob_match(src->include[i], name);
     if (!in)
@@ -415,6 +423,50 @@ static bool globs_match(const tf_source *src, const char *name)
         if (tf_glob_match(src->exclude[i], name))
             return false;
     return true;
+}
+
+/* Does a stream's decoded start look like a log? *why says what it looks
+ * like otherwise ("not JSON (starts with \"Release\")"). */
+static bool looks_like_log(const tf_source *src, const tf_stream *s, char *why, size_t whylen)
+{
+    const uint8_t *p = s->peek;
+    size_t n = s->peek_len;
+    if (n == 0)
+        return true; /* an empty log: nothing to read, nothing wrong */
+    if (memchr(p, 0, n)) {
+        snprintf(why, whylen, "binary data (NUL bytes)");
+        return false;
+    }
+    if (src->logs == TF_LOGS_TEXT) {
+        /* The last sequence may be cut by the 4 KiB window. */
+        size_t i = 0;
+        while (i < n) {
+            size_t k = tf_utf8_seq(p + i, n - i);
+            if (!k) {
+                if (n - i < 4 && s->peek_len == sizeof s->peek)
+                    break;
+                snprintf(why, whylen, "not text (invalid UTF-8 at byte %zu)", i);
+                return false;
+            }
+            i += k;
+        }
+        return true;
+    }
+    size_t i = n >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3) ? 3 : 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+        i++;
+    if (i == n || p[i] == '{' || p[i] == '[')
+        return true;
+    size_t k = 0;
+    char start[24];
+    for (size_t j = i; j < n && k < 16 && p[j] >= 0x20 && p[j] < 0x7f && p[j] != '"' && p[j] != '\\'; j++)
+        start[k++] = (char)p[j];
+    start[k] = '\0';
+    if (k)
+        snprintf(why, whylen, "not JSON (starts with \"%s\")", start);
+    else
+        snprintf(why, whylen, "not JSON");
+    return false;
 }
 
 /* Takes rf (rewound to byte 0), freeing it on failure; NULL after reporting
@@ -518,8 +570,12 @@ static tf_stream *container_next(tf_source *src)
             const char *msg = archive_error_string(ct->a);
             tf_verbosef("%s:%s: %s", ct->display, mname, msg ? msg : "warning");
         }
-        if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) ||
-            !globs_match(src, mname)) {
+        if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e)) {
+            src->stats.skipped_members++;
+            continue;
+        }
+        if (!globs_match(src, mname)) {
+            tf_verbosef("%s:%s: skipped (filtered out by --include/--exclude)", ct->display, mname);
             src->stats.skipped_members++;
             continue;
         }
@@ -540,6 +596,13 @@ static tf_stream *container_next(tf_source *src)
         tf_pull_init(&s->mpull, member_pull, ct);
         s->in = &s->mpull;
         stream_start(s);
+        char why[80];
+        if (s->state >= 0 && !looks_like_log(src, s, why, sizeof why)) {
+            tf_notef("%s: skipped: %s", s->info.name, why);
+            src->stats.skipped_members++;
+            stream_free(s);
+            continue;
+        }
         return s;
     }
     container_free(ct);
@@ -548,6 +611,54 @@ static tf_stream *container_next(tf_source *src)
 }
 
 /* ---- inputs -------------------------------------------------------------- */
+
+static size_t seen_slot(const tf_source *src, uint64_t dev, uint64_t ino)
+{
+    size_t j = (ino * 0x9E3779B97F4A7C15ull ^ dev) & (src->seen_cap - 1);
+    while (src->seen[j].name && (src->seen[j].dev != dev || src->seen[j].ino != ino))
+        j = (j + 1) & (src->seen_cap - 1);
+    return j;
+}
+
+/* The name a regular file was read under when fd is the same file (device
+ * and inode) as one read before; else NULL. */
+static const char *seen_before(const tf_source *src, int fd)
+{
+    struct stat st;
+    if (!src->seen_n || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return NULL;
+    return src->seen[seen_slot(src, (uint64_t)st.st_dev, (uint64_t)st.st_ino)].name;
+}
+
+/* Remembers a regular file that is being read (containers included). */
+static void seen_add(tf_source *src, int fd, const char *name)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return;
+    if ((src->seen_n + 1) * 2 > src->seen_cap) {
+        size_t cap = src->seen_cap ? src->seen_cap * 2 : 64;
+        seen_file *t = tf_xcalloc(cap, sizeof *t);
+        for (size_t i = 0; i < src->seen_cap; i++) {
+            if (!src->seen[i].name)
+                continue;
+            size_t j = (src->seen[i].ino * 0x9E3779B97F4A7C15ull ^ src->seen[i].dev) & (cap - 1);
+            while (t[j].name)
+                j = (j + 1) & (cap - 1);
+            t[j] = src->seen[i];
+        }
+        free(src->seen);
+        src->seen = t;
+        src->seen_cap = cap;
+    }
+    size_t j = seen_slot(src, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+    if (src->seen[j].name)
+        return;
+    src->seen[j].dev = (uint64_t)st.st_dev;
+    src->seen[j].ino = (uint64_t)st.st_ino;
+    src->seen[j].name = tf_xstrdup(name);
+    src->seen_n++;
+}
 
 /* Opens one file (or stdin): returns a plain stream, or sets src->ct for a
  * container, or reports and returns NULL. rel is the path below a walked
@@ -562,6 +673,14 @@ static tf_stream *open_path(tf_source *src, const char *path, const char *rel)
         return NULL;
     }
     const char *display = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    const char *first = seen_before(src, fd);
+    if (first) {
+        tf_notef("%s: the same file as %s; read once", display, first);
+        src->stats.duplicates++;
+        if (close_fd)
+            close(fd);
+        return NULL;
+    }
     tf_stream *s = stream_alloc();
     stream_set_names(s, display, path, NULL);
     info_from_fd(&s->info, fd);
@@ -580,17 +699,26 @@ static tf_stream *open_path(tf_source *src, const char *path, const char *rel)
         s->rf = NULL;
         tf_stream_info info = s->info;
         const char *outer = s->info.compression;
+        seen_add(src, rf->fd, display);
         src->ct = container_open(src, rf, path, display, kind, outer, &info);
         stream_free(s);
         return NULL;
     }
     tf_fdsrc_record(&s->rf->fs, false);
     if (rel && !globs_match(src, rel)) {
-        tf_verbosef("%s: skipped (matches no --include glob)", display);
+        tf_verbosef("%s: skipped (filtered out by --include/--exclude)", display);
         src->stats.skipped_files++;
         stream_free(s);
         return NULL;
     }
+    char why[80];
+    if (rel && s->state >= 0 && !looks_like_log(src, s, why, sizeof why)) {
+        tf_notef("%s: skipped: %s", display, why);
+        src->stats.skipped_files++;
+        stream_free(s);
+        return NULL;
+    }
+    seen_add(src, s->rf->fd, display);
     return s;
 }
 
@@ -711,17 +839,11 @@ static char **copy_strv(const char *const *v, size_t n)
 
 tf_source *tf_source_new(const char *const *paths, size_t n_paths, const tf_source_opts *opts)
 {
-    static const char *const default_include[] = { "*.json*", "*.log*" };
     tf_source *src = tf_xcalloc(1, sizeof *src);
     src->paths = copy_strv(paths, n_paths);
     src->n_paths = n_paths;
-    const char *const *inc = default_include;
-    size_t n_inc = TF_ARRAY_LEN(default_include);
-    if (opts && opts->include && opts->n_include) {
-        inc = opts->include;
-        n_inc = opts->n_include;
-    }
-    src->include = copy_strv(inc, n_inc);
+    size_t n_inc = opts && opts->include ? opts->n_include : 0;
+    src->include = copy_strv(n_inc ? opts->include : NULL, n_inc);
     src->n_include = n_inc;
     size_t n_exc = opts && opts->exclude ? opts->n_exclude : 0;
     src->exclude = copy_strv(n_exc ? opts->exclude : NULL, n_exc);
@@ -729,6 +851,7 @@ tf_source *tf_source_new(const char *const *paths, size_t n_paths, const tf_sour
     if (opts) {
         src->on_error = opts->on_error;
         src->on_error_ctx = opts->on_error_ctx;
+        src->logs = opts->logs;
     }
     return src;
 }
@@ -781,5 +904,8 @@ void tf_source_free(tf_source *src)
     for (size_t i = 0; i < src->n_exclude; i++)
         free(src->exclude[i]);
     free(src->exclude);
+    for (size_t i = 0; i < src->seen_cap; i++)
+        free(src->seen[i].name);
+    free(src->seen);
     free(src);
 }
