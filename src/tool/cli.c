@@ -57,7 +57,7 @@ static const opt_def options[] = {
     { "exclude", 0, "GLOB", O_EXCLUDE, "skip archive members matching GLOB (repeatable)" },
     { "header", 'H', "K=V", O_HEADER, "extra HTTP header (repeatable)" },
     { "help", 'h', NULL, O_HELP, "show this help" },
-    { "include", 0, "GLOB", O_INCLUDE, "read archive members matching GLOB (repeatable; default *.json* and *.log*)" },
+    { "include", 0, "GLOB", O_INCLUDE, "read only archive members and files in directories matching GLOB (repeatable)" },
     { "insecure", 0, NULL, O_INSECURE, "do not verify the endpoint's TLS certificate (unsafe)" },
     { "max-record-bytes", 0, "SIZE", O_MAX_RECORD_BYTES, "reject records longer than SIZE (default 4MiB)" },
     { "max-retries", 0, "N", O_MAX_RETRIES, "retries of one request before giving up (default 10)" },
