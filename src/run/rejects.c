@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct tf_rejects {
@@ -156,11 +157,21 @@ static char *beside(const char *path, const char *suffix)
     return tf_xasprintf("%.*s%s", (int)n, path, suffix);
 }
 
+/* An output that is a file of its own (not stdout, /dev/null or a pipe), so
+ * a rejects file beside it makes sense. */
+static bool is_file_path(const char *output)
+{
+    if (!strcmp(output, "-"))
+        return false;
+    struct stat st;
+    return stat(output, &st) != 0 || S_ISREG(st.st_mode);
+}
+
 char *tf_rejects_default_path(const char *checkpoint, const char *output)
 {
     if (checkpoint)
         return beside(checkpoint, ".rejects.jsonl");
-    if (output && strcmp(output, "-"))
+    if (output && is_file_path(output))
         return beside(output, ".rejects.jsonl");
     return tf_xstrdup("tracefill.rejects.jsonl");
 }

@@ -29,6 +29,7 @@ uint64_t tf_rejects_size(const tf_rejects *r); /* bytes written so far */
 int tf_rejects_sync(tf_rejects *r, tf_err *err);
 
 /* Default path: beside the checkpoint, else beside the output file, else
+ * (no checkpoint, output to stdout, /dev/null or another non-file)
  * ./tracefill.rejects.jsonl. Caller frees. */
 char *tf_rejects_default_path(const char *checkpoint, const char *output);
 
