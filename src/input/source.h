@@ -38,6 +38,10 @@ typedef struct {
      * thread that calls tf_source_next. */
     void (*on_error)(void *ctx, const tf_err *err);
     void *on_error_ctx;
+    /* Asked while a pipe or terminal stays silent: true once the caller wants
+     * to stop, and the read fails instead of waiting for ever. May be NULL. */
+    bool (*stopping)(void *ctx);
+    void *stopping_ctx;
 } tf_source_opts;
 
 /* Stable identity of a stream, used by checkpoints (issue #6). */

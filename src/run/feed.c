@@ -101,6 +101,7 @@ int tf_feed_start(tf_feed *f, tf_err *err)
         .begin_ctx = fo->begin_ctx,
         .detect = auto_profile ? detect : NULL,
         .detect_ctx = f,
+        .stop_request = fo->stop_request,
     };
     f->rd = tf_reader_new(&ro);
     f->wk = tf_work_new(f->rd, &f->env, fo->plan.threads, fo->plan.enc, fo->plan.batch_bytes, &perr);

@@ -239,6 +239,11 @@ static void on_result(run_state *r, const tf_result *res)
 
 static void on_stream_end(run_state *r, const tf_rd_msg *msg)
 {
+    if (stop_requested(r)) {
+        /* Perhaps cut short by the stop itself: not done, and no error. */
+        r->interrupted = true;
+        return;
+    }
     if (msg->error) {
         tf_err err;
         tf_err_set(&err, "%s: %s", r->stream_name, msg->error);
@@ -330,7 +335,7 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
     memset(res, 0, sizeof *res);
     run_state r = { .o = o, .hooks = hooks };
     tf_feed_opts fo = { .begin = begin_stream, .begin_ctx = &r, .on_input_error = on_input_error,
-                        .input_error_ctx = &r };
+                        .input_error_ctx = &r, .stop_request = hooks->stop };
     tf_run_plan_make(o, false, &fo.plan);
     r.batch_spans = fo.plan.batch_spans;
     r.batch_bytes = fo.plan.batch_bytes;
@@ -354,8 +359,8 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
         r.interrupted = true;
     if (r.interrupted) {
         res->stop_signal = (int)*hooks->stop;
-        tf_notef("stopping on signal %d: finishing requests in flight (10 s at most), then saving the checkpoint",
-                 res->stop_signal);
+        tf_notef("stopping on signal %d: finishing requests in flight (10 s at most)%s", res->stop_signal,
+                 o->checkpoint ? ", then saving the checkpoint" : "");
     } else if (!r.fatal && r.batch->n_spans + r.batch->n_marks) {
         flush_batch(&r);
     }
@@ -375,6 +380,8 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
     res->input_errors = r.input_errors + ss->errors;
     res->changed = r.changed;
     res->skipped_done = r.skipped_done;
+    res->skipped_files = ss->skipped_files;
+    res->skipped_members = ss->skipped_members;
     res->spans = r.sink->stats.spans;
     res->requests = r.sink->stats.requests;
     res->retries = r.sink->stats.retries;
