@@ -173,11 +173,154 @@ static void save_body(enum ctype ct, const uint8_t *p, size_t n)
     close(fd);
 }
 
+/* What a request's body decoded to. */
+typedef struct {
+    rx_decode d;
+    char err[300];          /* why the body is refused; "" = it decoded and checked out */
+    bool decoded;           /* it decompressed (the walk may still have failed) */
+    const uint8_t *plain;
+    size_t plain_len;
+} rx_decoded;
+
+/* Decompresses and walks the body, whatever the answer will be. */
+static void decode_request(rx_conn *c, rx_decoded *x)
+{
+    rx_req *r = &c->r;
+    const uint8_t *body = c->body.p ? c->body.p : (const uint8_t *)"";
+    memset(x, 0, sizeof *x);
+    rx.lines.len = 0;
+    x->d.lines = rx.discard ? NULL : &rx.lines;
+    x->d.shallow = rx.discard;
+    if (r->too_large || r->ctype == CT_OTHER || r->cenc == CE_OTHER)
+        return;
+    rx.dec.len = 0;
+    bool ok = true;
+    if (r->cenc == CE_IDENTITY) {
+        x->plain = body;
+        x->plain_len = c->body.len;
+    } else {
+        ok = r->cenc == CE_GZIP ? gunzip_body(body, c->body.len, &rx.dec, x->err, sizeof x->err)
+                                : unzstd_body(body, c->body.len, &rx.dec, x->err, sizeof x->err);
+        x->plain = rx.dec.p ? rx.dec.p : (const uint8_t *)"";
+        x->plain_len = rx.dec.len;
+    }
+    if (!ok)
+        return;
+    x->decoded = true;
+    x->d.base = x->plain;
+    bool parsed = r->ctype == CT_PROTOBUF
+                      ? pb_walk(&x->d, M_REQUEST, x->plain, x->plain + x->plain_len, 0)
+                      : json_walk(&x->d, x->plain, x->plain_len);
+    if (!parsed)
+        snprintf(x->err, sizeof x->err, "%s", x->d.err[0] ? x->d.err : "cannot decode the request");
+}
+
+/* The answer chosen for a request. */
+typedef struct {
+    int status;             /* 0: none (drop) */
+    const char *msg;
+    int code;               /* google.rpc.Code; -1 = derived from status */
+    char extra[128];        /* extra header lines */
+} rx_choice;
+
+static void retry_after_header(const rx_rule *rule, char *extra, size_t cap)
+{
+    if (rule->retry_after >= 0) {
+        snprintf(extra, cap, "Retry-After: %ld\r\n", rule->retry_after);
+    } else if (rule->retry_after_date >= 0) {
+        time_t t = time(NULL) + rule->retry_after_date;
+        struct tm tm;
+        char date[64];
+        gmtime_r(&t, &tm);
+        strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        snprintf(extra, cap, "Retry-After: %s\r\n", date);
+    }
+}
+
+/* Picks the answer by precedence (see receiver.h). */
+static void choose_answer(const rx_req *r, const rx_rule *rule, const rx_decoded *x, rx_choice *ch)
+{
+    ch->msg = NULL;
+    ch->code = -1;
+    ch->extra[0] = '\0';
+    if (rule->kind == RULE_DROP) {
+        ch->status = 0;
+    } else if (r->auth == AUTH_MISSING || r->auth == AUTH_BAD) {
+        ch->status = 401;
+        ch->msg = r->auth == AUTH_MISSING ? "missing credentials" : "bad credentials";
+        if (rx.basic_expect)
+            snprintf(ch->extra, sizeof ch->extra, "WWW-Authenticate: Basic realm=\"otlp\"\r\n");
+        else
+            snprintf(ch->extra, sizeof ch->extra, "WWW-Authenticate: Bearer\r\n");
+    } else if (rx.require_tenant && !r->tenant[0]) {
+        ch->status = 401;
+        ch->msg = "no org id";
+    } else if (r->too_large) {
+        ch->status = 413;
+        ch->msg = "request body too large";
+    } else if (r->ctype == CT_OTHER) {
+        ch->status = 415;
+        ch->msg = "unsupported Content-Type (want application/x-protobuf or application/json)";
+    } else if (r->cenc == CE_OTHER) {
+        ch->status = 415;
+        ch->msg = "unsupported Content-Encoding (want gzip, zstd or identity)";
+    } else if (x->err[0]) {
+        ch->status = 400;
+        ch->msg = x->err;
+    } else if (rule->kind == RULE_STATUS) {
+        ch->status = rule->status;
+        ch->msg = rule->message ? rule->message : reason(ch->status);
+        ch->code = rule->grpc_code;
+        retry_after_header(rule, ch->extra, sizeof ch->extra);
+    } else {
+        ch->status = 200;
+    }
+}
+
+/* Records the request: spans.log (2xx only), requests.log, the totals. */
+static void record_request(const rx_req *r, const rx_decoded *x, int status)
+{
+    bool accepted = status >= 200 && status < 300;
+    uint64_t spans = x->d.nspans;
+    if (accepted) {
+        rx.total_spans += spans;
+        if (!rx.discard && rx.lines.len)
+            write_all_fd(rx.spans_fd, rx.lines.p, rx.lines.len);
+    }
+    log_request(status, r, x->decoded ? x->plain_len : 0, spans);
+    if (rx.dec.cap > (64u << 20))
+        buf_free(&rx.dec);
+    if (rx.lines.cap > (64u << 20))
+        buf_free(&rx.lines);
+}
+
+static void send_answer(rx_conn *c, const rx_rule *rule, const rx_choice *ch)
+{
+    const rx_req *r = &c->r;
+    int status = ch->status;
+    bool accepted = status >= 200 && status < 300;
+    if (status == 0) {
+        c->drop_on_release = true;
+    } else if (accepted && status == 200) {
+        respond_ok(c, r->ctype, rule);
+    } else if (accepted) {
+        bool json = r->ctype == CT_JSON && status != 204;
+        respond(c, status, r->ctype == CT_JSON ? "application/json" : "application/x-protobuf",
+                json ? "{}" : "", json ? 2 : 0, NULL);
+    } else {
+        respond_status(c, status, r->ctype, ch->code, ch->msg, ch->extra[0] ? ch->extra : NULL);
+    }
+    long delay = rx.delay_ms + rule->delay_ms;
+    if (delay > 0)
+        c->hold_until = mono_ms() + delay;
+    else if (status == 0)
+        c->hold_until = mono_ms(); /* released (dropped) on the next turn */
+}
+
 /* Answers one complete request. */
 void handle_request(rx_conn *c)
 {
     rx_req *r = &c->r;
-    const uint8_t *body = c->body.p ? c->body.p : (const uint8_t *)"";
     rx.seq++;
     c->close_after = !r->keep_alive;
     char *q = strchr(r->path, '?');
@@ -199,113 +342,12 @@ void handle_request(rx_conn *c)
     rx.total_bytes += r->raw;
 
     /* Decode whatever can be decoded, then pick the answer by precedence. */
-    char derrbuf[300] = "";
-    rx_decode d;
-    memset(&d, 0, sizeof d);
-    rx.lines.len = 0;
-    d.lines = rx.discard ? NULL : &rx.lines;
-    d.shallow = rx.discard;
-    bool decoded_ok = false;
-    const uint8_t *plain = NULL;
-    size_t plain_len = 0;
-    if (!r->too_large && r->ctype != CT_OTHER && r->cenc != CE_OTHER) {
-        rx.dec.len = 0;
-        bool ok = true;
-        if (r->cenc == CE_IDENTITY) {
-            plain = body;
-            plain_len = c->body.len;
-        } else {
-            ok = r->cenc == CE_GZIP ? gunzip_body(body, c->body.len, &rx.dec, derrbuf, sizeof derrbuf)
-                                    : unzstd_body(body, c->body.len, &rx.dec, derrbuf, sizeof derrbuf);
-            plain = rx.dec.p ? rx.dec.p : (const uint8_t *)"";
-            plain_len = rx.dec.len;
-        }
-        if (ok) {
-            decoded_ok = true;
-            d.base = plain;
-            bool parsed = r->ctype == CT_PROTOBUF
-                              ? pb_walk(&d, M_REQUEST, plain, plain + plain_len, 0)
-                              : json_walk(&d, plain, plain_len);
-            if (!parsed)
-                snprintf(derrbuf, sizeof derrbuf, "%s", d.err[0] ? d.err : "cannot decode the request");
-        }
-    }
-    if (decoded_ok && !rx.discard)
-        save_body(r->ctype, plain, plain_len);
-
-    int status;
-    const char *msg = NULL;
-    int code = -1;
-    char extra[128] = "";
-    if (rule->kind == RULE_DROP) {
-        status = 0;
-    } else if (r->auth == AUTH_MISSING || r->auth == AUTH_BAD) {
-        status = 401;
-        msg = r->auth == AUTH_MISSING ? "missing credentials" : "bad credentials";
-        if (rx.basic_expect)
-            snprintf(extra, sizeof extra, "WWW-Authenticate: Basic realm=\"otlp\"\r\n");
-        else
-            snprintf(extra, sizeof extra, "WWW-Authenticate: Bearer\r\n");
-    } else if (rx.require_tenant && !r->tenant[0]) {
-        status = 401;
-        msg = "no org id";
-    } else if (r->too_large) {
-        status = 413;
-        msg = "request body too large";
-    } else if (r->ctype == CT_OTHER) {
-        status = 415;
-        msg = "unsupported Content-Type (want application/x-protobuf or application/json)";
-    } else if (r->cenc == CE_OTHER) {
-        status = 415;
-        msg = "unsupported Content-Encoding (want gzip, zstd or identity)";
-    } else if (derrbuf[0]) {
-        status = 400;
-        msg = derrbuf;
-    } else if (rule->kind == RULE_STATUS) {
-        status = rule->status;
-        msg = rule->message ? rule->message : reason(status);
-        code = rule->grpc_code;
-        if (rule->retry_after >= 0) {
-            snprintf(extra, sizeof extra, "Retry-After: %ld\r\n", rule->retry_after);
-        } else if (rule->retry_after_date >= 0) {
-            time_t t = time(NULL) + rule->retry_after_date;
-            struct tm tm;
-            char date[64];
-            gmtime_r(&t, &tm);
-            strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-            snprintf(extra, sizeof extra, "Retry-After: %s\r\n", date);
-        }
-    } else {
-        status = 200;
-    }
-
-    bool accepted = status >= 200 && status < 300;
-    uint64_t spans = d.nspans;
-    if (accepted) {
-        rx.total_spans += spans;
-        if (!rx.discard && rx.lines.len)
-            write_all_fd(rx.spans_fd, rx.lines.p, rx.lines.len);
-    }
-    log_request(status, r, decoded_ok ? plain_len : 0, spans);
-    if (rx.dec.cap > (64u << 20))
-        buf_free(&rx.dec);
-    if (rx.lines.cap > (64u << 20))
-        buf_free(&rx.lines);
-
-    if (status == 0) {
-        c->drop_on_release = true;
-    } else if (accepted && status == 200) {
-        respond_ok(c, r->ctype, rule);
-    } else if (accepted) {
-        bool json = r->ctype == CT_JSON && status != 204;
-        respond(c, status, r->ctype == CT_JSON ? "application/json" : "application/x-protobuf",
-                json ? "{}" : "", json ? 2 : 0, NULL);
-    } else {
-        respond_status(c, status, r->ctype, code, msg, extra[0] ? extra : NULL);
-    }
-    long delay = rx.delay_ms + rule->delay_ms;
-    if (delay > 0)
-        c->hold_until = mono_ms() + delay;
-    else if (status == 0)
-        c->hold_until = mono_ms(); /* released (dropped) on the next turn */
+    rx_decoded x;
+    decode_request(c, &x);
+    if (x.decoded && !rx.discard)
+        save_body(r->ctype, x.plain, x.plain_len);
+    rx_choice ch;
+    choose_answer(r, rule, &x, &ch);
+    record_request(r, &x, ch.status);
+    send_answer(c, rule, &ch);
 }
