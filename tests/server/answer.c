@@ -100,7 +100,7 @@ void respond_status(rx_conn *c, int status, enum ctype ct, int code, const char 
     buf_free(&b);
 }
 
-static void respond_ok(rx_conn *c, enum ctype ct, const rx_rule *rule)
+static void respond_ok(rx_conn *c, enum ctype ct, const rx_rule *rule, const char *extra)
 {
     rx_buf b = {0};
     const char *msg = rule->kind == RULE_PARTIAL && rule->message ? rule->message : "";
@@ -115,7 +115,7 @@ static void respond_ok(rx_conn *c, enum ctype ct, const rx_rule *rule)
         } else {
             buf_adds(&b, "{}");
         }
-        respond(c, 200, "application/json", b.p, b.len, NULL);
+        respond(c, 200, "application/json", b.p, b.len, extra);
     } else {
         if (rule->kind == RULE_PARTIAL) {
             rx_buf ps = {0};
@@ -133,7 +133,7 @@ static void respond_ok(rx_conn *c, enum ctype ct, const rx_rule *rule)
             buf_add(&b, ps.p, ps.len);
             buf_free(&ps);
         }
-        respond(c, 200, "application/x-protobuf", b.p, b.len, NULL);
+        respond(c, 200, "application/x-protobuf", b.p, b.len, extra);
     }
     buf_free(&b);
 }
@@ -217,41 +217,56 @@ static void decode_request(rx_conn *c, rx_decoded *x)
 
 /* The answer chosen for a request. */
 typedef struct {
-    int status;             /* 0: none (drop) */
+    int status;             /* 0: none (drop, reset, hang) */
     const char *msg;
     int code;               /* google.rpc.Code; -1 = derived from status */
-    char extra[128];        /* extra header lines */
+    bool rule_answer;       /* the rule's own status / reply answer */
+    rx_buf extra;           /* extra header lines (NUL-terminated when not empty) */
+    rx_buf text;            /* a message or reply body with an echoed header */
 } rx_choice;
 
-static void retry_after_header(const rx_rule *rule, char *extra, size_t cap)
+/* The header lines a status or reply rule adds to its answer. */
+static void rule_headers(const rx_rule *rule, rx_buf *extra)
 {
     if (rule->retry_after >= 0) {
-        snprintf(extra, cap, "Retry-After: %ld\r\n", rule->retry_after);
+        buf_addf(extra, "Retry-After: %ld\r\n", rule->retry_after);
     } else if (rule->retry_after_date >= 0) {
-        time_t t = time(NULL) + rule->retry_after_date;
+        time_t t = time(NULL) + (rule->retry_after_past ? -rule->retry_after_date : rule->retry_after_date);
         struct tm tm;
         char date[64];
         gmtime_r(&t, &tm);
         strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-        snprintf(extra, cap, "Retry-After: %s\r\n", date);
+        buf_addf(extra, "Retry-After: %s\r\n", date);
+    } else if (rule->retry_after_raw) {
+        buf_addf(extra, "Retry-After: %s\r\n", rule->retry_after_raw);
     }
+    if (rule->kind == RULE_REPLY && rule->gzip)
+        buf_adds(extra, "Content-Encoding: gzip\r\n");
+    if (rule->headers)
+        buf_adds(extra, rule->headers);
+}
+
+/* TEXT followed by the value of the header the rule echoes. */
+static void add_echo(rx_buf *out, const rx_req *r, const rx_rule *rule, const void *text, size_t n)
+{
+    buf_add(out, text, n);
+    buf_add(out, r->echo[rule->echo], r->echo_len[rule->echo]);
 }
 
 /* Picks the answer by precedence (see receiver.h). */
 static void choose_answer(const rx_req *r, const rx_rule *rule, const rx_decoded *x, rx_choice *ch)
 {
-    ch->msg = NULL;
+    memset(ch, 0, sizeof *ch);
     ch->code = -1;
-    ch->extra[0] = '\0';
-    if (rule->kind == RULE_DROP) {
+    if (rule->kind == RULE_DROP || rule->kind == RULE_RESET || rule->kind == RULE_HANG) {
         ch->status = 0;
     } else if (r->auth == AUTH_MISSING || r->auth == AUTH_BAD) {
         ch->status = 401;
         ch->msg = r->auth == AUTH_MISSING ? "missing credentials" : "bad credentials";
         if (rx.basic_expect)
-            snprintf(ch->extra, sizeof ch->extra, "WWW-Authenticate: Basic realm=\"otlp\"\r\n");
+            buf_adds(&ch->extra, "WWW-Authenticate: Basic realm=\"otlp\"\r\n");
         else
-            snprintf(ch->extra, sizeof ch->extra, "WWW-Authenticate: Bearer\r\n");
+            buf_adds(&ch->extra, "WWW-Authenticate: Bearer\r\n");
     } else if (rx.require_tenant && !r->tenant[0]) {
         ch->status = 401;
         ch->msg = "no org id";
@@ -267,13 +282,24 @@ static void choose_answer(const rx_req *r, const rx_rule *rule, const rx_decoded
     } else if (x->err[0]) {
         ch->status = 400;
         ch->msg = x->err;
-    } else if (rule->kind == RULE_STATUS) {
+    } else if (rule->kind == RULE_STATUS || rule->kind == RULE_REPLY) {
         ch->status = rule->status;
+        ch->rule_answer = true;
         ch->msg = rule->message ? rule->message : reason(ch->status);
         ch->code = rule->grpc_code;
-        retry_after_header(rule, ch->extra, sizeof ch->extra);
+        rule_headers(rule, &ch->extra);
+        if (rule->kind == RULE_STATUS && rule->echo >= 0) {
+            const char *m = rule->message ? rule->message : "";
+            add_echo(&ch->text, r, rule, m, strlen(m));
+            buf_addc(&ch->text, '\0');
+            ch->msg = (const char *)ch->text.p;
+        }
     } else {
         ch->status = 200;
+    }
+    if (ch->extra.len) {
+        buf_addc(&ch->extra, '\0');
+        ch->extra.len--;
     }
 }
 
@@ -294,21 +320,55 @@ static void record_request(const rx_req *r, const rx_decoded *x, int status)
         buf_free(&rx.lines);
 }
 
-static void send_answer(rx_conn *c, const rx_rule *rule, const rx_choice *ch)
+/* The verbatim answer of a reply rule. */
+static void send_reply(rx_conn *c, const rx_rule *rule, rx_choice *ch, const char *extra)
+{
+    if (rule->huge) {
+        respond_stream(c, ch->status, rule->ctype, NULL, rule->huge, extra);
+        return;
+    }
+    const uint8_t *body = rule->body.p ? rule->body.p : (const uint8_t *)"";
+    size_t blen = rule->body.len;
+    if (rule->echo >= 0) {
+        add_echo(&ch->text, &c->r, rule, body, blen);
+        body = ch->text.p;
+        blen = ch->text.len;
+    }
+    respond_stream(c, ch->status, rule->ctype, body, blen, extra);
+}
+
+/* An answer of no bytes: drop, reset or hang. */
+static void send_nothing(rx_conn *c, const rx_rule *rule)
+{
+    if (rule->kind == RULE_HANG) {
+        c->hanging = true;
+        c->ans.begin_ms = clock_ms(CLOCK_REALTIME);
+        return;
+    }
+    c->drop_on_release = true;
+    c->reset_on_release = rule->kind == RULE_RESET;
+}
+
+static void send_answer(rx_conn *c, const rx_rule *rule, rx_choice *ch)
 {
     const rx_req *r = &c->r;
     int status = ch->status;
     bool accepted = status >= 200 && status < 300;
+    const char *extra = ch->extra.len ? (const char *)ch->extra.p : NULL;
     if (status == 0) {
-        c->drop_on_release = true;
+        send_nothing(c, rule);
+        if (c->hanging)
+            return; /* no delay: the answer never comes */
+    } else if (ch->rule_answer && rule->kind == RULE_REPLY) {
+        send_reply(c, rule, ch, extra);
     } else if (accepted && status == 200) {
-        respond_ok(c, r->ctype, rule);
+        respond_ok(c, r->ctype, rule, extra);
     } else if (accepted) {
         bool json = r->ctype == CT_JSON && status != 204;
         respond(c, status, r->ctype == CT_JSON ? "application/json" : "application/x-protobuf",
-                json ? "{}" : "", json ? 2 : 0, NULL);
+                json ? "{}" : "", json ? 2 : 0, extra);
     } else {
-        respond_status(c, status, r->ctype, ch->code, ch->msg, ch->extra[0] ? ch->extra : NULL);
+        respond_status(c, status, r->ctype, ch->code, ch->msg, extra);
     }
     long delay = rx.delay_ms + rule->delay_ms;
     if (delay > 0)
@@ -322,6 +382,7 @@ void handle_request(rx_conn *c)
 {
     rx_req *r = &c->r;
     rx.seq++;
+    ans_begin(c, rx.seq, NULL);
     c->close_after = !r->keep_alive;
     char *q = strchr(r->path, '?');
     if (q)
@@ -338,6 +399,7 @@ void handle_request(rx_conn *c)
     }
 
     const rx_rule *rule = script_next();
+    c->ans.rule = rule;
     rx.total_requests++;
     rx.total_bytes += r->raw;
 
@@ -350,4 +412,6 @@ void handle_request(rx_conn *c)
     choose_answer(r, rule, &x, &ch);
     record_request(r, &x, ch.status);
     send_answer(c, rule, &ch);
+    buf_free(&ch.extra);
+    buf_free(&ch.text);
 }

@@ -25,6 +25,7 @@ void conn_close(rx_conn *c)
 {
     if (c->closed)
         return;
+    ans_end(c, rx.stopping ? "stopped" : "peer-closed");
     close(c->fd);
     c->closed = true;
     buf_free(&c->in);
@@ -69,16 +70,6 @@ const char *reason(int status)
     default: return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
     }
 }
-
-void respond(rx_conn *c, int status, const char *ctype, const void *body, size_t blen,
-                    const char *extra)
-{
-    buf_addf(&c->out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n",
-             status, reason(status), ctype, blen, extra ? extra : "",
-             c->close_after ? "Connection: close\r\n" : "");
-    buf_add(&c->out, body, blen);
-}
-
 
 /* --- request parsing ----------------------------------------------------- */
 
@@ -136,6 +127,17 @@ static bool has_token(const char *v, size_t n, const char *tok)
             i++;
     }
     return false;
+}
+
+/* Keeps the value of a header some script rule echoes (echo=). */
+static void capture_echo(rx_req *r, const char *name, size_t nl, const char *v, size_t vn)
+{
+    for (size_t e = 0; e < rx.necho; e++)
+        if (ascii_ieq(name, nl, rx.echo_names[e])) {
+            size_t k = vn < RX_ECHO_LEN ? vn : RX_ECHO_LEN;
+            memcpy(r->echo[e], v, k);
+            r->echo_len[e] = k;
+        }
 }
 
 /* Parses the request head. 1: done, 0: need more, -1: bad request. */
@@ -216,6 +218,7 @@ static int parse_head(rx_conn *c)
         }
         while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
             vn--;
+        capture_echo(r, line, nl, v, vn);
         if (ascii_ieq(line, nl, "Content-Length")) {
             uint64_t cl;
             if (!parse_u64(v, vn, &cl) || cl > (UINT64_C(1) << 62) || (r->has_clen && cl != r->clen))
@@ -399,9 +402,11 @@ static void start_linger(rx_conn *c)
     c->in.len = c->in_off = 0;
 }
 
-/* Sends what is queued. false if the connection died. */
-static bool conn_flush(rx_conn *c)
+/* Sends c->out as far as the socket takes it. false if the connection died. */
+static bool send_out(rx_conn *c)
 {
+    if (c->out_off < c->out.len && c->ans.active && c->ans.queued && !c->ans.begin_ms)
+        c->ans.begin_ms = clock_ms(CLOCK_REALTIME);
     while (c->out_off < c->out.len) {
         ssize_t w = send(c->fd, c->out.p + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
@@ -421,23 +426,51 @@ static bool conn_flush(rx_conn *c)
     return true;
 }
 
+/* Sends what is queued, refilling from the answer being sent. false if the
+ * connection died (or was reset on purpose). */
+static bool conn_flush(rx_conn *c)
+{
+    for (;;) {
+        if (!send_out(c))
+            return false;
+        if (c->out_off < c->out.len)
+            return true; /* the socket is full */
+        int rc = ans_refill(c);
+        if (rc < 0)
+            return false;
+        if (rc == 0)
+            return true;
+    }
+}
+
 bool out_pending(const rx_conn *c)
 {
-    return c->out_off < c->out.len;
+    return c->out_off < c->out.len || (c->ans.active && c->ans.streaming);
+}
+
+/* The hold of a drop or reset rule ended: close without an answer. */
+static void release_drop(rx_conn *c)
+{
+    c->ans.begin_ms = clock_ms(CLOCK_REALTIME);
+    ans_end(c, c->reset_on_release ? "reset" : "dropped");
+    if (c->reset_on_release)
+        conn_reset(c);
+    else
+        conn_close(c);
 }
 
 /* Drives a connection as far as it can go without blocking. */
 void conn_service(rx_conn *c)
 {
     for (;;) {
-        if (c->closed || c->lingering)
+        if (c->closed || c->lingering || c->hanging)
             return;
         if (c->hold_until) {
             if (mono_ms() < c->hold_until)
                 return;
             c->hold_until = 0;
             if (c->drop_on_release) {
-                conn_close(c);
+                release_drop(c);
                 return;
             }
         }
@@ -457,6 +490,7 @@ void conn_service(rx_conn *c)
         int rc = parse_step(c);
         if (rc < 0) {
             rx.seq++;
+            ans_begin(c, rx.seq, NULL);
             c->close_after = true;
             c->r.keep_alive = false;
             respond_status(c, 400, CT_OTHER, -1, "malformed HTTP request", NULL);
@@ -494,7 +528,7 @@ void conn_read(rx_conn *c)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
         if (n <= 0) {
-            if (c->lingering || n < 0) {
+            if (c->lingering || c->hanging || n < 0) {
                 conn_close(c);
                 return;
             }
@@ -502,15 +536,15 @@ void conn_read(rx_conn *c)
             break;
         }
         touch();
-        if (c->lingering) {
-            c->in.len = 0; /* draining after our answer: discard */
+        if (c->lingering || c->hanging) {
+            c->in.len = c->in_off = 0; /* draining after our answer, or hanging: discard */
             continue;
         }
         c->in.len += (size_t)n;
         if ((size_t)n < room)
             break; /* short read: the socket is empty */
     }
-    if (!c->lingering)
+    if (!c->lingering && !c->hanging)
         conn_service(c);
 }
 

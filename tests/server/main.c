@@ -140,11 +140,18 @@ static void usage(FILE *f)
           "Script: one rule a line, each used by the next POST /v1/traces, then `ok`;\n"
           "blank lines and # comments are skipped. A line is [repeat K] [delay MS] RULE:\n"
           "  ok\n"
-          "  status N [retry-after=SECONDS | retry-after-date=+SECONDS] [message=\"TEXT\"] [code=G]\n"
-          "  drop                  close the connection without an answer\n"
-          "  partial N [message=\"TEXT\"]   200 with partial_success.rejected_spans = N\n"
+          "  status N [message=TEXT] [code=G] [echo=HEADER] [RETRY] [header=\"Name: value\"]...\n"
+          "  partial N [message=TEXT]   200 with partial_success.rejected_spans = N\n"
+          "  reply N [type=CTYPE] [body=TEXT | body-file=PATH | page=grafana | huge=BYTES |\n"
+          "          gzip-bomb=BYTES] [echo=HEADER] [RETRY] [header=\"Name: value\"]...\n"
+          "                        N with a verbatim body\n"
+          "  drop | reset          close (FIN) | reset (RST) without an answer\n"
+          "  hang                  never answer\n"
           "  delay MS              alone: ok after MS milliseconds\n"
-          "--delay-ms adds to every /v1/traces answer; in \"TEXT\", \\\" and \\\\ escape.\n",
+          "RETRY: retry-after=SECONDS | retry-after-date=+S|-S | retry-after-raw=VALUE\n"
+          "ok, status, partial, reply also take trickle=N/MS, truncate=N, reset-after=N.\n"
+          "--delay-ms adds to every /v1/traces answer; in \"TEXT\", \\\" \\\\ \\n \\r \\t \\xHH escape.\n"
+          "See tests/server/script.c for the whole language.\n",
           f);
 }
 
@@ -287,8 +294,7 @@ int main(int argc, char **argv)
     parse_args(argc, argv);
     pb_init();
     json_init();
-    rx.default_rule = (rx_rule){.kind = RULE_OK, .retry_after = -1, .retry_after_date = -1,
-                                .grpc_code = -1, .repeat = 1};
+    rule_init(&rx.default_rule, 0);
     if (rx.script_file)
         script_load(rx.script_file);
     if (mkdir(rx.out_dir, 0755) != 0 && errno != EEXIST) {
@@ -296,6 +302,7 @@ int main(int argc, char **argv)
         exit(2);
     }
     rx.requests_fd = open_log("requests.log");
+    rx.answers_fd = open_log("answers.log");
     rx.spans_fd = rx.discard ? -1 : open_log("spans.log");
 
     if (pipe(rx.sig_pipe) != 0)
@@ -373,10 +380,10 @@ int main(int argc, char **argv)
             } else {
                 fd = -1;
             }
-            if (c->lingering) {
+            if (c->lingering || c->hanging) {
                 fd = c->fd;
                 ev = POLLIN;
-                if (wake < 0 || c->linger_until < wake)
+                if (c->lingering && (wake < 0 || c->linger_until < wake))
                     wake = c->linger_until;
             }
             pfds[i + 2] = (struct pollfd){.fd = fd, .events = ev};
@@ -425,6 +432,7 @@ int main(int argc, char **argv)
     else
         rx_warn("stopping: no activity for %ld s", rx.idle_exit_s);
     write_summary();
+    rx.stopping = true;
     for (size_t i = 0; i < nconns; i++) {
         conn_close(conns[i]);
         free(conns[i]);
@@ -433,6 +441,7 @@ int main(int argc, char **argv)
     free(pfds);
     close(rx.listen_fd);
     close(rx.requests_fd);
+    close(rx.answers_fd);
     if (rx.spans_fd >= 0)
         close(rx.spans_fd);
     buf_free(&rx.dec);
@@ -440,9 +449,7 @@ int main(int argc, char **argv)
     if (rx.zs_ready)
         inflateEnd(&rx.zs);
     ZSTD_freeDCtx(rx.zd);
-    for (size_t i = 0; i < rx.nrules; i++)
-        free(rx.rules[i].message);
-    free(rx.rules);
+    script_free();
     free(rx.basic_expect);
     return 0;
 }

@@ -20,12 +20,13 @@
  * With --discard the protobuf walk stops at the Span fields (attribute
  * contents are not checked) and gzip's CRC-32 is not verified.
  *
- * The answer is chosen in this order: the script rule `drop` (close, no
- * answer); 401 for --require-basic/--require-bearer ("missing credentials" /
+ * The answer is chosen in this order: the script rules `drop`, `reset`,
+ * `hang` (no answer); 401 for --require-basic/--require-bearer ("missing credentials" /
  * "bad credentials"); 401 "no org id" for --require-tenant; 413 over
  * --max-body (default 512 MiB; with Expect: 100-continue before the body is
- * sent, then the connection closes); 415; 400; the script rule's status;
- * `partial`; 200. Error bodies are google.rpc.Status in the request's
+ * sent, then the connection closes); 415; 400; the script rule's `status`
+ * or `reply`; `partial`; 200. The rule's delay and trickle/truncate/reset-after
+ * shape whichever answer is sent. Error bodies are google.rpc.Status in the request's
  * encoding (text/plain for other content types) with code = the gRPC code an
  * OTLP server maps the HTTP status to (400/415->3, 401->16, 403->7, 404->5,
  * 408/504->4, 409->10, 413/429->8, 500->13, 501->12, 502/503->14, other->2;
@@ -39,19 +40,33 @@
  *   requests.log  per request, any path and outcome, written before the answer:
  *                 seq=N status=S ctype=json|protobuf|other cenc=gzip|zstd|identity|other
  *                 raw=B decoded=B spans=N tenant=ORG|- auth=ok|missing|bad|- ms=UNIX_MS
- *                 (status=0: dropped unanswered; seq counts every request)
+ *                 (status=0: no answer (drop, reset, hang); seq counts every request)
+ *   answers.log   per answer, when it has ended (sent, cut, reset, or the client
+ *                 gave up; on exit the ones still going):
+ *                 seq=N status=S line=L begin_ms=UNIX_MS end_ms=UNIX_MS head=B
+ *                 body=B sent=B end=sent|truncated|closed|reset|dropped|peer-closed|stopped
+ *                 (line: the script rule's line, 0 = none; begin_ms: the first
+ *                 byte sent, or when a drop/reset/hang took effect; body: the
+ *                 Content-Length; sent: body bytes sent)
  *   req-<seq>.pb|.json  every body that decompressed, whatever the answer
  *                 (not with --discard)
  *   summary       "requests=N spans=N bytes=N" on every exit: POSTs to
  *                 /v1/traces, spans accepted (2xx), raw body bytes received
- * Script rules (--script FILE, one per POST /v1/traces, then `ok`): see usage().
- * Ownership: connections own their buffers until conn_close; the decode
- * buffers and the log fds belong to the one global receiver state.
+ * Script rules (--script FILE, one per POST /v1/traces, then `ok`): see script.c.
+ * Header values never reach a file; echo= copies one into that answer only.
+ * Ownership: connections own their buffers (the answer in flight's body
+ * included) until conn_close; the script's rules own their texts and bodies
+ * until script_free at exit; the decode buffers and the log fds belong to the
+ * one global receiver state.
+ * Messages go to stderr, one line each, e.g. "otlp-receiver: stopping on
+ * signal 15" or, for a bad script (exit status 2),
+ * "otlp-receiver: hostile.script:3: trickle needs BYTES/MS (1..2^30 bytes every 1..3600000 ms), e.g. 10/100".
  *
  * Files: util.c (buffers, helpers, fatal errors), script.c (the --script
  * rules), decode.c (span checks and spans.log lines; gzip and zstd), pb.c
  * (protobuf walker), json.c (OTLP/JSON reader), http.c (connections, HTTP/1.1
- * parsing, sending), answer.c (choosing and writing the answer to a request),
+ * parsing, sending), send.c (the answer in flight: streamed and shaped bodies,
+ * answers.log), answer.c (choosing and writing the answer to a request),
  * main.c (options, port/pid and output files, summary, the poll loop).
  * One thread: nothing here is thread-safe. */
 #ifndef TF_TESTS_SERVER_RECEIVER_H
@@ -90,11 +105,20 @@ typedef struct {
 /* ------------------------------------------------------------------------ */
 /* Global state                                                              */
 
-enum rule_kind { RULE_OK, RULE_STATUS, RULE_DROP, RULE_PARTIAL };
+enum rule_kind {
+    RULE_OK, RULE_STATUS, RULE_DROP, RULE_PARTIAL,
+    RULE_REPLY,  /* status with a verbatim body */
+    RULE_RESET,  /* RST without an answer */
+    RULE_HANG    /* never answer */
+};
+
+#define RX_NO_LIMIT UINT64_MAX   /* rx_rule.truncate / reset_after unset */
+#define RX_ECHO_MAX 4            /* distinct echo= headers in one script */
+#define RX_ECHO_LEN 1024         /* bytes of an echoed header value kept */
 
 typedef struct {
     enum rule_kind kind;
-    int status;             /* RULE_STATUS */
+    int status;             /* RULE_STATUS, RULE_REPLY */
     int grpc_code;          /* RULE_STATUS: -1 = derived from status */
     long delay_ms;
     long retry_after;       /* -1 = none */
@@ -103,6 +127,19 @@ typedef struct {
     uint64_t rejected;      /* RULE_PARTIAL */
     unsigned long repeat;   /* how many requests the rule applies to */
     int line;
+    /* hostile answers (see script.c) */
+    bool retry_after_past;  /* retry_after_date counts back from now */
+    char *retry_after_raw;  /* NULL = none; sent verbatim */
+    char *headers;          /* extra "Name: value\r\n" lines; NULL = none */
+    int echo;               /* index into rx.echo_names; -1 = none */
+    char *ctype;            /* RULE_REPLY: Content-Type; NULL = the default */
+    rx_buf body;            /* RULE_REPLY: text, file, page or gzip bomb */
+    bool gzip;              /* RULE_REPLY: Content-Encoding: gzip (gzip-bomb) */
+    uint64_t huge;          /* RULE_REPLY: generated body of this length; 0 = none */
+    uint64_t truncate;      /* body bytes sent before a FIN; RX_NO_LIMIT = all */
+    uint64_t reset_after;   /* body bytes sent before a RST; RX_NO_LIMIT = none */
+    size_t trickle_bytes;   /* 0 = no trickle */
+    long trickle_ms;
 } rx_rule;
 
 struct rx_state {
@@ -119,11 +156,14 @@ struct rx_state {
     size_t nrules, rule_at;
     unsigned long rule_used;
     rx_rule default_rule;
+    char *echo_names[RX_ECHO_MAX]; /* request headers some rule echoes */
+    size_t necho;
     /* runtime */
     int listen_fd;
     int sig_pipe[2];
     volatile sig_atomic_t stop_signal;
-    int spans_fd, requests_fd;
+    int spans_fd, requests_fd, answers_fd;
+    bool stopping;  /* closing every connection on the way out */
     uint64_t seq;
     uint64_t total_requests, total_spans, total_bytes;
     int64_t last_activity;
@@ -181,7 +221,30 @@ typedef struct {
     enum cenc cenc;
     enum auth auth;
     char tenant[128];
+    char echo[RX_ECHO_MAX][RX_ECHO_LEN]; /* values of rx.echo_names (not NUL-terminated) */
+    size_t echo_len[RX_ECHO_MAX];
 } rx_req;
+
+/* The answer a connection is sending; answers.log gets a line when it ends. */
+enum ans_stop { AS_DONE, AS_CLOSE, AS_RESET };
+
+typedef struct {
+    bool active;
+    bool queued;            /* the head (and maybe the body) is in the output */
+    bool streaming;         /* the body goes out piece by piece after the head */
+    uint64_t seq;
+    int status;             /* 0: no answer */
+    const rx_rule *rule;    /* NULL: not a POST /v1/traces */
+    int64_t begin_ms;       /* wall clock of the first byte sent (or of drop/hang) */
+    uint64_t head_len, body_len, body_queued;
+    /* streaming */
+    rx_buf own;             /* the body bytes; unused for a generated body */
+    bool generated;
+    uint64_t stop_at;       /* body bytes to send */
+    enum ans_stop at_stop;
+    int64_t next_at;        /* trickle: when the next piece may go (monotonic) */
+    int64_t reset_wait_until;
+} rx_answer;
 
 typedef struct {
     int fd;
@@ -194,6 +257,9 @@ typedef struct {
     rx_req r;
     int64_t hold_until;   /* 0: not holding the answer */
     bool drop_on_release; /* close without answering when the hold ends */
+    bool reset_on_release; /* ... with a RST */
+    bool hanging;         /* never answer; discard input until the peer closes */
+    rx_answer ans;
     bool close_after;     /* Connection: close after the answer */
     bool peer_eof;
     bool lingering;
@@ -231,8 +297,10 @@ void write_all_fd(int fd, const void *data, size_t n);
 void out_path(char *dst, size_t cap, const char *name);
 
 /* script.c */
+void rule_init(rx_rule *r, int line);
 void script_load(const char *path);
 const rx_rule *script_next(void);
+void script_free(void);
 
 /* decode.c */
 bool derr(rx_decode *d, const char *fmt, ...) RX_PRINTF(2, 3);
@@ -253,13 +321,22 @@ bool json_walk(rx_decode *d, const uint8_t *body, size_t n);
 /* http.c */
 void conn_close(rx_conn *c);
 const char *reason(int status);
-void respond(rx_conn *c, int status, const char *ctype, const void *body, size_t blen,
-             const char *extra);
 void touch(void);
 bool out_pending(const rx_conn *c);
 void conn_service(rx_conn *c);
 void conn_read(rx_conn *c);
 void accept_all(void);
+
+/* send.c */
+void respond(rx_conn *c, int status, const char *ctype, const void *body, size_t blen,
+             const char *extra);
+void respond_stream(rx_conn *c, int status, const char *ctype, const uint8_t *body, uint64_t blen,
+                    const char *extra);
+void ans_begin(rx_conn *c, uint64_t seq, const rx_rule *rule);
+void ans_end(rx_conn *c, const char *how);
+int ans_refill(rx_conn *c);
+void conn_reset(rx_conn *c);
+extern const char rx_huge_line[];
 
 /* answer.c */
 void respond_status(rx_conn *c, int status, enum ctype ct, int code, const char *msg,
