@@ -289,14 +289,8 @@ static void parse_args(int argc, char **argv)
     }
 }
 
-int main(int argc, char **argv)
+static void open_outputs(void)
 {
-    parse_args(argc, argv);
-    pb_init();
-    json_init();
-    rule_init(&rx.default_rule, 0);
-    if (rx.script_file)
-        script_load(rx.script_file);
     if (mkdir(rx.out_dir, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "otlp-receiver: cannot create %s: %s\n", rx.out_dir, strerror(errno));
         exit(2);
@@ -304,7 +298,10 @@ int main(int argc, char **argv)
     rx.requests_fd = open_log("requests.log");
     rx.answers_fd = open_log("answers.log");
     rx.spans_fd = rx.discard ? -1 : open_log("spans.log");
+}
 
+static void setup_signals(void)
+{
     if (pipe(rx.sig_pipe) != 0)
         rx_fatal("pipe: %s", strerror(errno));
     for (int i = 0; i < 2; i++) {
@@ -319,7 +316,11 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+}
 
+/* Listens, then writes the pid file and the port file (in that order). */
+static void announce(void)
+{
     rx.listen_fd = listen_loopback(rx.bind_addr);
     char text[32];
     int n = snprintf(text, sizeof text, "%ld\n", (long)getpid());
@@ -328,32 +329,95 @@ int main(int argc, char **argv)
     n = snprintf(text, sizeof text, "%d\n", bound_port(rx.listen_fd));
     if (!write_file_atomic(rx.port_file, text, (size_t)n))
         rx_fatal("cannot write %s: %s", rx.port_file, strerror(errno));
+}
 
+/* Ends holds and lingers that are due; forgets closed connections. */
+static void run_timers(int64_t now)
+{
+    for (size_t i = 0; i < nconns; i++) {
+        rx_conn *c = conns[i];
+        if (c->hold_until && now >= c->hold_until)
+            conn_service(c);
+        if (c->lingering && now >= c->linger_until)
+            conn_close(c);
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < nconns; i++) {
+        if (conns[i]->closed)
+            free(conns[i]);
+        else
+            conns[k++] = conns[i];
+    }
+    nconns = k;
+}
+
+static void earliest(int64_t *wake, int64_t t)
+{
+    if (*wake < 0 || t < *wake)
+        *wake = t;
+}
+
+/* The poll set: [0] the signal pipe, [1] the listener, [2 + i] connection i.
+ * Returns the earliest deadline (-1 = none); *busy: some answer is going. */
+static int64_t fill_pollset(struct pollfd *pfds, bool *busy)
+{
+    int64_t wake = -1;
+    *busy = false;
+    pfds[0] = (struct pollfd){.fd = rx.sig_pipe[0], .events = POLLIN};
+    pfds[1] = (struct pollfd){.fd = rx.listen_fd, .events = POLLIN};
+    for (size_t i = 0; i < nconns; i++) {
+        rx_conn *c = conns[i];
+        short ev = 0;
+        int fd = c->fd;
+        if (c->hold_until) {
+            *busy = true;
+            fd = -1; /* not polled while the answer is held back */
+            earliest(&wake, c->hold_until);
+        } else if (out_pending(c)) {
+            ev = POLLOUT;
+            *busy = true;
+        } else if (!c->peer_eof) {
+            ev = POLLIN;
+        } else {
+            fd = -1;
+        }
+        if (c->lingering || c->hanging) {
+            fd = c->fd;
+            ev = POLLIN;
+            if (c->lingering)
+                earliest(&wake, c->linger_until);
+        }
+        pfds[i + 2] = (struct pollfd){.fd = fd, .events = ev};
+    }
+    return wake;
+}
+
+static void dispatch(const struct pollfd *pfds, size_t polled)
+{
+    for (size_t i = 0; i < polled; i++) {
+        rx_conn *c = conns[i];
+        short re = pfds[i + 2].revents;
+        if (!re || c->closed)
+            continue;
+        if (re & (POLLIN | POLLHUP | POLLERR))
+            conn_read(c);
+        if (!c->closed && (re & POLLOUT))
+            conn_service(c);
+    }
+    if (pfds[1].revents & POLLIN)
+        accept_all();
+}
+
+/* Serves until a signal (rx.stop_signal) or --idle-exit. */
+static void serve(void)
+{
     struct pollfd *pfds = NULL;
     size_t pfds_cap = 0;
     const char *why = NULL;
     touch();
     while (!why) {
         int64_t now = mono_ms();
-        int64_t wake = -1; /* earliest deadline, -1 = none */
-        bool busy = false;
-        for (size_t i = 0; i < nconns; i++) {
-            rx_conn *c = conns[i];
-            if (c->hold_until && now >= c->hold_until)
-                conn_service(c);
-            if (c->lingering && now >= c->linger_until)
-                conn_close(c);
-        }
-        /* forget closed connections */
-        size_t k = 0;
-        for (size_t i = 0; i < nconns; i++) {
-            if (conns[i]->closed)
-                free(conns[i]);
-            else
-                conns[k++] = conns[i];
-        }
-        nconns = k;
-
+        run_timers(now);
         if (pfds_cap < nconns + 2) {
             pfds_cap = (nconns + 2) * 2;
             struct pollfd *np = realloc(pfds, pfds_cap * sizeof *np);
@@ -361,41 +425,15 @@ int main(int argc, char **argv)
                 rx_fatal("out of memory");
             pfds = np;
         }
-        pfds[0] = (struct pollfd){.fd = rx.sig_pipe[0], .events = POLLIN};
-        pfds[1] = (struct pollfd){.fd = rx.listen_fd, .events = POLLIN};
-        for (size_t i = 0; i < nconns; i++) {
-            rx_conn *c = conns[i];
-            short ev = 0;
-            int fd = c->fd;
-            if (c->hold_until) {
-                busy = true;
-                fd = -1; /* not polled while the answer is held back */
-                if (wake < 0 || c->hold_until < wake)
-                    wake = c->hold_until;
-            } else if (out_pending(c)) {
-                ev = POLLOUT;
-                busy = true;
-            } else if (!c->peer_eof) {
-                ev = POLLIN;
-            } else {
-                fd = -1;
-            }
-            if (c->lingering || c->hanging) {
-                fd = c->fd;
-                ev = POLLIN;
-                if (c->lingering && (wake < 0 || c->linger_until < wake))
-                    wake = c->linger_until;
-            }
-            pfds[i + 2] = (struct pollfd){.fd = fd, .events = ev};
-        }
+        bool busy;
+        int64_t wake = fill_pollset(pfds, &busy);
         if (rx.idle_exit_s > 0 && !busy) {
             int64_t idle_at = rx.last_activity + rx.idle_exit_s * 1000;
             if (now >= idle_at) {
                 why = "idle";
                 break;
             }
-            if (wake < 0 || idle_at < wake)
-                wake = idle_at;
+            earliest(&wake, idle_at);
         }
         int timeout = -1;
         if (wake >= 0)
@@ -413,32 +451,19 @@ int main(int argc, char **argv)
             why = "signal";
             break;
         }
-        size_t polled = nconns;
-        for (size_t i = 0; i < polled; i++) {
-            rx_conn *c = conns[i];
-            short re = pfds[i + 2].revents;
-            if (!re || c->closed)
-                continue;
-            if (re & (POLLIN | POLLHUP | POLLERR))
-                conn_read(c);
-            if (!c->closed && (re & POLLOUT))
-                conn_service(c);
-        }
-        if (pfds[1].revents & POLLIN)
-            accept_all();
+        dispatch(pfds, nconns);
     }
-    if (rx.stop_signal)
-        rx_warn("stopping on signal %d", (int)rx.stop_signal);
-    else
-        rx_warn("stopping: no activity for %ld s", rx.idle_exit_s);
-    write_summary();
+    free(pfds);
+}
+
+static void teardown(void)
+{
     rx.stopping = true;
     for (size_t i = 0; i < nconns; i++) {
         conn_close(conns[i]);
         free(conns[i]);
     }
     free(conns);
-    free(pfds);
     close(rx.listen_fd);
     close(rx.requests_fd);
     close(rx.answers_fd);
@@ -451,5 +476,25 @@ int main(int argc, char **argv)
     ZSTD_freeDCtx(rx.zd);
     script_free();
     free(rx.basic_expect);
+}
+
+int main(int argc, char **argv)
+{
+    parse_args(argc, argv);
+    pb_init();
+    json_init();
+    rule_init(&rx.default_rule, 0);
+    if (rx.script_file)
+        script_load(rx.script_file);
+    open_outputs();
+    setup_signals();
+    announce();
+    serve();
+    if (rx.stop_signal)
+        rx_warn("stopping on signal %d", (int)rx.stop_signal);
+    else
+        rx_warn("stopping: no activity for %ld s", rx.idle_exit_s);
+    write_summary();
+    teardown();
     return 0;
 }
