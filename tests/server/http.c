@@ -140,52 +140,43 @@ static void capture_echo(rx_req *r, const char *name, size_t nl, const char *v, 
         }
 }
 
-/* Parses the request head. 1: done, 0: need more, -1: bad request. */
-static int parse_head(rx_conn *c)
+/* Finds the whole head in the input: *headp = its first line, *endp = just
+ * past its empty line. Skips empty lines before it (RFC 9112 2.2).
+ * 1: found, 0: need more, -1: too long. */
+static int find_head(rx_conn *c, const char **headp, const char **endp)
 {
-    rx_req *r = &c->r;
     const char *start = (const char *)c->in.p + c->in_off;
     const char *end = (const char *)c->in.p + c->in.len;
     const char *p = start, *line, *next;
     size_t len;
-    /* tolerate empty lines before the request line (RFC 9112 2.2) */
     while ((line = next_line(p, end, &len, &next)) && len == 0)
         p = next;
     c->in_off += (size_t)(p - start);
-    start = p;
-    if (!line) {
-        if ((size_t)(end - p) > RX_HEADER_MAX)
-            return -1;
-        return 0;
-    }
-    /* need the whole head before parsing */
+    if (!line)
+        return (size_t)(end - p) > RX_HEADER_MAX ? -1 : 0;
     const char *q = p;
     for (;;) {
-        const char *l = next_line(q, end, &len, &next);
-        if (!l) {
-            if ((size_t)(end - start) > RX_HEADER_MAX)
-                return -1;
-            return 0;
-        }
+        if (!next_line(q, end, &len, &next))
+            return (size_t)(end - p) > RX_HEADER_MAX ? -1 : 0;
         q = next;
         if (len == 0)
             break;
     }
-    if ((size_t)(q - start) > RX_HEADER_MAX)
+    if ((size_t)(q - p) > RX_HEADER_MAX)
         return -1;
-    memset(r, 0, sizeof *r);
-    r->ctype = CT_OTHER;
-    r->cenc = CE_IDENTITY;
-    r->auth = rx.basic_expect || rx.bearer_expect ? AUTH_MISSING : AUTH_NA;
+    *headp = p;
+    *endp = q;
+    return 1;
+}
 
-    line = next_line(p, end, &len, &next);
-    p = next;
+/* METHOD SP TARGET SP HTTP/1.x (an absolute http:// target is cut to its path). */
+static bool parse_request_line(rx_req *r, const char *line, size_t len)
+{
     const char *sp1 = memchr(line, ' ', len);
     const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', len - (size_t)(sp1 + 1 - line)) : NULL;
-    c->in_off += (size_t)(q - start);
     if (!sp1 || !sp2 || (size_t)(sp1 - line) >= sizeof r->method ||
         (size_t)(sp2 - sp1 - 1) >= sizeof r->path || sp1 == line)
-        return -1;
+        return false;
     memcpy(r->method, line, (size_t)(sp1 - line));
     const char *target = sp1 + 1;
     size_t tlen = (size_t)(sp2 - target);
@@ -199,77 +190,115 @@ static int parse_head(rx_conn *c)
     const char *ver = sp2 + 1;
     size_t vlen = len - (size_t)(ver - line);
     if (vlen != 8 || memcmp(ver, "HTTP/1.", 7) != 0 || (ver[7] != '0' && ver[7] != '1'))
-        return -1;
+        return false;
     r->minor = ver[7] - '0';
     r->keep_alive = r->minor == 1;
+    return true;
+}
 
+static void parse_content_type(rx_req *r, const char *v, size_t vn)
+{
+    size_t base = 0;
+    while (base < vn && v[base] != ';' && v[base] != ' ')
+        base++;
+    if (ascii_ieq(v, base, "application/x-protobuf"))
+        r->ctype = CT_PROTOBUF;
+    else if (ascii_ieq(v, base, "application/json"))
+        r->ctype = CT_JSON;
+    else
+        r->ctype = CT_OTHER;
+}
+
+static void parse_content_encoding(rx_req *r, const char *v, size_t vn)
+{
+    if (vn == 0 || ascii_ieq(v, vn, "identity"))
+        r->cenc = CE_IDENTITY;
+    else if (ascii_ieq(v, vn, "gzip") || ascii_ieq(v, vn, "x-gzip"))
+        r->cenc = CE_GZIP;
+    else if (ascii_ieq(v, vn, "zstd"))
+        r->cenc = CE_ZSTD;
+    else
+        r->cenc = CE_OTHER;
+}
+
+/* One "Name: value" line of the head. false: malformed. */
+static bool parse_field(rx_req *r, const char *line, size_t len, bool *te_seen)
+{
+    const char *colon = memchr(line, ':', len);
+    if (!colon || colon == line)
+        return false;
+    size_t nl = (size_t)(colon - line);
+    const char *v = colon + 1;
+    size_t vn = len - nl - 1;
+    while (vn && (*v == ' ' || *v == '\t')) {
+        v++;
+        vn--;
+    }
+    while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
+        vn--;
+    capture_echo(r, line, nl, v, vn);
+    if (ascii_ieq(line, nl, "Content-Length")) {
+        uint64_t cl;
+        if (!parse_u64(v, vn, &cl) || cl > (UINT64_C(1) << 62) || (r->has_clen && cl != r->clen))
+            return false;
+        r->clen = cl;
+        r->has_clen = true;
+    } else if (ascii_ieq(line, nl, "Transfer-Encoding")) {
+        *te_seen = true;
+        if (has_token(v, vn, "chunked"))
+            r->chunked = true;
+        else if (!ascii_ieq(v, vn, "identity"))
+            r->bad_te = true;
+    } else if (ascii_ieq(line, nl, "Content-Type")) {
+        parse_content_type(r, v, vn);
+    } else if (ascii_ieq(line, nl, "Content-Encoding")) {
+        parse_content_encoding(r, v, vn);
+    } else if (ascii_ieq(line, nl, "Expect")) {
+        if (ascii_ieq(v, vn, "100-continue"))
+            r->expect_continue = true;
+    } else if (ascii_ieq(line, nl, "Connection")) {
+        if (has_token(v, vn, "close"))
+            r->keep_alive = false;
+        else if (has_token(v, vn, "keep-alive"))
+            r->keep_alive = true;
+    } else if (ascii_ieq(line, nl, "Authorization")) {
+        /* compared, never printed or logged (kept only for an echo= answer) */
+        if (rx.basic_expect || rx.bearer_expect)
+            check_auth(r, v, vn);
+    } else if (ascii_ieq(line, nl, "X-Scope-OrgID")) {
+        size_t k = 0;
+        for (size_t i = 0; i < vn && k + 1 < sizeof r->tenant; i++) {
+            unsigned char ch = (unsigned char)v[i];
+            r->tenant[k++] = ch > 0x20 && ch < 0x7f ? (char)ch : '_';
+        }
+        r->tenant[k] = '\0';
+    }
+    return true;
+}
+
+/* Parses the request head. 1: done, 0: need more, -1: bad request. */
+static int parse_head(rx_conn *c)
+{
+    rx_req *r = &c->r;
+    const char *p, *q, *line, *next = NULL;
+    size_t len = 0;
+    int rc = find_head(c, &p, &q);
+    if (rc <= 0)
+        return rc;
+    memset(r, 0, sizeof *r);
+    r->ctype = CT_OTHER;
+    r->cenc = CE_IDENTITY;
+    r->auth = rx.basic_expect || rx.bearer_expect ? AUTH_MISSING : AUTH_NA;
+    c->in_off += (size_t)(q - p);
+    line = next_line(p, q, &len, &next);
+    if (!line || !parse_request_line(r, line, len))
+        return -1;
+    p = next;
     bool te_seen = false;
-    while ((line = next_line(p, end, &len, &next)) && len) {
+    while ((line = next_line(p, q, &len, &next)) && len) {
         p = next;
-        const char *colon = memchr(line, ':', len);
-        if (!colon || colon == line)
+        if (!parse_field(r, line, len, &te_seen))
             return -1;
-        size_t nl = (size_t)(colon - line);
-        const char *v = colon + 1;
-        size_t vn = len - nl - 1;
-        while (vn && (*v == ' ' || *v == '\t')) {
-            v++;
-            vn--;
-        }
-        while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
-            vn--;
-        capture_echo(r, line, nl, v, vn);
-        if (ascii_ieq(line, nl, "Content-Length")) {
-            uint64_t cl;
-            if (!parse_u64(v, vn, &cl) || cl > (UINT64_C(1) << 62) || (r->has_clen && cl != r->clen))
-                return -1;
-            r->clen = cl;
-            r->has_clen = true;
-        } else if (ascii_ieq(line, nl, "Transfer-Encoding")) {
-            te_seen = true;
-            if (has_token(v, vn, "chunked"))
-                r->chunked = true;
-            else if (!ascii_ieq(v, vn, "identity"))
-                r->bad_te = true;
-        } else if (ascii_ieq(line, nl, "Content-Type")) {
-            size_t base = 0;
-            while (base < vn && v[base] != ';' && v[base] != ' ')
-                base++;
-            if (ascii_ieq(v, base, "application/x-protobuf"))
-                r->ctype = CT_PROTOBUF;
-            else if (ascii_ieq(v, base, "application/json"))
-                r->ctype = CT_JSON;
-            else
-                r->ctype = CT_OTHER;
-        } else if (ascii_ieq(line, nl, "Content-Encoding")) {
-            if (vn == 0 || ascii_ieq(v, vn, "identity"))
-                r->cenc = CE_IDENTITY;
-            else if (ascii_ieq(v, vn, "gzip") || ascii_ieq(v, vn, "x-gzip"))
-                r->cenc = CE_GZIP;
-            else if (ascii_ieq(v, vn, "zstd"))
-                r->cenc = CE_ZSTD;
-            else
-                r->cenc = CE_OTHER;
-        } else if (ascii_ieq(line, nl, "Expect")) {
-            if (ascii_ieq(v, vn, "100-continue"))
-                r->expect_continue = true;
-        } else if (ascii_ieq(line, nl, "Connection")) {
-            if (has_token(v, vn, "close"))
-                r->keep_alive = false;
-            else if (has_token(v, vn, "keep-alive"))
-                r->keep_alive = true;
-        } else if (ascii_ieq(line, nl, "Authorization")) {
-            /* the value is compared and never kept or printed */
-            if (rx.basic_expect || rx.bearer_expect)
-                check_auth(r, v, vn);
-        } else if (ascii_ieq(line, nl, "X-Scope-OrgID")) {
-            size_t k = 0;
-            for (size_t i = 0; i < vn && k + 1 < sizeof r->tenant; i++) {
-                unsigned char ch = (unsigned char)v[i];
-                r->tenant[k++] = ch > 0x20 && ch < 0x7f ? (char)ch : '_';
-            }
-            r->tenant[k] = '\0';
-        }
     }
     if (te_seen && r->minor == 0)
         r->chunked = false; /* HTTP/1.0 has no chunked coding */

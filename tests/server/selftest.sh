@@ -442,6 +442,26 @@ else
     skip "--bind ::1: no IPv6 loopback here"
 fi
 
+# --- receiver J: malformed request heads ------------------------------------------
+start_receiver
+_heads='GARBAGE\r\n\r\n|400
+POST /v1/traces HTTP/2.0\r\n\r\n|400
+POST /v1/traces HTTP/1.1\r\nNoColonHere\r\n\r\n|400
+POST /v1/traces HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n|400
+POST /v1/traces HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n|400
+\r\n\r\nPOST http://x/v1/traces HTTP/1.1\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\nConnection: close\r\n\r\n|200'
+printf '%s\n' "$_heads" >"$T/heads"
+while IFS='|' read -r _h _want; do
+    printf "$_h" >"$T/head.req"
+    _got=$(perl -e "$RAWSEND" "$RECV_PORT" "$T/head.req" | head -n 1 | tr -d '\r')
+    case $_want in 400) _want='HTTP/1.1 400 Bad Request' ;; 200) _want='HTTP/1.1 200 OK' ;; esac
+    is "$_got" "$_want" "request head $(printf '%s' "$_h" | cut -c1-40): $_want"
+done <"$T/heads"
+is "$(sed 's/.* status=\([0-9]*\) .*/\1/' "$RECV_DIR/requests.log" | tr '\n' ' ')" "400 400 400 400 400 200 " \
+    "malformed heads: logged as 400s; blank lines before a request and an absolute target are fine"
+is "$(awk '{print $NF}' "$RECV_DIR/answers.log" | sort | uniq -c | tr -s ' ')" " 6 end=sent" "malformed heads: every answer sent"
+stop_receiver
+
 # --- receiver I: hostile answers -------------------------------------------------
 # Each rule is checked from the client side (curl) and from the receiver's own
 # answers.log (timing, bytes sent, how the answer ended).
