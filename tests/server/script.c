@@ -18,7 +18,8 @@
  *   drop           close the connection (FIN) without an answer
  *   reset          reset the connection (RST: SO_LINGER 0) without an answer
  *   hang           never answer: read and discard until the client gives up
- *                  (no delay)
+ *                  or the receiver stops (a hanging connection does not
+ *                  hold off --idle-exit); takes no delay
  * The rule's answer is sent only when the request earns no other (401 for
  * credentials or tenant, 413, 415, 400 come first); drop, reset and hang
  * always apply. In requests.log drop, reset and hang are status=0.
@@ -57,7 +58,8 @@
  *                        (the head goes at once)
  *   truncate=N           send only N bytes of the body (Content-Length stays
  *                        the whole length), then close (FIN)
- *   reset-after=N        send N bytes of the body, then reset (RST)
+ *   reset-after=N        send N bytes of the body, then reset (RST) once the
+ *                        kernel has passed them on (at most 2 s later)
  * answers.log records when each answer began and ended, how many body bytes
  * went out and how it ended (see receiver.h).
  *
