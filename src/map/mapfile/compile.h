@@ -1,0 +1,43 @@
+/* compile.h: compiling a mapping (JSON) into a program (program.h): the
+ * compiler's state and the helpers compile.c gives compile_span.c. Internal
+ * to src/map/mapfile/. Errors: the first failure is kept in cc.err as
+ * "FILE: \"KEY\": what was expected, got what". */
+#ifndef TF_MAPFILE_COMPILE_H
+#define TF_MAPFILE_COMPILE_H
+
+#include "map/mapfile/program.h"
+
+typedef struct {
+    const mpath **v;
+    size_t n, cap;
+} pathvec;
+
+typedef struct {
+    const char *file;
+    tf_arena *a;
+    char *err;
+    tf_buf where;
+    pathvec root_used; /* paths read from the record */
+    pathvec *used;     /* where relative paths go (root_used, or an event's) */
+} cc;
+
+/* compile.c */
+bool cfail(cc *c, const char *fmt, ...) TF_PRINTF(2, 3);
+const char *got(cc *c, const tf_json *v);
+size_t push_key(cc *c, const char *k, size_t len);
+size_t push_idx(cc *c, size_t i);
+void pop_key(cc *c, size_t old);
+const char *where_dup(cc *c);
+bool is_comment(tf_str k);
+bool known_keys(cc *c, const tf_json *obj, const char *const *names, size_t n);
+bool compile_path(cc *c, const char *s, size_t len, mpath *out, bool track);
+bool is_scalar(const tf_json *v);
+bool compile_cond(cc *c, const tf_json *v, mcond *out);
+bool compile_opt_if(cc *c, const tf_json *o, const mcond **when);
+bool compile_get(cc *c, const tf_json *v, enum slot sl, mget *g);
+bool opt_get(cc *c, const tf_json *obj, const char *key, enum slot sl, mget *g, bool *has);
+
+/* compile_span.c */
+bool compile(cc *c, mp_profile *p, const tf_map_env *env, const tf_json *m);
+
+#endif
