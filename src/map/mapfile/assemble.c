@@ -10,15 +10,15 @@
 
 /* ---- attributes, remaining, events, resource ----------------------------- */
 
-bool add_attrs(const mattrs *m, const ev *e, tf_attrs *at, bool privacy, const char **why)
+bool mf_add_attrs(const mattrs *m, const ev *e, tf_attrs *at, bool privacy, const char **why)
 {
     for (size_t i = 0; i < m->n; i++) {
         const mattr *a = &m->v[i];
         if (a->get.private && privacy)
             continue;
         attr_out o = { at, a->key };
-        if (!get_conv(&a->get, e, conv_attr, &o) && a->get.required) {
-            *why = reason(e, &a->get, "a usable value");
+        if (!mf_get_conv(&a->get, e, mf_conv_attr, &o) && a->get.required) {
+            *why = mf_reason(e, &a->get, "a usable value");
             return false;
         }
     }
@@ -49,7 +49,7 @@ static void rest_walk(const mrest *r, const mtrie *t, const tf_json *obj, const 
     for (size_t i = 0; i < obj->n; i++) {
         tf_str k = obj->keys[i];
         const tf_json *v = obj->items[i];
-        if (is_null_value(e->p, v))
+        if (mf_is_null_value(e->p, v))
             continue;
         const mtrie *kid;
         if (kcls)
@@ -82,7 +82,7 @@ static void add_rest(const mrest *rs, size_t n, const ev *e, tf_attrs *at, bool 
         const mrest *r = &rs[i];
         if (r->private && privacy)
             continue;
-        const tf_json *obj = r->from ? path_get(r->from, e) : e->base;
+        const tf_json *obj = r->from ? mf_path_get(r->from, e) : e->base;
         if (!obj || obj->type != TF_JSON_OBJECT || r->excl.leaf)
             continue;
         const int16_t *kcls = r->slot_kid && e->slots && obj == e->root ? e->p->kcls : NULL;
@@ -97,7 +97,7 @@ static void add_events(const mp_profile *p, const ev *e, tf_span *s, bool privac
         const tf_json *src = e->root;
         size_t n = 1;
         if (me->from) {
-            src = path_get(me->from, e);
+            src = mf_path_get(me->from, e);
             if (!src)
                 continue;
             n = src->type == TF_JSON_ARRAY ? src->n : 1;
@@ -105,7 +105,7 @@ static void add_events(const mp_profile *p, const ev *e, tf_span *s, bool privac
         for (size_t k = 0; k < n; k++) {
             ev ee = *e;
             ee.base = me->from && src->type == TF_JSON_ARRAY ? src->items[k] : src;
-            if (ee.base->type == TF_JSON_NULL || (me->when && !cond_eval(me->when, &ee)))
+            if (ee.base->type == TF_JSON_NULL || (me->when && !mf_cond_eval(me->when, &ee)))
                 continue;
             if (s->n_events >= me->max) {
                 s->dropped_events++;
@@ -114,9 +114,9 @@ static void add_events(const mp_profile *p, const ev *e, tf_span *s, bool privac
             tf_str name;
             uint64_t t = s->start_ns;
             int64_t off;
-            if (!get_conv(&me->name, &ee, conv_text, &name) ||
-                (me->has_time && !get_conv(&me->time, &ee, conv_time, &t)) ||
-                (me->has_offset && !get_conv(&me->offset, &ee, conv_dur, &off))) {
+            if (!mf_get_conv(&me->name, &ee, mf_conv_text, &name) ||
+                (me->has_time && !mf_get_conv(&me->time, &ee, mf_conv_time, &t)) ||
+                (me->has_offset && !mf_get_conv(&me->offset, &ee, mf_conv_dur, &off))) {
                 s->dropped_events++;
                 continue;
             }
@@ -126,7 +126,7 @@ static void add_events(const mp_profile *p, const ev *e, tf_span *s, bool privac
             ev_->name = name;
             ev_->time_ns = t;
             const char *why;
-            if (!add_attrs(&me->attrs, &ee, &ev_->attrs, privacy, &why)) {
+            if (!mf_add_attrs(&me->attrs, &ee, &ev_->attrs, privacy, &why)) {
                 s->n_events--;
                 s->dropped_events++;
                 continue;
@@ -145,7 +145,7 @@ static uint64_t fnv1a(const void *p, size_t n)
     return h;
 }
 
-void cache_clear(mp_profile *p)
+void mf_cache_clear(mp_profile *p)
 {
     for (size_t i = 0; i < p->cache_cap; i++)
         free(p->cache[i].key);
@@ -160,7 +160,7 @@ static void cache_put(mp_profile *p, uint64_t h, const char *k, size_t len, cons
         p->cache = tf_xcalloc(p->cache_cap, sizeof *p->cache);
     } else if ((p->cache_n + 1) * 2 > p->cache_cap) {
         if (p->cache_cap >= 65536) {
-            cache_clear(p); /* bounded memory; the interner still dedups */
+            mf_cache_clear(p); /* bounded memory; the interner still dedups */
         } else {
             rcache_ent *old = p->cache;
             size_t oc = p->cache_cap;
@@ -223,7 +223,7 @@ static void ser_value(tf_buf *b, const tf_value *v)
 static const tf_resource *record_resource(mp_profile *p, const ev *e, bool privacy, const char **why)
 {
     tf_attrs attrs = { 0 };
-    if (!add_attrs(&p->res, e, &attrs, privacy, why))
+    if (!mf_add_attrs(&p->res, e, &attrs, privacy, why))
         return NULL;
     tf_buf *b = &p->rbuf;
     b->len = 0;
@@ -251,10 +251,10 @@ static const tf_resource *record_resource(mp_profile *p, const ev *e, bool priva
 
 static bool span_times(mp_profile *p, const ev *e, uint64_t *start, uint64_t *end, const char **why)
 {
-    bool hs = p->has_start && get_conv(&p->start, e, conv_time, start);
-    bool he = p->has_end && get_conv(&p->end, e, conv_time, end);
+    bool hs = p->has_start && mf_get_conv(&p->start, e, mf_conv_time, start);
+    bool he = p->has_end && mf_get_conv(&p->end, e, mf_conv_time, end);
     int64_t d = 0;
-    bool hd = !(hs && he) && p->has_dur && get_conv(&p->dur, e, conv_dur, &d);
+    bool hd = !(hs && he) && p->has_dur && mf_get_conv(&p->dur, e, mf_conv_dur, &d);
     if (hs && he) {
         /* both given */
     } else if (hs) {
@@ -274,11 +274,11 @@ static bool span_times(mp_profile *p, const ev *e, uint64_t *start, uint64_t *en
         tf_buf_puts(&b, "no time: ");
         if (p->has_start) {
             tf_buf_printf(&b, "%s: ", p->start.where);
-            explain_get(&b, &p->start, e, "a timestamp");
+            mf_explain_get(&b, &p->start, e, "a timestamp");
         }
         if (p->has_end) {
             tf_buf_printf(&b, "%s%s: ", p->has_start ? "; " : "", p->end.where);
-            explain_get(&b, &p->end, e, "a timestamp");
+            mf_explain_get(&b, &p->end, e, "a timestamp");
         }
         if (b.len > 400) {
             b.len = 397;
@@ -302,8 +302,8 @@ static bool span_ids(mp_profile *p, const tf_record *rec, const ev *e, tf_span *
 {
     idout own = { .derived = false };
     if (p->has_span_id) {
-        if (!get_conv(&p->span_id, e, conv_span_id, &own)) {
-            *why = reason(e, &p->span_id, "a 16-hex span id");
+        if (!mf_get_conv(&p->span_id, e, mf_conv_span_id, &own)) {
+            *why = mf_reason(e, &p->span_id, "a 16-hex span id");
             return false;
         }
     }
@@ -318,7 +318,7 @@ static bool span_ids(mp_profile *p, const tf_record *rec, const ev *e, tf_span *
     if (p->has_traceparent) {
         tf_str tp;
         uint8_t pid[8], flags;
-        if (get_conv(&p->traceparent, e, conv_text, &tp) &&
+        if (mf_get_conv(&p->traceparent, e, mf_conv_text, &tp) &&
             tf_traceparent_parse(tp.p, tp.len, s->trace_id, pid, &flags)) {
             have_trace = true;
             memcpy(s->parent_span_id, pid, 8);
@@ -328,8 +328,8 @@ static bool span_ids(mp_profile *p, const tf_record *rec, const ev *e, tf_span *
     }
     if (!have_trace && p->has_trace_id) {
         idout t;
-        if (!get_conv(&p->trace_id, e, conv_trace_id, &t)) {
-            *why = reason(e, &p->trace_id, "a trace id (32 hex digits or a UUID)");
+        if (!mf_get_conv(&p->trace_id, e, mf_conv_trace_id, &t)) {
+            *why = mf_reason(e, &p->trace_id, "a trace id (32 hex digits or a UUID)");
             return false;
         }
         memcpy(s->trace_id, t.trace, 16);
@@ -339,20 +339,20 @@ static bool span_ids(mp_profile *p, const tf_record *rec, const ev *e, tf_span *
         memcpy(s->trace_id, own.trace, 16);
     if (p->has_parent) {
         idout par;
-        if (get_conv(&p->parent, e, conv_span_id, &par)) {
+        if (mf_get_conv(&p->parent, e, mf_conv_span_id, &par)) {
             memcpy(s->parent_span_id, par.span, 8);
             s->has_parent = true;
         }
     }
     if (p->has_trace_state) {
         tf_str ts;
-        if (get_conv(&p->trace_state, e, conv_text, &ts))
+        if (mf_get_conv(&p->trace_state, e, mf_conv_text, &ts))
             s->trace_state = ts;
     }
     return true;
 }
 
-int mp_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const char **why)
+int mf_mp_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const char **why)
 {
     mp_profile *p = (mp_profile *)pp;
     const tf_json *r = rec->json;
@@ -377,14 +377,14 @@ int mp_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const char **w
         }
         e.slots = p->slotv;
     }
-    if (p->skip && cond_eval(p->skip, &e))
+    if (p->skip && mf_cond_eval(p->skip, &e))
         return TF_MAP_OK;
     uint64_t start = 0, end = 0;
     if (!span_times(p, &e, &start, &end, why))
         return TF_MAP_REJECT;
     tf_str name;
-    if (!get_conv(&p->name, &e, conv_text, &name)) {
-        *why = reason(&e, &p->name, "text");
+    if (!mf_get_conv(&p->name, &e, mf_conv_text, &name)) {
+        *why = mf_reason(&e, &p->name, "text");
         return TF_MAP_REJECT;
     }
     size_t n0 = out->n;
@@ -397,23 +397,23 @@ int mp_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const char **w
     s->start_ns = start;
     s->end_ns = end;
     int kind = TF_KIND_INTERNAL;
-    if (p->has_kind && !get_conv(&p->kind, &e, conv_kind, &kind))
+    if (p->has_kind && !mf_get_conv(&p->kind, &e, mf_conv_kind, &kind))
         kind = TF_KIND_INTERNAL;
     s->kind = (tf_span_kind)kind;
     for (size_t i = 0; i < p->nstatus; i++) {
         const mstatus *st = &p->status[i];
         int code;
-        if ((st->when && !cond_eval(st->when, &e)) || !get_conv(&st->code, &e, conv_code, &code))
+        if ((st->when && !mf_cond_eval(st->when, &e)) || !mf_get_conv(&st->code, &e, mf_conv_code, &code))
             continue;
         s->status = (tf_status_code)code;
         tf_str msg;
-        if (st->has_msg && get_conv(&st->msg, &e, conv_text, &msg))
+        if (st->has_msg && mf_get_conv(&st->msg, &e, mf_conv_text, &msg))
             s->status_message = msg;
         break;
     }
     s->attrs.cap = p->attr_hint;
     s->attrs.kv = tf_arena_alloc(out->arena, p->attr_hint * sizeof *s->attrs.kv);
-    if (!add_attrs(&p->attrs, &e, &s->attrs, privacy, why)) {
+    if (!mf_add_attrs(&p->attrs, &e, &s->attrs, privacy, why)) {
         out->n = n0;
         return TF_MAP_REJECT;
     }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool cfail(cc *c, const char *fmt, ...)
+bool mf_cfail(cc *c, const char *fmt, ...)
 {
     if (c->err)
         return false;
@@ -23,7 +23,7 @@ bool cfail(cc *c, const char *fmt, ...)
     return false;
 }
 
-const char *jtype(const tf_json *v)
+const char *mf_jtype(const tf_json *v)
 {
     switch (v->type) {
     case TF_JSON_NULL: return "null";
@@ -37,10 +37,10 @@ const char *jtype(const tf_json *v)
 }
 
 /* "got ..." text: strings are shown (shortened), other kinds named. */
-const char *got(cc *c, const tf_json *v)
+const char *mf_got(cc *c, const tf_json *v)
 {
     if (v->type != TF_JSON_STRING)
-        return jtype(v);
+        return mf_jtype(v);
     if (v->str.len > 40)
         return tf_arena_printf(c->a, "\"%.37s...\"", v->str.p);
     return tf_arena_printf(c->a, "\"%.*s\"", (int)v->str.len, v->str.p);
@@ -59,7 +59,7 @@ static bool plain_key(const char *k, size_t len)
     return true;
 }
 
-size_t push_key(cc *c, const char *k, size_t len)
+size_t mf_push_key(cc *c, const char *k, size_t len)
 {
     size_t old = c->where.len;
     if (plain_key(k, len)) {
@@ -74,51 +74,51 @@ size_t push_key(cc *c, const char *k, size_t len)
     return old;
 }
 
-size_t push_idx(cc *c, size_t i)
+size_t mf_push_idx(cc *c, size_t i)
 {
     size_t old = c->where.len;
     tf_buf_printf(&c->where, "[%zu]", i);
     return old;
 }
 
-void pop_key(cc *c, size_t old)
+void mf_pop_key(cc *c, size_t old)
 {
     c->where.len = old;
 }
 
-const char *where_dup(cc *c)
+const char *mf_where_dup(cc *c)
 {
     return tf_arena_strndup(c->a, c->where.p ? c->where.p : "", c->where.len);
 }
 
-bool is_comment(tf_str k)
+bool mf_is_comment(tf_str k)
 {
     return k.len >= 2 && k.p[0] == '/' && k.p[1] == '/';
 }
 
 /* Every key of obj must be one of names (or a "//" comment), once. */
-bool known_keys(cc *c, const tf_json *obj, const char *const *names, size_t n)
+bool mf_known_keys(cc *c, const tf_json *obj, const char *const *names, size_t n)
 {
     for (size_t i = 0; i < obj->n; i++) {
         tf_str k = obj->keys[i];
-        if (is_comment(k))
+        if (mf_is_comment(k))
             continue;
         bool ok = false;
         for (size_t j = 0; j < n && !ok; j++)
             ok = tf_str_eqc(k, names[j]);
-        size_t old = push_key(c, k.p, k.len);
+        size_t old = mf_push_key(c, k.p, k.len);
         if (!ok) {
             tf_buf list = { 0 };
             for (size_t j = 0; j < n; j++)
                 tf_buf_printf(&list, "%s%s", j ? ", " : "", names[j]);
-            cfail(c, "unknown key (expected one of: %s)", tf_buf_cstr(&list));
+            mf_cfail(c, "unknown key (expected one of: %s)", tf_buf_cstr(&list));
             tf_buf_free(&list);
             return false;
         }
         for (size_t j = 0; j < i; j++)
             if (tf_str_eq(obj->keys[j], k))
-                return cfail(c, "duplicate key");
-        pop_key(c, old);
+                return mf_cfail(c, "duplicate key");
+        mf_pop_key(c, old);
     }
     return true;
 }
@@ -138,13 +138,13 @@ static void pathvec_add(cc *c, pathvec *v, const mpath *p)
 
 static bool bad_path(cc *c, const char *s, size_t len, const char *why)
 {
-    return cfail(c, "bad field path \"%.*s\": %s", (int)len, s, why);
+    return mf_cfail(c, "bad field path \"%.*s\": %s", (int)len, s, why);
 }
 
 /* tf_json_path syntax: a.b[2].c, a["x.y"], a['x'], [-1] from the end; a
  * leading "$" means the record root (inside events); "" or "." is the base
  * value itself. Keys point into s, which lives as long as the program. */
-bool compile_path(cc *c, const char *s, size_t len, mpath *out, bool track)
+bool mf_compile_path(cc *c, const char *s, size_t len, mpath *out, bool track)
 {
     mstep tmp[64];
     size_t n = 0, i = 0;
@@ -228,22 +228,22 @@ static bool compile_paths(cc *c, const tf_json *v, const mpath **out, size_t *n)
 {
     if (v->type == TF_JSON_STRING) {
         mpath *p = tf_arena_alloc(c->a, sizeof *p);
-        if (!compile_path(c, v->str.p, v->str.len, p, true))
+        if (!mf_compile_path(c, v->str.p, v->str.len, p, true))
             return false;
         *out = p;
         *n = 1;
         return true;
     }
     if (v->type != TF_JSON_ARRAY || !v->n)
-        return cfail(c, "expected a field path or a non-empty array of field paths, got %s", got(c, v));
+        return mf_cfail(c, "expected a field path or a non-empty array of field paths, got %s", mf_got(c, v));
     mpath *ps = tf_arena_alloc(c->a, v->n * sizeof *ps);
     for (size_t i = 0; i < v->n; i++) {
-        size_t old = push_idx(c, i);
+        size_t old = mf_push_idx(c, i);
         if (v->items[i]->type != TF_JSON_STRING)
-            return cfail(c, "expected a field path, got %s", got(c, v->items[i]));
-        if (!compile_path(c, v->items[i]->str.p, v->items[i]->str.len, &ps[i], true))
+            return mf_cfail(c, "expected a field path, got %s", mf_got(c, v->items[i]));
+        if (!mf_compile_path(c, v->items[i]->str.p, v->items[i]->str.len, &ps[i], true))
             return false;
-        pop_key(c, old);
+        mf_pop_key(c, old);
     }
     *out = ps;
     *n = v->n;
@@ -278,7 +278,7 @@ static bool compile_tmpl(cc *c, tf_str s, mtmpl *out, const tf_json **as_const)
                 tf_buf_putc(&lit, '}');
                 i += 2;
             } else {
-                ok = cfail(c, "unmatched \"}\" in template \"%.*s\" (write \"}}\" for a brace)", (int)s.len, s.p);
+                ok = mf_cfail(c, "unmatched \"}\" in template \"%.*s\" (write \"}}\" for a brace)", (int)s.len, s.p);
             }
         } else if (ch != '{') {
             tf_buf_putc(&lit, ch);
@@ -298,7 +298,7 @@ static bool compile_tmpl(cc *c, tf_str s, mtmpl *out, const tf_json **as_const)
                 }
             }
             if (j >= s.len) {
-                ok = cfail(c, "unterminated \"{\" in template \"%.*s\"", (int)s.len, s.p);
+                ok = mf_cfail(c, "unterminated \"{\" in template \"%.*s\"", (int)s.len, s.p);
                 break;
             }
             if (n + 2 > cap) {
@@ -335,28 +335,28 @@ static bool compile_tmpl(cc *c, tf_str s, mtmpl *out, const tf_json **as_const)
                 while (z > b && (s.p[z - 1] == ' ' || s.p[z - 1] == '\t'))
                     z--;
                 if (b == z) {
-                    ok = cfail(c, "empty placeholder in template \"%.*s\"", (int)s.len, s.p);
+                    ok = mf_cfail(c, "empty placeholder in template \"%.*s\"", (int)s.len, s.p);
                 } else if (s.p[b] == '\'') {
                     if (z - b < 2 || s.p[z - 1] != '\'' || memchr(s.p + b + 1, '\'', z - b - 2))
-                        ok = cfail(c, "bad fallback %.*s in template \"%.*s\" (expected 'text')", (int)(z - b),
+                        ok = mf_cfail(c, "bad fallback %.*s in template \"%.*s\" (expected 'text')", (int)(z - b),
                                    s.p + b, (int)s.len, s.p);
                     else if (e < j)
-                        ok = cfail(c, "the quoted fallback must come last in \"{%.*s}\"", (int)(j - i - 1), s.p + i + 1);
+                        ok = mf_cfail(c, "the quoted fallback must come last in \"{%.*s}\"", (int)(j - i - 1), s.p + i + 1);
                     else {
                         sg->has_fb = true;
                         sg->fb = (tf_str){ tf_arena_strndup(c->a, s.p + b + 1, z - b - 2), z - b - 2 };
                     }
                 } else if (nc == TF_ARRAY_LEN(cand)) {
-                    ok = cfail(c, "more than 16 candidates in \"{%.*s}\"", (int)(j - i - 1), s.p + i + 1);
+                    ok = mf_cfail(c, "more than 16 candidates in \"{%.*s}\"", (int)(j - i - 1), s.p + i + 1);
                 } else {
-                    ok = compile_path(c, s.p + b, z - b, &cand[nc++], true);
+                    ok = mf_compile_path(c, s.p + b, z - b, &cand[nc++], true);
                 }
                 if (e >= j)
                     break;
                 k = e + 1;
             }
             if (ok && !nc)
-                ok = cfail(c, "placeholder \"{%.*s}\" names no field", (int)(j - i - 1), s.p + i + 1);
+                ok = mf_cfail(c, "placeholder \"{%.*s}\" names no field", (int)(j - i - 1), s.p + i + 1);
             if (ok) {
                 mpath *ps = tf_arena_alloc(c->a, nc * sizeof *ps);
                 memcpy(ps, cand, nc * sizeof *ps);
@@ -383,7 +383,7 @@ static bool compile_tmpl(cc *c, tf_str s, mtmpl *out, const tf_json **as_const)
     return ok;
 }
 
-bool is_scalar(const tf_json *v)
+bool mf_is_scalar(const tf_json *v)
 {
     return v->type == TF_JSON_STRING || v->type == TF_JSON_NUMBER || v->type == TF_JSON_BOOL;
 }
@@ -391,13 +391,13 @@ bool is_scalar(const tf_json *v)
 static bool compile_conds(cc *c, const tf_json *arr, mcond *out, enum cop op)
 {
     if (arr->type != TF_JSON_ARRAY || !arr->n)
-        return cfail(c, "expected a non-empty array of conditions, got %s", got(c, arr));
+        return mf_cfail(c, "expected a non-empty array of conditions, got %s", mf_got(c, arr));
     mcond *subs = tf_arena_calloc(c->a, arr->n * sizeof *subs);
     for (size_t i = 0; i < arr->n; i++) {
-        size_t old = push_idx(c, i);
-        if (!compile_cond(c, arr->items[i], &subs[i]))
+        size_t old = mf_push_idx(c, i);
+        if (!mf_compile_cond(c, arr->items[i], &subs[i]))
             return false;
-        pop_key(c, old);
+        mf_pop_key(c, old);
     }
     out->op = op;
     out->subs = subs;
@@ -409,32 +409,32 @@ static const char *const cond_expect =
     "expected a condition like {\"field\": \"status\", \">=\": 500} (or an array of them, all of "
     "which must hold, or {\"any\": [...]}, {\"all\": [...]}, {\"not\": {...}})";
 
-bool compile_cond(cc *c, const tf_json *v, mcond *out)
+bool mf_compile_cond(cc *c, const tf_json *v, mcond *out)
 {
     memset(out, 0, sizeof *out);
     if (v->type == TF_JSON_ARRAY)
         return compile_conds(c, v, out, OP_ALL);
     if (v->type != TF_JSON_OBJECT)
-        return cfail(c, "%s, got %s", cond_expect, got(c, v));
+        return mf_cfail(c, "%s, got %s", cond_expect, mf_got(c, v));
     static const char *const logic[] = { "all", "any", "not" };
     for (size_t i = 0; i < TF_ARRAY_LEN(logic); i++) {
         const tf_json *sub = tf_json_get(v, logic[i]);
         if (!sub)
             continue;
-        if (!known_keys(c, v, &logic[i], 1))
+        if (!mf_known_keys(c, v, &logic[i], 1))
             return false;
-        size_t old = push_key(c, logic[i], strlen(logic[i]));
+        size_t old = mf_push_key(c, logic[i], strlen(logic[i]));
         bool ok;
         if (i == 2) {
             mcond *one = tf_arena_calloc(c->a, sizeof *one);
-            ok = compile_cond(c, sub, one);
+            ok = mf_compile_cond(c, sub, one);
             out->op = OP_NOT;
             out->subs = one;
             out->nsubs = 1;
         } else {
             ok = compile_conds(c, sub, out, i == 0 ? OP_ALL : OP_ANY);
         }
-        pop_key(c, old);
+        mf_pop_key(c, old);
         return ok;
     }
     static const struct {
@@ -447,32 +447,32 @@ bool compile_cond(cc *c, const tf_json *v, mcond *out)
     };
     static const char *const keys[] = { "field", "==", "!=", ">", ">=", "<", "<=", "in", "exists",
                                         "prefix", "suffix", "contains" };
-    if (!known_keys(c, v, keys, TF_ARRAY_LEN(keys)))
+    if (!mf_known_keys(c, v, keys, TF_ARRAY_LEN(keys)))
         return false;
     const tf_json *field = tf_json_get(v, "field");
     if (!field)
-        return cfail(c, "%s: missing \"field\"", cond_expect);
-    size_t old = push_key(c, "field", 5);
+        return mf_cfail(c, "%s: missing \"field\"", cond_expect);
+    size_t old = mf_push_key(c, "field", 5);
     if (!compile_paths(c, field, &out->paths, &out->npaths))
         return false;
-    pop_key(c, old);
+    mf_pop_key(c, old);
     const tf_json *arg = NULL;
     for (size_t i = 0; i < TF_ARRAY_LEN(ops); i++) {
         const tf_json *a = tf_json_get(v, ops[i].name);
         if (!a)
             continue;
         if (arg)
-            return cfail(c, "a condition has exactly one operator (==, !=, >, >=, <, <=, in, exists, "
+            return mf_cfail(c, "a condition has exactly one operator (==, !=, >, >=, <, <=, in, exists, "
                             "prefix, suffix or contains), got more");
         arg = a;
         out->op = ops[i].op;
         out->arg = a;
-        old = push_key(c, ops[i].name, strlen(ops[i].name));
+        old = mf_push_key(c, ops[i].name, strlen(ops[i].name));
         switch (ops[i].op) {
         case OP_EQ:
         case OP_NE:
-            if (!is_scalar(a) && a->type != TF_JSON_NULL)
-                return cfail(c, "expected a string, number, boolean or null, got %s", got(c, a));
+            if (!mf_is_scalar(a) && a->type != TF_JSON_NULL)
+                return mf_cfail(c, "expected a string, number, boolean or null, got %s", mf_got(c, a));
             break;
         case OP_GT:
         case OP_GE:
@@ -480,39 +480,39 @@ bool compile_cond(cc *c, const tf_json *v, mcond *out)
         case OP_LE: {
             double d;
             if (a->type != TF_JSON_NUMBER || !tf_json_as_double(a, &d))
-                return cfail(c, "expected a number, got %s", got(c, a));
+                return mf_cfail(c, "expected a number, got %s", mf_got(c, a));
             break;
         }
         case OP_IN:
             if (a->type != TF_JSON_ARRAY || !a->n)
-                return cfail(c, "expected a non-empty array of strings, numbers or booleans, got %s", got(c, a));
+                return mf_cfail(c, "expected a non-empty array of strings, numbers or booleans, got %s", mf_got(c, a));
             for (size_t k = 0; k < a->n; k++)
-                if (!is_scalar(a->items[k])) {
-                    push_idx(c, k);
-                    return cfail(c, "expected a string, number or boolean, got %s", got(c, a->items[k]));
+                if (!mf_is_scalar(a->items[k])) {
+                    mf_push_idx(c, k);
+                    return mf_cfail(c, "expected a string, number or boolean, got %s", mf_got(c, a->items[k]));
                 }
             break;
         case OP_EXISTS:
             if (a->type != TF_JSON_BOOL)
-                return cfail(c, "expected true or false, got %s", got(c, a));
+                return mf_cfail(c, "expected true or false, got %s", mf_got(c, a));
             out->want = a->boolean;
             break;
         default:
             if (a->type != TF_JSON_STRING)
-                return cfail(c, "expected a string, got %s", got(c, a));
+                return mf_cfail(c, "expected a string, got %s", mf_got(c, a));
             break;
         }
-        pop_key(c, old);
+        mf_pop_key(c, old);
     }
     if (!arg)
-        return cfail(c, "missing the operator: one of ==, !=, >, >=, <, <=, in, exists, prefix, suffix, contains");
+        return mf_cfail(c, "missing the operator: one of ==, !=, >, >=, <, <=, in, exists, prefix, suffix, contains");
     return true;
 }
 
-const char *const kind_names[] = { "unspecified", "internal", "server", "client", "producer", "consumer" };
-const char *const code_names[] = { "unset", "ok", "error" };
+const char *const mf_kind_names[] = { "unspecified", "internal", "server", "client", "producer", "consumer" };
+const char *const mf_code_names[] = { "unset", "ok", "error" };
 
-bool ieq(tf_str a, const char *b)
+bool mf_ieq(tf_str a, const char *b)
 {
     size_t n = strlen(b);
     if (a.len != n)
@@ -528,7 +528,7 @@ bool ieq(tf_str a, const char *b)
 }
 
 /* "server", "SERVER", "SPAN_KIND_SERVER", 2 → 2; -1 when unknown. */
-int enum_from(const tf_json *v, const char *const *names, size_t n, const char *prefix)
+int mf_enum_from(const tf_json *v, const char *const *names, size_t n, const char *prefix)
 {
     if (v->type == TF_JSON_NUMBER) {
         int64_t i;
@@ -542,27 +542,27 @@ int enum_from(const tf_json *v, const char *const *names, size_t n, const char *
     size_t pl = strlen(prefix);
     if (s.len > pl) {
         tf_str head = { s.p, pl };
-        if (ieq(head, prefix)) {
+        if (mf_ieq(head, prefix)) {
             s.p += pl;
             s.len -= pl;
         }
     }
     for (size_t i = 0; i < n; i++)
-        if (ieq(s, names[i]))
+        if (mf_ieq(s, names[i]))
             return (int)i;
     return -1;
 }
 
 static bool check_enum(cc *c, const tf_json *v, enum slot sl)
 {
-    const char *const *names = sl == SL_KIND ? kind_names : code_names;
-    size_t n = sl == SL_KIND ? TF_ARRAY_LEN(kind_names) : TF_ARRAY_LEN(code_names);
-    if (enum_from(v, names, n, sl == SL_KIND ? "span_kind_" : "status_code_") >= 0)
+    const char *const *names = sl == SL_KIND ? mf_kind_names : mf_code_names;
+    size_t n = sl == SL_KIND ? TF_ARRAY_LEN(mf_kind_names) : TF_ARRAY_LEN(mf_code_names);
+    if (mf_enum_from(v, names, n, sl == SL_KIND ? "span_kind_" : "status_code_") >= 0)
         return true;
     tf_buf list = { 0 };
     for (size_t i = 0; i < n; i++)
         tf_buf_printf(&list, "%s\"%s\"", i ? (i + 1 == n ? " or " : ", ") : "", names[i]);
-    cfail(c, "expected %s, got %s", tf_buf_cstr(&list), got(c, v));
+    mf_cfail(c, "expected %s, got %s", tf_buf_cstr(&list), mf_got(c, v));
     tf_buf_free(&list);
     return false;
 }
@@ -584,17 +584,17 @@ static const char *slot_expect(enum slot sl)
 }
 
 /* An optional "if" condition of object o (event and status rules). */
-bool compile_opt_if(cc *c, const tf_json *o, const mcond **when)
+bool mf_compile_opt_if(cc *c, const tf_json *o, const mcond **when)
 {
     const tf_json *w = tf_json_get(o, "if");
     if (!w)
         return true;
-    size_t old = push_key(c, "if", 2);
+    size_t old = mf_push_key(c, "if", 2);
     mcond *mc = tf_arena_calloc(c->a, sizeof *mc);
-    if (!compile_cond(c, w, mc))
+    if (!mf_compile_cond(c, w, mc))
         return false;
     *when = mc;
-    pop_key(c, old);
+    mf_pop_key(c, old);
     return true;
 }
 
@@ -617,7 +617,7 @@ static bool compile_alt_obj(cc *c, const tf_json *v, enum slot sl, malt *al, mge
         keys[nk++] = "unit";
     if (sl == SL_TRACE_ID || sl == SL_SPAN_ID)
         keys[nk++] = "derive";
-    if (!known_keys(c, v, keys, nk))
+    if (!mf_known_keys(c, v, keys, nk))
         return false;
 
     const tf_json *src = NULL;
@@ -628,13 +628,13 @@ static bool compile_alt_obj(cc *c, const tf_json *v, enum slot sl, malt *al, mge
         if (!x)
             continue;
         if (src)
-            return cfail(c, "\"%s\" and \"%s\" cannot be used together", src_name, sources[i]);
+            return mf_cfail(c, "\"%s\" and \"%s\" cannot be used together", src_name, sources[i]);
         src = x;
         src_name = sources[i];
     }
     if (!src)
-        return cfail(c, "expected %s, got an object without \"field\", \"const\" or \"template\"", slot_expect(sl));
-    size_t old = push_key(c, src_name, strlen(src_name));
+        return mf_cfail(c, "expected %s, got an object without \"field\", \"const\" or \"template\"", slot_expect(sl));
+    size_t old = mf_push_key(c, src_name, strlen(src_name));
     if (!strcmp(src_name, "field")) {
         al->kind = S_PATH;
         if (!compile_paths(c, src, &al->paths, &al->npaths))
@@ -643,17 +643,17 @@ static bool compile_alt_obj(cc *c, const tf_json *v, enum slot sl, malt *al, mge
         al->kind = S_CONST;
         al->cst = src;
         if (src->type == TF_JSON_NULL)
-            return cfail(c, "expected a constant, got null");
-        if (sl == SL_TEXT && !is_scalar(src))
-            return cfail(c, "expected a string, got %s", got(c, src));
+            return mf_cfail(c, "expected a constant, got null");
+        if (sl == SL_TEXT && !mf_is_scalar(src))
+            return mf_cfail(c, "expected a string, got %s", mf_got(c, src));
         if ((sl == SL_KIND || sl == SL_CODE) && !check_enum(c, src, sl))
             return false;
         if ((sl == SL_TIME || sl == SL_DUR || sl == SL_TRACE_ID || sl == SL_SPAN_ID || sl == SL_PART) &&
-            !is_scalar(src))
-            return cfail(c, "expected a string or a number, got %s", got(c, src));
+            !mf_is_scalar(src))
+            return mf_cfail(c, "expected a string or a number, got %s", mf_got(c, src));
     } else if (!strcmp(src_name, "template")) {
         if (src->type != TF_JSON_STRING)
-            return cfail(c, "expected a template string, got %s", got(c, src));
+            return mf_cfail(c, "expected a template string, got %s", mf_got(c, src));
         mtmpl *t = tf_arena_calloc(c->a, sizeof *t);
         const tf_json *k;
         if (!compile_tmpl(c, src->str, t, &k))
@@ -663,58 +663,58 @@ static bool compile_alt_obj(cc *c, const tf_json *v, enum slot sl, malt *al, mge
         al->tmpl = t;
     } else { /* derive */
         if (src->type != TF_JSON_ARRAY || !src->n || src->n > 16)
-            return cfail(c, "expected an array of 1 to 16 parts (field paths or {\"const\": ...}), got %s",
-                         got(c, src));
+            return mf_cfail(c, "expected an array of 1 to 16 parts (field paths or {\"const\": ...}), got %s",
+                         mf_got(c, src));
         mget *parts = tf_arena_calloc(c->a, src->n * sizeof *parts);
         for (size_t i = 0; i < src->n; i++) {
-            size_t o2 = push_idx(c, i);
-            if (!compile_get(c, src->items[i], SL_PART, &parts[i]))
+            size_t o2 = mf_push_idx(c, i);
+            if (!mf_compile_get(c, src->items[i], SL_PART, &parts[i]))
                 return false;
-            pop_key(c, o2);
+            mf_pop_key(c, o2);
         }
         al->kind = S_DERIVE;
         al->parts = parts;
         al->nparts = src->n;
     }
-    pop_key(c, old);
+    mf_pop_key(c, old);
 
     for (size_t i = 0; i < v->n; i++) {
         tf_str k = v->keys[i];
         const tf_json *x = v->items[i];
-        if (is_comment(k))
+        if (mf_is_comment(k))
             continue;
-        old = push_key(c, k.p, k.len);
+        old = mf_push_key(c, k.p, k.len);
         if (tf_str_eqc(k, "if")) {
             mcond *w = tf_arena_calloc(c->a, sizeof *w);
-            if (!compile_cond(c, x, w))
+            if (!mf_compile_cond(c, x, w))
                 return false;
             al->when = w;
         } else if (tf_str_eqc(k, "default")) {
-            if (!is_scalar(x))
-                return cfail(c, "expected a string, number or boolean, got %s", got(c, x));
+            if (!mf_is_scalar(x))
+                return mf_cfail(c, "expected a string, number or boolean, got %s", mf_got(c, x));
             if ((sl == SL_KIND || sl == SL_CODE) && !check_enum(c, x, sl))
                 return false;
             al->deflt = x;
         } else if (tf_str_eqc(k, "required")) {
             if (x->type != TF_JSON_BOOL)
-                return cfail(c, "expected true or false, got %s", got(c, x));
+                return mf_cfail(c, "expected true or false, got %s", mf_got(c, x));
             g->required = g->required || x->boolean;
         } else if (tf_str_eqc(k, "private")) {
             if (x->type != TF_JSON_BOOL)
-                return cfail(c, "expected true or false, got %s", got(c, x));
+                return mf_cfail(c, "expected true or false, got %s", mf_got(c, x));
             g->private = g->private || x->boolean;
         } else if (tf_str_eqc(k, "map")) {
             if (x->type != TF_JSON_OBJECT || !x->n)
-                return cfail(c, "expected an object mapping values to replacements, got %s", got(c, x));
+                return mf_cfail(c, "expected an object mapping values to replacements, got %s", mf_got(c, x));
             for (size_t j = 0; j < x->n; j++) {
-                if (is_comment(x->keys[j]))
+                if (mf_is_comment(x->keys[j]))
                     continue;
-                size_t o2 = push_key(c, x->keys[j].p, x->keys[j].len);
-                if (!is_scalar(x->items[j]))
-                    return cfail(c, "expected a string, number or boolean, got %s", got(c, x->items[j]));
+                size_t o2 = mf_push_key(c, x->keys[j].p, x->keys[j].len);
+                if (!mf_is_scalar(x->items[j]))
+                    return mf_cfail(c, "expected a string, number or boolean, got %s", mf_got(c, x->items[j]));
                 if ((sl == SL_KIND || sl == SL_CODE) && !check_enum(c, x->items[j], sl))
                     return false;
-                pop_key(c, o2);
+                mf_pop_key(c, o2);
             }
             al->map = x;
         } else if (tf_str_eqc(k, "type")) {
@@ -723,8 +723,8 @@ static bool compile_alt_obj(cc *c, const tf_json *v, enum slot sl, malt *al, mge
             while (x->type == TF_JSON_STRING && j < TF_ARRAY_LEN(convs) && !tf_str_eqc(x->str, convs[j]))
                 j++;
             if (x->type != TF_JSON_STRING || j == TF_ARRAY_LEN(convs))
-                return cfail(c, "expected \"auto\", \"string\", \"int\", \"double\", \"bool\" or \"json\", got %s",
-                             got(c, x));
+                return mf_cfail(c, "expected \"auto\", \"string\", \"int\", \"double\", \"bool\" or \"json\", got %s",
+                             mf_got(c, x));
             al->conv = (enum conv)j;
         } else if (tf_str_eqc(k, "format")) {
             static const struct {
@@ -744,9 +744,9 @@ static bool compile_alt_obj(cc *c, const tf_json *v, enum slot sl, malt *al, mge
                 ok = true;
             }
             if (!ok)
-                return cfail(c, "expected \"auto\", \"rfc3339\", \"clf\", \"http\", \"epoch\" or a strptime "
+                return mf_cfail(c, "expected \"auto\", \"rfc3339\", \"clf\", \"http\", \"epoch\" or a strptime "
                                 "format such as \"%%d/%%b/%%Y:%%H:%%M:%%S %%z\", got %s",
-                             got(c, x));
+                             mf_got(c, x));
         } else if (tf_str_eqc(k, "unit")) {
             static const struct {
                 const char *name;
@@ -760,18 +760,18 @@ static bool compile_alt_obj(cc *c, const tf_json *v, enum slot sl, malt *al, mge
                     ok = true;
                 }
             if (!ok)
-                return cfail(c, "expected \"s\", \"ms\", \"us\"%s or \"ns\"%s, got %s", "",
-                             sl == SL_TIME ? " (or \"auto\")" : "", got(c, x));
+                return mf_cfail(c, "expected \"s\", \"ms\", \"us\"%s or \"ns\"%s, got %s", "",
+                             sl == SL_TIME ? " (or \"auto\")" : "", mf_got(c, x));
         }
-        pop_key(c, old);
+        mf_pop_key(c, old);
     }
     if (sl == SL_TIME && tf_json_get(v, "unit")) {
         const tf_json *f = tf_json_get(v, "format");
         if (!f)
             al->tfmt = TM_EPOCH;
         else if (al->tfmt != TM_EPOCH) {
-            old = push_key(c, "unit", 4);
-            return cfail(c, "\"unit\" only applies to \"format\": \"epoch\"");
+            old = mf_push_key(c, "unit", 4);
+            return mf_cfail(c, "\"unit\" only applies to \"format\": \"epoch\"");
         }
     }
     return true;
@@ -812,17 +812,17 @@ static bool compile_alt(cc *c, const tf_json *v, enum slot sl, malt *al, mget *g
             al->cst = v;
             return check_enum(c, v, sl);
         }
-        return cfail(c, "expected %s, got %s", slot_expect(sl), got(c, v));
-    case TF_JSON_ARRAY: return cfail(c, "alternatives cannot be nested, got an array inside an array");
+        return mf_cfail(c, "expected %s, got %s", slot_expect(sl), mf_got(c, v));
+    case TF_JSON_ARRAY: return mf_cfail(c, "alternatives cannot be nested, got an array inside an array");
     case TF_JSON_NULL: break;
     }
-    return cfail(c, "expected %s, got %s", slot_expect(sl), got(c, v));
+    return mf_cfail(c, "expected %s, got %s", slot_expect(sl), mf_got(c, v));
 }
 
-bool compile_get(cc *c, const tf_json *v, enum slot sl, mget *g)
+bool mf_compile_get(cc *c, const tf_json *v, enum slot sl, mget *g)
 {
     memset(g, 0, sizeof *g);
-    g->where = where_dup(c);
+    g->where = mf_where_dup(c);
     if (v->type != TF_JSON_ARRAY) {
         malt *al = tf_arena_alloc(c->a, sizeof *al);
         g->alts = al;
@@ -830,13 +830,13 @@ bool compile_get(cc *c, const tf_json *v, enum slot sl, mget *g)
         return compile_alt(c, v, sl, al, g);
     }
     if (!v->n)
-        return cfail(c, "expected %s or a non-empty array of alternatives, got an empty array", slot_expect(sl));
+        return mf_cfail(c, "expected %s or a non-empty array of alternatives, got an empty array", slot_expect(sl));
     malt *alts = tf_arena_alloc(c->a, v->n * sizeof *alts);
     for (size_t i = 0; i < v->n; i++) {
-        size_t old = push_idx(c, i);
+        size_t old = mf_push_idx(c, i);
         if (!compile_alt(c, v->items[i], sl, &alts[i], g))
             return false;
-        pop_key(c, old);
+        mf_pop_key(c, old);
     }
     g->alts = alts;
     g->n = v->n;
@@ -844,15 +844,15 @@ bool compile_get(cc *c, const tf_json *v, enum slot sl, mget *g)
 }
 
 /* Compiles obj[key] into g when present; *has says whether it was. */
-bool opt_get(cc *c, const tf_json *obj, const char *key, enum slot sl, mget *g, bool *has)
+bool mf_opt_get(cc *c, const tf_json *obj, const char *key, enum slot sl, mget *g, bool *has)
 {
     const tf_json *v = tf_json_get(obj, key);
     if (has)
         *has = v != NULL;
     if (!v)
         return true;
-    size_t old = push_key(c, key, strlen(key));
-    bool ok = compile_get(c, v, sl, g);
-    pop_key(c, old);
+    size_t old = mf_push_key(c, key, strlen(key));
+    bool ok = mf_compile_get(c, v, sl, g);
+    mf_pop_key(c, old);
     return ok;
 }

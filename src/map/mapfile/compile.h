@@ -22,22 +22,22 @@ typedef struct {
 } cc;
 
 /* compile.c */
-bool cfail(cc *c, const char *fmt, ...) TF_PRINTF(2, 3);
-const char *got(cc *c, const tf_json *v);
-size_t push_key(cc *c, const char *k, size_t len);
-size_t push_idx(cc *c, size_t i);
-void pop_key(cc *c, size_t old);
-const char *where_dup(cc *c);
-bool is_comment(tf_str k);
-bool known_keys(cc *c, const tf_json *obj, const char *const *names, size_t n);
-bool compile_path(cc *c, const char *s, size_t len, mpath *out, bool track);
-bool is_scalar(const tf_json *v);
-bool compile_cond(cc *c, const tf_json *v, mcond *out);
-bool compile_opt_if(cc *c, const tf_json *o, const mcond **when);
-bool compile_get(cc *c, const tf_json *v, enum slot sl, mget *g);
-bool opt_get(cc *c, const tf_json *obj, const char *key, enum slot sl, mget *g, bool *has);
+bool mf_cfail(cc *c, const char *fmt, ...) TF_PRINTF(2, 3);
+const char *mf_got(cc *c, const tf_json *v);
+size_t mf_push_key(cc *c, const char *k, size_t len);
+size_t mf_push_idx(cc *c, size_t i);
+void mf_pop_key(cc *c, size_t old);
+const char *mf_where_dup(cc *c);
+bool mf_is_comment(tf_str k);
+bool mf_known_keys(cc *c, const tf_json *obj, const char *const *names, size_t n);
+bool mf_compile_path(cc *c, const char *s, size_t len, mpath *out, bool track);
+bool mf_is_scalar(const tf_json *v);
+bool mf_compile_cond(cc *c, const tf_json *v, mcond *out);
+bool mf_compile_opt_if(cc *c, const tf_json *o, const mcond **when);
+bool mf_compile_get(cc *c, const tf_json *v, enum slot sl, mget *g);
+bool mf_opt_get(cc *c, const tf_json *obj, const char *key, enum slot sl, mget *g, bool *has);
 
 /* compile_span.c */
-bool compile(cc *c, mp_profile *p, const tf_map_env *env, const tf_json *m);
+bool mf_compile(cc *c, mp_profile *p, const tf_map_env *env, const tf_json *m);
 
 #endif

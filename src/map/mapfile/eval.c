@@ -19,7 +19,7 @@ static inline const tf_json *get_key(const tf_json *o, const char *k, size_t len
     return NULL;
 }
 
-bool is_null_value(const mp_profile *p, const tf_json *v)
+bool mf_is_null_value(const mp_profile *p, const tf_json *v)
 {
     switch (v->type) {
     case TF_JSON_NULL: return true;
@@ -39,7 +39,7 @@ bool is_null_value(const mp_profile *p, const tf_json *v)
 }
 
 /* NULL when absent, null or one of "null_values". */
-const tf_json *path_get(const mpath *p, const ev *e)
+const tf_json *mf_path_get(const mpath *p, const ev *e)
 {
     const tf_json *cur = p->root ? e->root : e->base;
     size_t i = 0;
@@ -60,13 +60,13 @@ const tf_json *path_get(const mpath *p, const ev *e)
             cur = get_key(cur, s->key, s->len);
         }
     }
-    return cur && !is_null_value(e->p, cur) ? cur : NULL;
+    return cur && !mf_is_null_value(e->p, cur) ? cur : NULL;
 }
 
-const tf_json *paths_get(const mpath *ps, size_t n, const ev *e)
+const tf_json *mf_paths_get(const mpath *ps, size_t n, const ev *e)
 {
     for (size_t i = 0; i < n; i++) {
-        const tf_json *v = path_get(&ps[i], e);
+        const tf_json *v = mf_path_get(&ps[i], e);
         if (v)
             return v;
     }
@@ -98,7 +98,7 @@ static const tf_json *render(const mtmpl *t, const ev *e)
             tf_buf_append(b, s->lit.p, s->lit.len);
             continue;
         }
-        const tf_json *v = paths_get(s->paths, s->npaths, e);
+        const tf_json *v = mf_paths_get(s->paths, s->npaths, e);
         if (!v) {
             if (!s->has_fb)
                 return NULL;
@@ -168,23 +168,23 @@ static bool val_eq(const ev *e, const tf_json *v, const tf_json *arg)
     return tf_str_eq(text_of(e, v), arg->str);
 }
 
-bool cond_eval(const mcond *c, const ev *e)
+bool mf_cond_eval(const mcond *c, const ev *e)
 {
     switch (c->op) {
     case OP_ALL:
         for (size_t i = 0; i < c->nsubs; i++)
-            if (!cond_eval(&c->subs[i], e))
+            if (!mf_cond_eval(&c->subs[i], e))
                 return false;
         return true;
     case OP_ANY:
         for (size_t i = 0; i < c->nsubs; i++)
-            if (cond_eval(&c->subs[i], e))
+            if (mf_cond_eval(&c->subs[i], e))
                 return true;
         return false;
-    case OP_NOT: return !cond_eval(&c->subs[0], e);
+    case OP_NOT: return !mf_cond_eval(&c->subs[0], e);
     default: break;
     }
-    const tf_json *v = paths_get(c->paths, c->npaths, e);
+    const tf_json *v = mf_paths_get(c->paths, c->npaths, e);
     if (c->op == OP_EXISTS)
         return (v != NULL) == c->want;
     if (!v)
@@ -229,13 +229,13 @@ bool cond_eval(const mcond *c, const ev *e)
 static const tf_json derive_marker = { .type = TF_JSON_NULL };
 
 /* One alternative's value before conversion; NULL when absent. */
-const tf_json *alt_value(const malt *al, const ev *e)
+const tf_json *mf_alt_value(const malt *al, const ev *e)
 {
-    if (al->when && !cond_eval(al->when, e))
+    if (al->when && !mf_cond_eval(al->when, e))
         return NULL;
     const tf_json *v = NULL;
     switch (al->kind) {
-    case S_PATH: v = paths_get(al->paths, al->npaths, e); break;
+    case S_PATH: v = mf_paths_get(al->paths, al->npaths, e); break;
     case S_CONST: v = al->cst; break;
     case S_TMPL: v = render(al->tmpl, e); break;
     case S_DERIVE: return &derive_marker;
@@ -251,23 +251,23 @@ const tf_json *alt_value(const malt *al, const ev *e)
     return v;
 }
 
-bool get_conv(const mget *g, const ev *e, conv_fn conv, void *out)
+bool mf_get_conv(const mget *g, const ev *e, conv_fn conv, void *out)
 {
     for (size_t i = 0; i < g->n; i++) {
-        const tf_json *v = alt_value(&g->alts[i], e);
+        const tf_json *v = mf_alt_value(&g->alts[i], e);
         if (v && conv(&g->alts[i], v, e, out))
             return true;
     }
     return false;
 }
 
-bool conv_text(const malt *al, const tf_json *v, const ev *e, void *out)
+bool mf_conv_text(const malt *al, const tf_json *v, const ev *e, void *out)
 {
     *(tf_str *)out = text_of(e, v);
     return true;
 }
 
-bool conv_part(const malt *al, const tf_json *v, const ev *e, void *out)
+bool mf_conv_part(const malt *al, const tf_json *v, const ev *e, void *out)
 {
     if (v->type == TF_JSON_OBJECT || v->type == TF_JSON_ARRAY)
         return false;
@@ -276,7 +276,7 @@ bool conv_part(const malt *al, const tf_json *v, const ev *e, void *out)
     return t.len > 0;
 }
 
-bool conv_time(const malt *al, const tf_json *v, const ev *e, void *out)
+bool mf_conv_time(const malt *al, const tf_json *v, const ev *e, void *out)
 {
     if (v->type != TF_JSON_STRING && v->type != TF_JSON_NUMBER)
         return false;
@@ -294,7 +294,7 @@ bool conv_time(const malt *al, const tf_json *v, const ev *e, void *out)
     return false;
 }
 
-bool conv_dur(const malt *al, const tf_json *v, const ev *e, void *out)
+bool mf_conv_dur(const malt *al, const tf_json *v, const ev *e, void *out)
 {
     if (v->type != TF_JSON_STRING && v->type != TF_JSON_NUMBER)
         return false;
@@ -307,16 +307,16 @@ bool conv_dur(const malt *al, const tf_json *v, const ev *e, void *out)
     return true;
 }
 
-bool conv_kind(const malt *al, const tf_json *v, const ev *e, void *out)
+bool mf_conv_kind(const malt *al, const tf_json *v, const ev *e, void *out)
 {
-    int k = enum_from(v, kind_names, TF_ARRAY_LEN(kind_names), "span_kind_");
+    int k = mf_enum_from(v, mf_kind_names, TF_ARRAY_LEN(mf_kind_names), "span_kind_");
     *(int *)out = k;
     return k >= 0;
 }
 
-bool conv_code(const malt *al, const tf_json *v, const ev *e, void *out)
+bool mf_conv_code(const malt *al, const tf_json *v, const ev *e, void *out)
 {
-    int k = enum_from(v, code_names, TF_ARRAY_LEN(code_names), "status_code_");
+    int k = mf_enum_from(v, mf_code_names, TF_ARRAY_LEN(mf_code_names), "status_code_");
     *(int *)out = k;
     return k >= 0;
 }
@@ -330,7 +330,7 @@ static bool derive(const malt *al, const ev *e, idout *o)
     p->dkey.len = 0;
     for (size_t i = 0; i < al->nparts; i++) {
         tf_str t;
-        if (!get_conv(&al->parts[i], e, conv_part, &t))
+        if (!mf_get_conv(&al->parts[i], e, mf_conv_part, &t))
             return false;
         if (i)
             tf_buf_putc(&p->dkey, '\0');
@@ -349,7 +349,7 @@ static bool derive(const malt *al, const ev *e, idout *o)
     return true;
 }
 
-bool conv_trace_id(const malt *al, const tf_json *v, const ev *e, void *out)
+bool mf_conv_trace_id(const malt *al, const tf_json *v, const ev *e, void *out)
 {
     idout *o = out;
     if (al->kind == S_DERIVE)
@@ -358,7 +358,7 @@ bool conv_trace_id(const malt *al, const tf_json *v, const ev *e, void *out)
     return v->type == TF_JSON_STRING && tf_trace_id_parse(v->str.p, v->str.len, o->trace);
 }
 
-bool conv_span_id(const malt *al, const tf_json *v, const ev *e, void *out)
+bool mf_conv_span_id(const malt *al, const tf_json *v, const ev *e, void *out)
 {
     idout *o = out;
     if (al->kind == S_DERIVE)
@@ -396,11 +396,11 @@ static bool to_bool(const tf_json *v, bool *out)
         return true;
     }
     case TF_JSON_STRING:
-        if (ieq(v->str, "true") || tf_str_eqc(v->str, "1")) {
+        if (mf_ieq(v->str, "true") || tf_str_eqc(v->str, "1")) {
             *out = true;
             return true;
         }
-        if (ieq(v->str, "false") || tf_str_eqc(v->str, "0")) {
+        if (mf_ieq(v->str, "false") || tf_str_eqc(v->str, "0")) {
             *out = false;
             return true;
         }
@@ -417,7 +417,7 @@ static void add_flat(const ev *e, tf_attrs *at, const char *key, size_t keylen, 
         return;
     }
     for (size_t i = 0; i < v->n; i++) {
-        if (is_null_value(e->p, v->items[i]))
+        if (mf_is_null_value(e->p, v->items[i]))
             continue;
         size_t kl = keylen + 1 + v->keys[i].len;
         char *k = tf_arena_alloc(e->a, kl + 1);
@@ -429,7 +429,7 @@ static void add_flat(const ev *e, tf_attrs *at, const char *key, size_t keylen, 
     }
 }
 
-bool conv_attr(const malt *al, const tf_json *v, const ev *e, void *out)
+bool mf_conv_attr(const malt *al, const tf_json *v, const ev *e, void *out)
 {
     attr_out *o = out;
     tf_value val;

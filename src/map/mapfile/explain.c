@@ -16,7 +16,7 @@ static void describe_value(tf_buf *b, const tf_json *v)
     } else if (v->type == TF_JSON_NUMBER) {
         tf_buf_append(b, v->str.p, TF_MIN(v->str.len, (size_t)48));
     } else {
-        tf_buf_puts(b, jtype(v));
+        tf_buf_puts(b, mf_jtype(v));
     }
 }
 
@@ -29,14 +29,14 @@ static void list_paths(tf_buf *b, const mpath *ps, size_t n)
 /* Why alternative al gave nothing usable (appended to b). */
 static void explain_alt(tf_buf *b, const malt *al, const ev *e, const char *what)
 {
-    if (al->when && !cond_eval(al->when, e)) {
+    if (al->when && !mf_cond_eval(al->when, e)) {
         tf_buf_puts(b, "its \"if\" does not hold");
         return;
     }
     const tf_json *v = NULL;
     switch (al->kind) {
     case S_PATH:
-        v = paths_get(al->paths, al->npaths, e);
+        v = mf_paths_get(al->paths, al->npaths, e);
         if (!v && !al->deflt) {
             list_paths(b, al->paths, al->npaths);
             tf_buf_puts(b, al->npaths > 1 ? " are missing" : " is missing");
@@ -46,7 +46,7 @@ static void explain_alt(tf_buf *b, const malt *al, const ev *e, const char *what
     case S_TMPL:
         for (size_t i = 0; i < al->tmpl->n; i++) {
             const mseg *s = &al->tmpl->segs[i];
-            if (s->npaths && !s->has_fb && !paths_get(s->paths, s->npaths, e)) {
+            if (s->npaths && !s->has_fb && !mf_paths_get(s->paths, s->npaths, e)) {
                 list_paths(b, s->paths, s->npaths);
                 tf_buf_printf(b, "%s (in template \"%s\")", s->npaths > 1 ? " are missing" : " is missing",
                               al->tmpl->src);
@@ -57,23 +57,23 @@ static void explain_alt(tf_buf *b, const malt *al, const ev *e, const char *what
     case S_DERIVE:
         for (size_t i = 0; i < al->nparts; i++) {
             tf_str t;
-            if (!get_conv(&al->parts[i], e, conv_part, &t)) {
+            if (!mf_get_conv(&al->parts[i], e, mf_conv_part, &t)) {
                 tf_buf_printf(b, "derive part %zu: ", i + 1);
-                explain_get(b, &al->parts[i], e, "a non-empty string or number");
+                mf_explain_get(b, &al->parts[i], e, "a non-empty string or number");
                 return;
             }
         }
         return;
     case S_CONST: break;
     }
-    v = alt_value(al, e);
+    v = mf_alt_value(al, e);
     if (!v) {
         tf_buf_puts(b, "no value");
         return;
     }
-    if (al->kind == S_PATH && paths_get(al->paths, al->npaths, e)) {
+    if (al->kind == S_PATH && mf_paths_get(al->paths, al->npaths, e)) {
         for (size_t i = 0; i < al->npaths; i++)
-            if (path_get(&al->paths[i], e)) {
+            if (mf_path_get(&al->paths[i], e)) {
                 tf_buf_printf(b, "\"%s\" ", al->paths[i].src);
                 break;
             }
@@ -90,7 +90,7 @@ static void explain_alt(tf_buf *b, const malt *al, const ev *e, const char *what
     describe_value(b, v);
 }
 
-bool explain_get(tf_buf *b, const mget *g, const ev *e, const char *what)
+bool mf_explain_get(tf_buf *b, const mget *g, const ev *e, const char *what)
 {
     for (size_t i = 0; i < g->n; i++) {
         if (i)
@@ -102,11 +102,11 @@ bool explain_get(tf_buf *b, const mget *g, const ev *e, const char *what)
     return false;
 }
 
-const char *reason(const ev *e, const mget *g, const char *what)
+const char *mf_reason(const ev *e, const mget *g, const char *what)
 {
     tf_buf b = { 0 };
     tf_buf_printf(&b, "%s: ", g->where);
-    explain_get(&b, g, e, what);
+    mf_explain_get(&b, g, e, what);
     if (b.len > 400) {
         b.len = 397;
         tf_buf_puts(&b, "...");

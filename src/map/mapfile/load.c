@@ -13,7 +13,7 @@ static void mp_destroy(tf_profile *pp)
     if (!p)
         return;
     if (p->cache)
-        cache_clear(p);
+        mf_cache_clear(p);
     free(p->cache);
     tf_buf_free(&p->tbuf);
     tf_buf_free(&p->jbuf);
@@ -34,7 +34,7 @@ tf_profile *tf_profile_mapping_new(const tf_map_env *env, const char *name, cons
     cc c = { .file = name, .a = a };
     c.used = &c.root_used;
     p->base.name = tf_arena_strndup(a, name, strlen(name));
-    p->base.map = mp_map;
+    p->base.map = mf_mp_map;
     p->base.destroy = mp_destroy;
     p->base.env = env;
     p->file = p->base.name;
@@ -73,13 +73,13 @@ tf_profile *tf_profile_mapping_new(const tf_map_env *env, const char *name, cons
         }
         ok = false;
     } else {
-        ok = compile(&c, p, env, m);
+        ok = mf_compile(&c, p, env, m);
     }
     if (ok && !p->res_dynamic) {
         tf_attrs attrs = { 0 };
         ev e = { m, m, a, p, NULL };
         const char *why;
-        add_attrs(&p->res, &e, &attrs, env->opts->privacy, &why);
+        mf_add_attrs(&p->res, &e, &attrs, env->opts->privacy, &why);
         tf_profile_add_resource_opts(env, &attrs, a);
         p->resource = tf_intern_resource(env->interner, &attrs, TF_STR(""), 0);
     }

@@ -239,36 +239,36 @@ static inline int slot_find(const mp_profile *p, const char *k, size_t len)
 }
 
 /* compile.c */
-extern const char *const kind_names[6];
-extern const char *const code_names[3];
-const char *jtype(const tf_json *v);
-bool ieq(tf_str a, const char *b);
-int enum_from(const tf_json *v, const char *const *names, size_t n, const char *prefix);
+extern const char *const mf_kind_names[6];
+extern const char *const mf_code_names[3];
+const char *mf_jtype(const tf_json *v);
+bool mf_ieq(tf_str a, const char *b);
+int mf_enum_from(const tf_json *v, const char *const *names, size_t n, const char *prefix);
 
 /* eval.c */
-bool is_null_value(const mp_profile *p, const tf_json *v);
-const tf_json *path_get(const mpath *p, const ev *e);
-const tf_json *paths_get(const mpath *ps, size_t n, const ev *e);
-bool cond_eval(const mcond *c, const ev *e);
-const tf_json *alt_value(const malt *al, const ev *e);
-bool get_conv(const mget *g, const ev *e, conv_fn conv, void *out);
-bool conv_text(const malt *al, const tf_json *v, const ev *e, void *out);
-bool conv_part(const malt *al, const tf_json *v, const ev *e, void *out);
-bool conv_time(const malt *al, const tf_json *v, const ev *e, void *out);
-bool conv_dur(const malt *al, const tf_json *v, const ev *e, void *out);
-bool conv_kind(const malt *al, const tf_json *v, const ev *e, void *out);
-bool conv_code(const malt *al, const tf_json *v, const ev *e, void *out);
-bool conv_trace_id(const malt *al, const tf_json *v, const ev *e, void *out);
-bool conv_span_id(const malt *al, const tf_json *v, const ev *e, void *out);
-bool conv_attr(const malt *al, const tf_json *v, const ev *e, void *out);
+bool mf_is_null_value(const mp_profile *p, const tf_json *v);
+const tf_json *mf_path_get(const mpath *p, const ev *e);
+const tf_json *mf_paths_get(const mpath *ps, size_t n, const ev *e);
+bool mf_cond_eval(const mcond *c, const ev *e);
+const tf_json *mf_alt_value(const malt *al, const ev *e);
+bool mf_get_conv(const mget *g, const ev *e, conv_fn conv, void *out);
+bool mf_conv_text(const malt *al, const tf_json *v, const ev *e, void *out);
+bool mf_conv_part(const malt *al, const tf_json *v, const ev *e, void *out);
+bool mf_conv_time(const malt *al, const tf_json *v, const ev *e, void *out);
+bool mf_conv_dur(const malt *al, const tf_json *v, const ev *e, void *out);
+bool mf_conv_kind(const malt *al, const tf_json *v, const ev *e, void *out);
+bool mf_conv_code(const malt *al, const tf_json *v, const ev *e, void *out);
+bool mf_conv_trace_id(const malt *al, const tf_json *v, const ev *e, void *out);
+bool mf_conv_span_id(const malt *al, const tf_json *v, const ev *e, void *out);
+bool mf_conv_attr(const malt *al, const tf_json *v, const ev *e, void *out);
 
 /* explain.c */
-bool explain_get(tf_buf *b, const mget *g, const ev *e, const char *what);
-const char *reason(const ev *e, const mget *g, const char *what);
+bool mf_explain_get(tf_buf *b, const mget *g, const ev *e, const char *what);
+const char *mf_reason(const ev *e, const mget *g, const char *what);
 
 /* assemble.c */
-bool add_attrs(const mattrs *m, const ev *e, tf_attrs *at, bool privacy, const char **why);
-void cache_clear(mp_profile *p);
-int mp_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const char **why);
+bool mf_add_attrs(const mattrs *m, const ev *e, tf_attrs *at, bool privacy, const char **why);
+void mf_cache_clear(mp_profile *p);
+int mf_mp_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const char **why);
 
 #endif
