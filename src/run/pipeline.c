@@ -261,19 +261,20 @@ int tf_run(const tf_opts *o)
     tf_interner *in = tf_interner_new();
     tf_map_env env = { .opts = o, .interner = in };
     env.scope = tf_intern_scope(in, TF_STR("tracefill"), TF_STR(PACKAGE_VERSION), NULL, TF_STR(""), 0);
-    /* Fail on a bad profile before touching any file. */
-    tf_mapper *probe = tf_mapper_new(&env, &err);
-    if (!probe) {
-        tf_errorf("%s", err);
-        free(err);
+    /* The profiles are opened once, before any file is touched (a bad one
+     * fails here), and shared by every worker. */
+    tf_err perr;
+    tf_profiles *profiles = tf_profiles_open(&env, o->profile, &perr);
+    if (!profiles) {
+        tf_errorf("%s", perr.msg);
         tf_interner_free(in);
         return TF_EXIT_USAGE;
     }
-    tf_mapper_free(probe);
     r.ckpt = tf_ckpt_open(o->checkpoint, o->checkpoint_interval_ns, &err);
     if (!r.ckpt) {
         tf_errorf("%s", err);
         free(err);
+        tf_profiles_free(profiles);
         tf_interner_free(in);
         return TF_EXIT_FAILURE;
     }
@@ -289,6 +290,7 @@ int tf_run(const tf_opts *o)
         free(err);
         free(rejects_path);
         tf_ckpt_free(r.ckpt);
+        tf_profiles_free(profiles);
         tf_interner_free(in);
         return o->endpoint ? TF_EXIT_USAGE : TF_EXIT_FAILURE;
     }
@@ -312,13 +314,8 @@ int tf_run(const tf_opts *o)
     if (workers <= 1)
         workers = 0;
     tf_reader *rd = tf_reader_new(o, workers > 0, begin_stream, &r);
-    tf_work *wk = tf_work_new(rd, &env, workers, r.sink->encoding, r.batch_bytes, &err);
-    if (!wk) {
-        tf_errorf("%s", err);
-        free(err);
-        r.fatal = true;
-    }
-    for (const tf_result *res; wk && (res = tf_work_next(wk))->msg->kind != TF_RD_DONE;) {
+    tf_work *wk = tf_work_new(rd, &env, profiles, workers, r.sink->encoding, r.batch_bytes);
+    for (const tf_result *res; (res = tf_work_next(wk))->msg->kind != TF_RD_DONE;) {
         const tf_rd_msg *msg = res->msg;
         if (msg->kind == TF_RD_BEGIN && !msg->skip) {
             free(r.stream_name);
@@ -351,7 +348,7 @@ int tf_run(const tf_opts *o)
     const tf_source_stats *ss = tf_reader_stats(rd); /* joins the reader */
     if (tf_ckpt_maybe_write(r.ckpt, true, sync_outputs, &r) != 0)
         r.fatal = true;
-    tf_mapper_stats mstats = wk ? tf_work_stats(wk) : (tf_mapper_stats){ 0 };
+    tf_mapper_stats mstats = tf_work_stats(wk);
     progress(&r, &mstats, true);
 
     const tf_mapper_stats *ms = &mstats;
@@ -385,6 +382,7 @@ int tf_run(const tf_opts *o)
     sigaction(SIGTERM, &old_term, NULL);
     tf_batch_free(r.batch);
     tf_work_free(wk);
+    tf_profiles_free(profiles);
     tf_reader_free(rd);
     free(r.stream_name);
     pthread_mutex_destroy(&r.ckpt_mu);

@@ -56,14 +56,14 @@ int tf_inspect(const tf_opts *o)
     tf_interner *in = tf_interner_new();
     tf_map_env env = { .opts = o, .interner = in };
     env.scope = tf_intern_scope(in, TF_STR("tracefill"), TF_STR(PACKAGE_VERSION), NULL, TF_STR(""), 0);
-    char *err = NULL;
-    tf_mapper *m = tf_mapper_new(&env, &err);
-    if (!m) {
-        tf_errorf("%s", err);
-        free(err);
+    tf_err err;
+    tf_profiles *profiles = tf_profiles_open(&env, o->profile, &err);
+    if (!profiles) {
+        tf_errorf("%s", err.msg);
         tf_interner_free(in);
         return TF_EXIT_USAGE;
     }
+    tf_mapper *m = tf_mapper_new(&env, profiles);
     tf_reader *rd = tf_reader_new(o, false, read_all, NULL);
     inspect_state s = { 0 };
     tf_mapper_cb cb = { .spans = on_spans, .reject = on_reject, .filtered = on_filtered, .ctx = &s };
@@ -131,6 +131,7 @@ int tf_inspect(const tf_opts *o)
     tf_buf_free(&s.first_reject);
     tf_reader_free(rd);
     tf_mapper_free(m);
+    tf_profiles_free(profiles);
     tf_interner_free(in);
     return status;
 }

@@ -26,13 +26,53 @@ static char *unquote(const char *s)
     return r;
 }
 
+/* The error of a failed load, malloc'd (NULL when it loaded). */
+static tf_profile *loaded(tf_profile *p, const tf_err *e, char **err)
+{
+    *err = p ? NULL : tf_xstrdup(e->msg);
+    return p;
+}
+
 static tf_profile *load(const char *mapping, char **err)
 {
     char *m = unquote(mapping);
-    *err = NULL;
-    tf_profile *p = tf_profile_mapping_new(&env, "mapping.json", m, strlen(m), err);
+    tf_err e;
+    tf_profile *p = tf_profile_mapping_new(&env, "mapping.json", m, strlen(m), &e);
     free(m);
-    return p;
+    return loaded(p, &e, err);
+}
+
+static tf_profile *load_file(const char *path, char **err)
+{
+    tf_err e;
+    tf_profile *p = tf_profile_mapfile_new(&env, path, &e);
+    return loaded(p, &e, err);
+}
+
+/* Records are mapped as a worker does: through a state of its own, made
+ * for the profile in use (one at a time here). */
+static const tf_profile *state_of;
+static tf_profile_state *state;
+
+static tf_profile_state *state_for(const tf_profile *p)
+{
+    if (state_of != p) {
+        if (state_of)
+            tf_profile_state_free(state_of, state);
+        state = tf_profile_state_new(p);
+        state_of = p;
+    }
+    return state;
+}
+
+static void drop(tf_profile *p)
+{
+    if (p && state_of == p) {
+        tf_profile_state_free(p, state);
+        state_of = NULL;
+        state = NULL;
+    }
+    tf_profile_free(p);
 }
 
 /* The error a mapping gets ("" when it loads). */
@@ -41,7 +81,7 @@ static void bad(const char *mapping, const char *want)
     char *err;
     tf_profile *p = load(mapping, &err);
     if (p)
-        p->destroy(p);
+        drop(p);
     char *w = unquote(want);
     is_str(err ? err : "", w, "refused: %s", want);
     free(w);
@@ -70,7 +110,11 @@ static result map(tf_profile *p, const char *record)
         return r;
     }
     r.out.arena = &arena;
-    r.rc = p->map(p, &rec, &r.out, &r.why);
+    tf_err why;
+    tf_err_clear(&why);
+    r.rc = tf_profile_map(p, state_for(p), &rec, &r.out, &why);
+    if (r.rc != TF_MAP_OK)
+        r.why = tf_arena_strndup(&arena, why.msg, strlen(why.msg));
     return r;
 }
 
@@ -344,7 +388,7 @@ static void test_errors(void)
     is_str(err ? err : "", "mapping.json: the mapping file is empty (expected a JSON object)", "an empty mapping file");
     free(err);
 
-    p = tf_profile_mapfile_new(&env, "/nonexistent/mapping.json", &err);
+    p = load_file("/nonexistent/mapping.json", &err);
     is_str(err ? err : "", "/nonexistent/mapping.json: cannot open the mapping file: No such file or directory",
            "a missing mapping file names the path and the system error");
     free(err);
@@ -402,11 +446,11 @@ static void test_times(void)
     const char *tail = "[8] template \"{date}T{time}Z\" is not a timestamp: \"xTyZ\"";
     ok(strlen(why) > strlen(tail) && !strcmp(why + strlen(why) - strlen(tail), tail),
        "a template that builds no timestamp is named with its result (%s)", why);
-    p->destroy(p);
+    drop(p);
     p = load("{`span`: {`name`: `n`, `start`: {`const`: `soon`}}}", &err);
     is_str(reject(p, "{}"), "no time: span.start: the constant is not a timestamp: \"soon\"",
            "a constant that is no timestamp");
-    p->destroy(p);
+    drop(p);
 
     p = load("{`span`: {`name`: `n`, `end`: [{`field`: `msec`, `unit`: `s`}, {`field`: `tl`, `format`: `clf`}],"
              "`duration`: {`field`: `rt`, `unit`: `s`}, `start`: `start`}}",
@@ -429,14 +473,14 @@ static void test_times(void)
     is_str(reject(p, "{`x`: 1}"),
            "no time: span.start: \"start\" is missing; span.end: [0] \"msec\" is missing; [1] \"tl\" is missing",
            "no time at all names every field that was tried");
-    p->destroy(p);
+    drop(p);
 
     p = load("{`span`: {`name`: `n`, `start`: `t`, `duration`: `d`}}", &err);
     s = map1(p, "{`t`: 1721086399, `d`: `250ms`}");
     is_u64(s ? s->end_ns - s->start_ns : 0, 250000000ull, "a duration without a unit takes a suffixed string");
     s = map1(p, "{`t`: 1721086399, `d`: 250}");
     is_u64(s ? s->end_ns - s->start_ns : 1, 0, "a bare number without a unit is not a duration (zero-length span)");
-    p->destroy(p);
+    drop(p);
 }
 
 static void test_ids(void)
@@ -463,7 +507,7 @@ static void test_ids(void)
            "span.span_id: derive part 2: \"step\" is missing", "a missing derive part rejects, naming the field");
     is_str(reject(p, "{`t`: 1, `step`: `s1`}"), "span.span_id: derive part 1: \"run\" is missing",
            "a missing first part");
-    p->destroy(p);
+    drop(p);
 
     p = load("{`span`: {`name`: `n`, `start`: `t`, `traceparent`: `tp`, `trace_id`: [`tid`, {`derive`: [`rid`]}],"
              "`span_id`: [`sid`, {`derive`: [`rid`]}], `parent_span_id`: `psid`, `trace_state`: `ts`}}",
@@ -487,7 +531,7 @@ static void test_ids(void)
     is_str(reject(p, "{`t`: 1, `tid`: `x`}"),
            "span.span_id: [0] \"sid\" is missing; [1] derive part 1: \"rid\" is missing",
            "no usable span id: every alternative explained");
-    p->destroy(p);
+    drop(p);
 
     /* Without ids in the mapping, both derive from the record's exact bytes. */
     p = load(SPAN(""), &err);
@@ -495,7 +539,7 @@ static void test_ids(void)
     uint8_t t[16], sp[8];
     tf_id_derive("{\"t\": 1}", 8, t, sp);
     ok(s && !memcmp(s->trace_id, t, 16) && !memcmp(s->span_id, sp, 8), "default ids: SHA-256 of the record text");
-    p->destroy(p);
+    drop(p);
 }
 
 static void test_values(void)
@@ -588,12 +632,12 @@ static void test_values(void)
     is_str(s ? attr(&s->attrs, "secret") : "", "(none)", "--privacy leaves private attributes out");
     opts.privacy = false;
     is_str(reject(p, "[1]"), "record is not a JSON object", "a non-object record is rejected");
-    p->destroy(p);
+    drop(p);
 
     p = load("{`span`: {`name`: `n`, `start`: `t`, `attributes`: {`id`: {`field`: `id`, `required`: true}}}}", &err);
     is_str(reject(p, "{`t`: 1}"), "span.attributes.id: \"id\" is missing", "a required attribute names its field");
     is_str(reject(p, "{`t`: 1, `id`: null}"), "span.attributes.id: \"id\" is missing", "null is missing");
-    p->destroy(p);
+    drop(p);
 }
 
 static void test_remaining(void)
@@ -628,18 +672,18 @@ static void test_remaining(void)
     ok(r.rc == TF_MAP_OK && r.out.n == 0, "skip: no span, not a reject");
     is_str(reject(p, "{`t`: 1, `m`: `-`}"), "span.name: \"m\" is missing (in template \"{m}\")",
            "null_values make fields absent");
-    p->destroy(p);
+    drop(p);
 
     p = load("{`null_values`: [`-`], `span`: {`name`: `n`, `start`: `t`, `attributes`: {`o`: `obj`}}}", &err);
     s = map1(p, "{`t`: 1, `obj`: {`x`: `-`, `y`: 1, `z`: {`w`: `-`}}}");
     is_str(s ? keys_of(&s->attrs) : "", "o.y", "null_values are skipped inside flattened objects too");
-    p->destroy(p);
+    drop(p);
 
     /* collision: an explicit attribute named like a remaining key wins */
     p = load("{`span`: {`name`: `n`, `start`: `t`, `attributes`: {`status`: `code`}, `remaining`: {}}}", &err);
     s = map1(p, "{`t`: 1, `code`: 1, `status`: `x`}");
     is_str(s ? keys_of(&s->attrs) : "", "status", "explicit attributes win over remaining keys");
-    p->destroy(p);
+    drop(p);
 }
 
 static void test_events(void)
@@ -677,7 +721,7 @@ static void test_events(void)
     s = map1(p, "{`t`: `2024-07-15T23:33:19Z`}");
     is_int(s ? (long long)s->n_events : -1, 0, "no event sources: no events");
     is_int(s ? (long long)s->dropped_events : -1, 1, "a record event whose time is missing is dropped");
-    p->destroy(p);
+    drop(p);
 }
 
 static void test_resources(void)
@@ -704,7 +748,7 @@ static void test_resources(void)
         is_str(keys_of(&d->resource->attrs), "service.name deployment.environment.name", "a missing field is left out");
         ok(a->scope && tf_str_eqc(a->scope->name, "my.scope") && tf_str_eqc(a->scope->version, "2"), "scope");
     }
-    p->destroy(p);
+    drop(p);
     opts.n_resource_attrs = 2;
     p = load("{`resource`: {`service.name`: {`const`: `web`}}, `span`: {`name`: `n`, `start`: `t`}}", &err);
     a = map1(p, "{`t`: 1}");
@@ -712,7 +756,7 @@ static void test_resources(void)
         is_str(attr(&a->resource->attrs, "service.name"), "s:override", "--resource-attr replaces a mapping constant");
         ok(a->scope == env.scope, "default scope: the run's");
     }
-    p->destroy(p);
+    drop(p);
     opts.n_resource_attrs = 0;
     opts.resource_attrs = NULL;
 }

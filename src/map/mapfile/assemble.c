@@ -10,7 +10,7 @@
 
 /* ---- attributes, remaining, events, resource ----------------------------- */
 
-bool mf_add_attrs(const mattrs *m, const ev *e, tf_attrs *at, bool privacy, const char **why)
+bool mf_add_attrs(const mattrs *m, const ev *e, tf_attrs *at, bool privacy, tf_err *why)
 {
     for (size_t i = 0; i < m->n; i++) {
         const mattr *a = &m->v[i];
@@ -18,7 +18,8 @@ bool mf_add_attrs(const mattrs *m, const ev *e, tf_attrs *at, bool privacy, cons
             continue;
         attr_out o = { at, a->key };
         if (!mf_get_conv(&a->get, e, mf_conv_attr, &o) && a->get.required) {
-            *why = mf_reason(e, &a->get, "a usable value");
+            if (why)
+                mf_reason(why, e, &a->get, "a usable value");
             return false;
         }
     }
@@ -85,7 +86,7 @@ static void add_rest(const mrest *rs, size_t n, const ev *e, tf_attrs *at, bool 
         const tf_json *obj = r->from ? mf_path_get(r->from, e) : e->base;
         if (!obj || obj->type != TF_JSON_OBJECT || r->excl.leaf)
             continue;
-        const int16_t *kcls = r->slot_kid && e->slots && obj == e->root ? e->p->kcls : NULL;
+        const int16_t *kcls = r->slot_kid && e->slots && obj == e->root ? e->st->kcls : NULL;
         rest_walk(r, &r->excl, obj, r->prefix.p, r->prefix.len, e, at, explicit, 0, kcls);
     }
 }
@@ -125,8 +126,7 @@ static void add_events(const mp_profile *p, const ev *e, tf_span *s, bool privac
             tf_event *ev_ = tf_span_add_event(s, e->a);
             ev_->name = name;
             ev_->time_ns = t;
-            const char *why;
-            if (!mf_add_attrs(&me->attrs, &ee, &ev_->attrs, privacy, &why)) {
+            if (!mf_add_attrs(&me->attrs, &ee, &ev_->attrs, privacy, NULL)) {
                 s->n_events--;
                 s->dropped_events++;
                 continue;
@@ -145,7 +145,7 @@ static uint64_t fnv1a(const void *p, size_t n)
     return h;
 }
 
-void mf_cache_clear(mp_profile *p)
+static void cache_clear(mf_state *p)
 {
     for (size_t i = 0; i < p->cache_cap; i++)
         free(p->cache[i].key);
@@ -153,14 +153,14 @@ void mf_cache_clear(mp_profile *p)
     p->cache_n = 0;
 }
 
-static void cache_put(mp_profile *p, uint64_t h, const char *k, size_t len, const tf_resource *r)
+static void cache_put(mf_state *p, uint64_t h, const char *k, size_t len, const tf_resource *r)
 {
     if (!p->cache_cap) {
         p->cache_cap = 256;
         p->cache = tf_xcalloc(p->cache_cap, sizeof *p->cache);
     } else if ((p->cache_n + 1) * 2 > p->cache_cap) {
         if (p->cache_cap >= 65536) {
-            mf_cache_clear(p); /* bounded memory; the interner still dedups */
+            cache_clear(p); /* bounded memory; the interner still dedups */
         } else {
             rcache_ent *old = p->cache;
             size_t oc = p->cache_cap;
@@ -220,12 +220,13 @@ static void ser_value(tf_buf *b, const tf_value *v)
 /* The record's resource. Its attributes are built in the arena and their
  * bytes are the cache key, so records with equal resources reuse one
  * interned resource without encoding or mallocs. */
-static const tf_resource *record_resource(mp_profile *p, const ev *e, bool privacy, const char **why)
+static const tf_resource *record_resource(const mp_profile *p, mf_state *st, const ev *e, bool privacy,
+                                          tf_err *why)
 {
     tf_attrs attrs = { 0 };
     if (!mf_add_attrs(&p->res, e, &attrs, privacy, why))
         return NULL;
-    tf_buf *b = &p->rbuf;
+    tf_buf *b = &st->rbuf;
     b->len = 0;
     for (size_t i = 0; i < attrs.n; i++) {
         tf_buf_append(b, &attrs.kv[i].key.len, sizeof(size_t));
@@ -233,23 +234,23 @@ static const tf_resource *record_resource(mp_profile *p, const ev *e, bool priva
         ser_value(b, &attrs.kv[i].value);
     }
     uint64_t h = fnv1a(b->p, b->len);
-    if (p->cache_cap) {
-        size_t j = h & (p->cache_cap - 1);
-        while (p->cache[j].key) {
-            if (p->cache[j].h == h && p->cache[j].len == b->len && !memcmp(p->cache[j].key, b->p, b->len))
-                return p->cache[j].r;
-            j = (j + 1) & (p->cache_cap - 1);
+    if (st->cache_cap) {
+        size_t j = h & (st->cache_cap - 1);
+        while (st->cache[j].key) {
+            if (st->cache[j].h == h && st->cache[j].len == b->len && !memcmp(st->cache[j].key, b->p, b->len))
+                return st->cache[j].r;
+            j = (j + 1) & (st->cache_cap - 1);
         }
     }
     tf_profile_add_resource_opts(p->base.env, &attrs, e->a);
     const tf_resource *r = tf_intern_resource(p->base.env->interner, &attrs, TF_STR(""), 0);
-    cache_put(p, h, b->p, b->len, r);
+    cache_put(st, h, b->p, b->len, r);
     return r;
 }
 
 /* ---- the span ------------------------------------------------------------ */
 
-static bool span_times(mp_profile *p, const ev *e, uint64_t *start, uint64_t *end, const char **why)
+static bool span_times(const mp_profile *p, const ev *e, uint64_t *start, uint64_t *end, tf_err *why)
 {
     bool hs = p->has_start && mf_get_conv(&p->start, e, mf_conv_time, start);
     bool he = p->has_end && mf_get_conv(&p->end, e, mf_conv_time, end);
@@ -259,13 +260,13 @@ static bool span_times(mp_profile *p, const ev *e, uint64_t *start, uint64_t *en
         /* both given */
     } else if (hs) {
         if (hd && (uint64_t)d > TF_TIME_MAX_NS - *start) {
-            *why = tf_arena_printf(e->a, "%s: start + duration is beyond the year 2262", p->dur.where);
+            tf_err_set(why, "%s: start + duration is beyond the year 2262", p->dur.where);
             return false;
         }
         *end = *start + (uint64_t)d;
     } else if (he) {
         if (hd && (uint64_t)d > *end) {
-            *why = tf_arena_printf(e->a, "%s: the duration is longer than the time since 1970 at the end", p->dur.where);
+            tf_err_set(why, "%s: the duration is longer than the time since 1970 at the end", p->dur.where);
             return false;
         }
         *start = *end - (uint64_t)d;
@@ -280,30 +281,25 @@ static bool span_times(mp_profile *p, const ev *e, uint64_t *start, uint64_t *en
             tf_buf_printf(&b, "%s%s: ", p->has_start ? "; " : "", p->end.where);
             mf_explain_get(&b, &p->end, e, "a timestamp");
         }
-        if (b.len > 400) {
-            b.len = 397;
-            tf_buf_puts(&b, "...");
-        }
-        *why = tf_arena_strndup(e->a, b.p, b.len);
-        tf_buf_free(&b);
+        mf_why_from_buf(why, &b);
         return false;
     }
     if (*end < *start) {
         char s1[31], s2[31];
         tf_time_format(*start, s1);
         tf_time_format(*end, s2);
-        *why = tf_arena_printf(e->a, "the span ends (%s) before it starts (%s)", s2, s1);
+        tf_err_set(why, "the span ends (%s) before it starts (%s)", s2, s1);
         return false;
     }
     return true;
 }
 
-static bool span_ids(mp_profile *p, const tf_record *rec, const ev *e, tf_span *s, const char **why)
+static bool span_ids(const mp_profile *p, const tf_record *rec, const ev *e, tf_span *s, tf_err *why)
 {
     idout own = { .derived = false };
     if (p->has_span_id) {
         if (!mf_get_conv(&p->span_id, e, mf_conv_span_id, &own)) {
-            *why = mf_reason(e, &p->span_id, "a 16-hex span id");
+            mf_reason(why, e, &p->span_id, "a 16-hex span id");
             return false;
         }
     }
@@ -329,7 +325,7 @@ static bool span_ids(mp_profile *p, const tf_record *rec, const ev *e, tf_span *
     if (!have_trace && p->has_trace_id) {
         idout t;
         if (!mf_get_conv(&p->trace_id, e, mf_conv_trace_id, &t)) {
-            *why = mf_reason(e, &p->trace_id, "a trace id (32 hex digits or a UUID)");
+            mf_reason(why, e, &p->trace_id, "a trace id (32 hex digits or a UUID)");
             return false;
         }
         memcpy(s->trace_id, t.trace, 16);
@@ -352,30 +348,31 @@ static bool span_ids(mp_profile *p, const tf_record *rec, const ev *e, tf_span *
     return true;
 }
 
-int mf_mp_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const char **why)
+int mf_mp_map(const tf_profile *pp, tf_profile_state *sp, const tf_record *rec, tf_map_out *out, tf_err *why)
 {
-    mp_profile *p = (mp_profile *)pp;
+    const mp_profile *p = (const mp_profile *)pp;
+    mf_state *st = (mf_state *)sp;
     const tf_json *r = rec->json;
     if (!r || r->type != TF_JSON_OBJECT) {
-        *why = "record is not a JSON object";
+        tf_err_set(why, "record is not a JSON object");
         return TF_MAP_REJECT;
     }
     const bool privacy = pp->env->opts->privacy;
-    ev e = { r, r, out->arena, p, NULL };
+    ev e = { r, r, out->arena, p, st, NULL };
     if (p->nslots) {
-        memset(p->slotv, 0, p->nslots * sizeof *p->slotv);
-        if (r->n > p->kcls_cap) {
-            free(p->kcls);
-            p->kcls_cap = r->n * 2;
-            p->kcls = tf_xmalloc(p->kcls_cap * sizeof *p->kcls);
+        memset(st->slotv, 0, p->nslots * sizeof *st->slotv);
+        if (r->n > st->kcls_cap) {
+            free(st->kcls);
+            st->kcls_cap = r->n * 2;
+            st->kcls = tf_xmalloc(st->kcls_cap * sizeof *st->kcls);
         }
         for (size_t i = 0; i < r->n; i++) {
             int sl = slot_find(p, r->keys[i].p, r->keys[i].len);
-            p->kcls[i] = (int16_t)sl;
+            st->kcls[i] = (int16_t)sl;
             if (sl >= 0)
-                p->slotv[sl] = r->items[i]; /* a later duplicate wins */
+                st->slotv[sl] = r->items[i]; /* a later duplicate wins */
         }
-        e.slots = p->slotv;
+        e.slots = st->slotv;
     }
     if (p->skip && mf_cond_eval(p->skip, &e))
         return TF_MAP_OK;
@@ -384,7 +381,7 @@ int mf_mp_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const char 
         return TF_MAP_REJECT;
     tf_str name;
     if (!mf_get_conv(&p->name, &e, mf_conv_text, &name)) {
-        *why = mf_reason(&e, &p->name, "text");
+        mf_reason(why, &e, &p->name, "text");
         return TF_MAP_REJECT;
     }
     size_t n0 = out->n;
@@ -401,31 +398,58 @@ int mf_mp_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const char 
         kind = TF_KIND_INTERNAL;
     s->kind = (tf_span_kind)kind;
     for (size_t i = 0; i < p->nstatus; i++) {
-        const mstatus *st = &p->status[i];
+        const mstatus *ms = &p->status[i];
         int code;
-        if ((st->when && !mf_cond_eval(st->when, &e)) || !mf_get_conv(&st->code, &e, mf_conv_code, &code))
+        if ((ms->when && !mf_cond_eval(ms->when, &e)) || !mf_get_conv(&ms->code, &e, mf_conv_code, &code))
             continue;
         s->status = (tf_status_code)code;
         tf_str msg;
-        if (st->has_msg && mf_get_conv(&st->msg, &e, mf_conv_text, &msg))
+        if (ms->has_msg && mf_get_conv(&ms->msg, &e, mf_conv_text, &msg))
             s->status_message = msg;
         break;
     }
-    s->attrs.cap = p->attr_hint;
-    s->attrs.kv = tf_arena_alloc(out->arena, p->attr_hint * sizeof *s->attrs.kv);
+    s->attrs.cap = st->attr_hint;
+    s->attrs.kv = tf_arena_alloc(out->arena, st->attr_hint * sizeof *s->attrs.kv);
     if (!mf_add_attrs(&p->attrs, &e, &s->attrs, privacy, why)) {
         out->n = n0;
         return TF_MAP_REJECT;
     }
     add_rest(p->rest, p->nrest, &e, &s->attrs, privacy, &p->attrs);
-    if (s->attrs.n > p->attr_hint)
-        p->attr_hint = s->attrs.n;
+    if (s->attrs.n > st->attr_hint)
+        st->attr_hint = s->attrs.n;
     add_events(p, &e, s, privacy);
     s->scope = p->scope;
-    s->resource = p->res_dynamic ? record_resource(p, &e, privacy, why) : p->resource;
+    s->resource = p->res_dynamic ? record_resource(p, st, &e, privacy, why) : p->resource;
     if (!s->resource) {
         out->n = n0;
         return TF_MAP_REJECT;
     }
     return TF_MAP_OK;
+}
+
+tf_profile_state *mf_state_new(const tf_profile *pp)
+{
+    const mp_profile *p = (const mp_profile *)pp;
+    mf_state *st = tf_xcalloc(1, sizeof *st);
+    st->slotv = tf_xcalloc(p->nslots ? p->nslots : 1, sizeof *st->slotv);
+    st->attr_hint = 16;
+    return (tf_profile_state *)st;
+}
+
+void mf_state_free(tf_profile_state *sp)
+{
+    mf_state *st = (mf_state *)sp;
+    if (!st)
+        return;
+    if (st->cache)
+        cache_clear(st);
+    free(st->cache);
+    tf_buf_free(&st->tbuf);
+    tf_buf_free(&st->jbuf);
+    tf_buf_free(&st->rbuf);
+    tf_buf_free(&st->dkey);
+    tf_buf_free(&st->dlast);
+    free(st->kcls);
+    free(st->slotv);
+    free(st);
 }

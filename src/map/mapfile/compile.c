@@ -9,17 +9,18 @@
 
 bool mf_cfail(cc *c, const char *fmt, ...)
 {
-    if (c->err)
+    if (c->failed)
         return false;
-    char msg[1024];
+    c->failed = true;
+    char msg[TF_ERR_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (c->where.len)
-        c->err = tf_xasprintf("%s: \"%.*s\": %s", c->file, (int)c->where.len, c->where.p, msg);
+        tf_err_set(c->err, "%s: \"%.*s\": %s", c->file, (int)c->where.len, c->where.p, msg);
     else
-        c->err = tf_xasprintf("%s: %s", c->file, msg);
+        tf_err_set(c->err, "%s: %s", c->file, msg);
     return false;
 }
 

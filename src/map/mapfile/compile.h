@@ -1,7 +1,9 @@
 /* compile.h: compiling a mapping (JSON) into a program (program.h): the
  * compiler's state and the helpers compile.c gives compile_span.c. Internal
- * to src/map/mapfile/. Errors: the first failure is kept in cc.err as
- * "FILE: \"KEY\": what was expected, got what". */
+ * to src/map/mapfile/; runs once per profile, on the thread that opens it.
+ * Errors: the first failure is written to *cc.err and later ones are
+ * ignored (each helper returns false once one failed), e.g.
+ *   "mapping.json: \"span.kind\": expected \"unspecified\", ... or \"consumer\", got \"srv\"" */
 #ifndef TF_MAPFILE_COMPILE_H
 #define TF_MAPFILE_COMPILE_H
 
@@ -15,7 +17,8 @@ typedef struct {
 typedef struct {
     const char *file;
     tf_arena *a;
-    char *err;
+    tf_err *err;
+    bool failed;
     tf_buf where;
     pathvec root_used; /* paths read from the record */
     pathvec *used;     /* where relative paths go (root_used, or an event's) */

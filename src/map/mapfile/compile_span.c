@@ -447,7 +447,6 @@ static void build_slots(cc *c, mp_profile *p)
         }
     }
     p->nslots = n;
-    p->slotv = tf_arena_calloc(c->a, (n ? n : 1) * sizeof *p->slotv);
     bool complete = true;
     for (size_t i = 0; i < p->nrest; i++) {
         mrest *r = &p->rest[i];

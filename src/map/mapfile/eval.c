@@ -82,7 +82,7 @@ static tf_str text_of(const ev *e, const tf_json *v)
     case TF_JSON_NULL: return TF_STR("null");
     default: break;
     }
-    tf_buf *b = &e->p->jbuf;
+    tf_buf *b = &e->st->jbuf;
     b->len = 0;
     tf_json_write(b, v);
     return (tf_str){ tf_arena_strndup(e->a, b->p, b->len), b->len };
@@ -90,7 +90,7 @@ static tf_str text_of(const ev *e, const tf_json *v)
 
 static const tf_json *render(const mtmpl *t, const ev *e)
 {
-    tf_buf *b = &e->p->tbuf;
+    tf_buf *b = &e->st->tbuf;
     b->len = 0;
     for (size_t i = 0; i < t->n; i++) {
         const mseg *s = &t->segs[i];
@@ -326,25 +326,25 @@ bool mf_conv_code(const malt *al, const tf_json *v, const ev *e, void *out)
  * derived from the same key. */
 static bool derive(const malt *al, const ev *e, idout *o)
 {
-    mp_profile *p = e->p;
-    p->dkey.len = 0;
+    mf_state *st = e->st;
+    st->dkey.len = 0;
     for (size_t i = 0; i < al->nparts; i++) {
         tf_str t;
         if (!mf_get_conv(&al->parts[i], e, mf_conv_part, &t))
             return false;
         if (i)
-            tf_buf_putc(&p->dkey, '\0');
-        tf_buf_append(&p->dkey, t.p, t.len);
+            tf_buf_putc(&st->dkey, '\0');
+        tf_buf_append(&st->dkey, t.p, t.len);
     }
-    if (p->dlast.p == NULL || p->dlast.len != p->dkey.len || memcmp(p->dlast.p, p->dkey.p, p->dkey.len)) {
-        tf_id_derive(p->dkey.p ? p->dkey.p : "", p->dkey.len, p->dtrace, p->dspan);
-        p->dlast.len = 0;
-        tf_buf_append(&p->dlast, p->dkey.p ? p->dkey.p : "", p->dkey.len);
-        tf_buf_putc(&p->dlast, 0);
-        p->dlast.len--; /* a non-NULL p marks it valid, even for the empty key */
+    if (st->dlast.p == NULL || st->dlast.len != st->dkey.len || memcmp(st->dlast.p, st->dkey.p, st->dkey.len)) {
+        tf_id_derive(st->dkey.p ? st->dkey.p : "", st->dkey.len, st->dtrace, st->dspan);
+        st->dlast.len = 0;
+        tf_buf_append(&st->dlast, st->dkey.p ? st->dkey.p : "", st->dkey.len);
+        tf_buf_putc(&st->dlast, 0);
+        st->dlast.len--; /* a non-NULL p marks it valid, even for the empty key */
     }
-    memcpy(o->trace, p->dtrace, 16);
-    memcpy(o->span, p->dspan, 8);
+    memcpy(o->trace, st->dtrace, 16);
+    memcpy(o->span, st->dspan, 8);
     o->derived = true;
     return true;
 }
@@ -458,7 +458,7 @@ bool mf_conv_attr(const malt *al, const tf_json *v, const ev *e, void *out)
         val.type = TF_VAL_BOOL;
         break;
     case C_JSON: {
-        tf_buf *b = &e->p->jbuf;
+        tf_buf *b = &e->st->jbuf;
         b->len = 0;
         tf_json_write(b, v);
         val.type = TF_VAL_STRING;

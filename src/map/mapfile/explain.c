@@ -102,16 +102,20 @@ bool mf_explain_get(tf_buf *b, const mget *g, const ev *e, const char *what)
     return false;
 }
 
-const char *mf_reason(const ev *e, const mget *g, const char *what)
+void mf_why_from_buf(tf_err *why, tf_buf *b)
+{
+    if (b->len > 400) {
+        b->len = 397;
+        tf_buf_puts(b, "...");
+    }
+    tf_err_set(why, "%.*s", (int)b->len, b->p ? b->p : "");
+    tf_buf_free(b);
+}
+
+void mf_reason(tf_err *why, const ev *e, const mget *g, const char *what)
 {
     tf_buf b = { 0 };
     tf_buf_printf(&b, "%s: ", g->where);
     mf_explain_get(&b, g, e, what);
-    if (b.len > 400) {
-        b.len = 397;
-        tf_buf_puts(&b, "...");
-    }
-    const char *r = tf_arena_strndup(e->a, b.p, b.len);
-    tf_buf_free(&b);
-    return r;
+    mf_why_from_buf(why, &b);
 }

@@ -12,34 +12,44 @@ static void mp_destroy(tf_profile *pp)
     mp_profile *p = (mp_profile *)pp;
     if (!p)
         return;
-    if (p->cache)
-        mf_cache_clear(p);
-    free(p->cache);
-    tf_buf_free(&p->tbuf);
-    tf_buf_free(&p->jbuf);
-    tf_buf_free(&p->rbuf);
-    tf_buf_free(&p->dkey);
-    tf_buf_free(&p->dlast);
-    free(p->kcls);
     tf_arena_free(&p->arena);
     free(p);
 }
 
+static const tf_profile_ops mp_ops = {
+    .map = mf_mp_map,
+    .state_new = mf_state_new,
+    .state_free = mf_state_free,
+    .destroy = mp_destroy,
+};
+
+/* A constant "resource" is built once, here, and shared by every span. */
+static void intern_constant_resource(mp_profile *p, const tf_map_env *env, const tf_json *m)
+{
+    tf_attrs attrs = { 0 };
+    tf_profile_state *st = mf_state_new(&p->base);
+    ev e = { m, m, &p->arena, p, (mf_state *)st, NULL };
+    mf_add_attrs(&p->res, &e, &attrs, env->opts->privacy, NULL);
+    tf_profile_add_resource_opts(env, &attrs, &p->arena);
+    p->resource = tf_intern_resource(env->interner, &attrs, TF_STR(""), 0);
+    mf_state_free(st);
+}
+
 tf_profile *tf_profile_mapping_new(const tf_map_env *env, const char *name, const char *text, size_t len,
-                                   char **err)
+                                   tf_err *err)
 {
     mp_profile *p = tf_xcalloc(1, sizeof *p);
     tf_arena_init(&p->arena, 16 * 1024);
     tf_arena *a = &p->arena;
-    cc c = { .file = name, .a = a };
+    tf_err why; /* the first failure, copied to err at the end */
+    tf_err_clear(&why);
+    cc c = { .file = name, .a = a, .err = &why };
     c.used = &c.root_used;
+    p->base.ops = &mp_ops;
     p->base.name = tf_arena_strndup(a, name, strlen(name));
-    p->base.map = mf_mp_map;
-    p->base.destroy = mp_destroy;
     p->base.env = env;
     p->file = p->base.name;
     p->now_ns = tf_now_wall_ns();
-    p->attr_hint = 16;
 
     tf_json_parser *jp = tf_json_parser_new();
     char jerr[256];
@@ -50,7 +60,7 @@ tf_profile *tf_profile_mapping_new(const tf_map_env *env, const char *name, cons
     tf_json_parser_free(jp);
     bool ok;
     if (blank == len) {
-        c.err = tf_xasprintf("%s: the mapping file is empty (expected a JSON object)", name);
+        tf_err_set(&why, "%s: the mapping file is empty (expected a JSON object)", name);
         ok = false;
     } else if (!m) {
         size_t at;
@@ -67,36 +77,33 @@ tf_profile *tf_profile_mapping_new(const tf_map_env *env, const char *name, cons
                     col++;
                 }
             }
-            c.err = tf_xasprintf("%s:%zu:%zu: invalid JSON%s", name, line, col, rest);
+            tf_err_set(&why, "%s:%zu:%zu: invalid JSON%s", name, line, col, rest);
         } else {
-            c.err = tf_xasprintf("%s: %s", name, jerr);
+            tf_err_set(&why, "%s: %s", name, jerr);
         }
         ok = false;
     } else {
         ok = mf_compile(&c, p, env, m);
     }
-    if (ok && !p->res_dynamic) {
-        tf_attrs attrs = { 0 };
-        ev e = { m, m, a, p, NULL };
-        const char *why;
-        mf_add_attrs(&p->res, &e, &attrs, env->opts->privacy, &why);
-        tf_profile_add_resource_opts(env, &attrs, a);
-        p->resource = tf_intern_resource(env->interner, &attrs, TF_STR(""), 0);
-    }
+    if (ok && !p->res_dynamic)
+        intern_constant_resource(p, env, m);
     tf_buf_free(&c.where);
     if (!ok) {
-        *err = c.err ? c.err : tf_xasprintf("%s: invalid mapping", name);
+        if (!why.msg[0])
+            tf_err_set(&why, "%s: invalid mapping", name);
+        if (err)
+            *err = why;
         mp_destroy(&p->base);
         return NULL;
     }
     return &p->base;
 }
 
-tf_profile *tf_profile_mapfile_new(const tf_map_env *env, const char *path, char **err)
+tf_profile *tf_profile_mapfile_new(const tf_map_env *env, const char *path, tf_err *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        *err = tf_xasprintf("%s: cannot open the mapping file: %s", path, strerror(errno));
+        tf_err_set(err, "%s: cannot open the mapping file: %s", path, strerror(errno));
         return NULL;
     }
     tf_buf b = { 0 };
@@ -110,8 +117,10 @@ tf_profile *tf_profile_mapfile_new(const tf_map_env *env, const char *path, char
     int rerr = ferror(f) ? errno : 0;
     fclose(f);
     if (rerr || b.len > 16 * 1024 * 1024) {
-        *err = rerr ? tf_xasprintf("%s: cannot read the mapping file: %s", path, strerror(rerr))
-                    : tf_xasprintf("%s: the mapping file is larger than 16 MiB", path);
+        if (rerr)
+            tf_err_set(err, "%s: cannot read the mapping file: %s", path, strerror(rerr));
+        else
+            tf_err_set(err, "%s: the mapping file is larger than 16 MiB", path);
         tf_buf_free(&b);
         return NULL;
     }

@@ -160,23 +160,24 @@ typedef struct {
     const tf_resource *r;
 } rcache_ent;
 
+/* The profile: the compiled program. Immutable once mf_compile has built
+ * it (and load.c has interned the constant resource): shared read-only by
+ * every thread mapping with it. */
 typedef struct {
     tf_profile base;
-    tf_arena arena; /* the program; may be built on a worker thread */
+    tf_arena arena; /* the program */
     const char *file;
     const mcond *skip;
     const tf_json *nulls; /* "null_values": strings that mean "no value" */
     bool null_empty_object, null_empty_array;
     size_t null_maxlen;
     /* Top-level keys the program reads, classified in one pass per record:
-     * ktab maps a key's hash to its slot; slotv holds this record's values. */
+     * ktab maps a key's hash to its slot (the record's values by slot are
+     * in the state's slotv). */
     const tf_str *slot_keys;
     size_t nslots;
     int16_t *ktab;
     size_t ktab_mask;
-    const tf_json **slotv;
-    int16_t *kcls;
-    size_t kcls_cap;
     mget name, kind, start, end, dur, trace_id, span_id, parent, traceparent, trace_state;
     bool has_kind, has_start, has_end, has_dur, has_trace_id, has_span_id, has_parent,
         has_traceparent, has_trace_state;
@@ -191,19 +192,30 @@ typedef struct {
     bool res_dynamic;
     const tf_resource *resource; /* when res is constant */
     const tf_scope *scope;
-    uint64_t now_ns;
-    size_t attr_hint;
+    uint64_t now_ns; /* "now" for HTTP dates without a year, taken when loaded */
+} mp_profile;
+
+/* One thread's scratch for one mp_profile (the tf_profile_state of
+ * mapping files): everything mapping a record changes. */
+typedef struct {
+    const tf_json **slotv; /* this record's top-level values by slot */
+    int16_t *kcls;         /* this record's keys' slots (-1: none) */
+    size_t kcls_cap;
+    size_t attr_hint;        /* attributes of the largest span so far */
     tf_buf tbuf, jbuf, rbuf; /* template, JSON text, resource key scratch */
     tf_buf dkey, dlast;      /* derivation keys: this one, the last one hashed */
     uint8_t dtrace[16], dspan[8];
-    rcache_ent *cache;
+    rcache_ent *cache; /* resources by their attributes' bytes */
     size_t cache_cap, cache_n;
-} mp_profile;
+} mf_state;
 
+/* Evaluation context: the value paths are relative to (base), the record
+ * (root), the record's arena, the program and this thread's state. */
 typedef struct {
     const tf_json *base, *root;
     tf_arena *a;
-    mp_profile *p;
+    const mp_profile *p;
+    mf_state *st;
     const tf_json *const *slots; /* the record's top-level values by slot, or NULL */
 } ev;
 
@@ -264,11 +276,16 @@ bool mf_conv_attr(const malt *al, const tf_json *v, const ev *e, void *out);
 
 /* explain.c */
 bool mf_explain_get(tf_buf *b, const mget *g, const ev *e, const char *what);
-const char *mf_reason(const ev *e, const mget *g, const char *what);
+/* Writes b (shortened to 400 bytes) into why; frees b. */
+void mf_why_from_buf(tf_err *why, tf_buf *b);
+/* Writes "WHERE: why each alternative gave nothing usable" into why. */
+void mf_reason(tf_err *why, const ev *e, const mget *g, const char *what);
 
 /* assemble.c */
-bool mf_add_attrs(const mattrs *m, const ev *e, tf_attrs *at, bool privacy, const char **why);
-void mf_cache_clear(mp_profile *p);
-int mf_mp_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const char **why);
+/* why may be NULL (the reason is not wanted). */
+bool mf_add_attrs(const mattrs *m, const ev *e, tf_attrs *at, bool privacy, tf_err *why);
+int mf_mp_map(const tf_profile *pp, tf_profile_state *sp, const tf_record *rec, tf_map_out *out, tf_err *why);
+tf_profile_state *mf_state_new(const tf_profile *pp);
+void mf_state_free(tf_profile_state *sp);
 
 #endif
