@@ -6,8 +6,10 @@
 #include "config.h"
 #include "map/mapfile/mapfile.h"
 #include "common/ids.h"
+#include "otlp/encode.h"
 #include "tap.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -761,6 +763,129 @@ static void test_resources(void)
     opts.resource_attrs = NULL;
 }
 
+/* ---- one profile shared by threads ------------------------------------------ */
+
+#define SHARED_RECORDS 2000
+#define SHARED_THREADS 4
+
+static tf_profile *shared;
+static char *shared_rec[SHARED_RECORDS];
+static char *shared_want[SHARED_RECORDS];
+
+/* Record i: a span (JSON), its resource and scope, or the reject reason. */
+static char *map_text(tf_json_parser *jp, tf_arena *a, tf_profile_state *st, size_t i)
+{
+    char err[256];
+    const char *text = shared_rec[i];
+    tf_record rec = { .text = text, .len = strlen(text), .stream = "test", .line = i + 1 };
+    rec.json = tf_json_parse_one(jp, a, text, rec.len, err, sizeof err);
+    tf_map_out out = { .arena = a };
+    tf_err why;
+    tf_err_clear(&why);
+    tf_buf b = { 0 };
+    if (!rec.json)
+        tf_buf_printf(&b, "not JSON: %s", err);
+    else if (tf_profile_map(shared, st, &rec, &out, &why) != TF_MAP_OK)
+        tf_buf_printf(&b, "reject: %s", why.msg);
+    for (size_t k = 0; k < out.n; k++) {
+        tf_encode_json_span(&b, out.spans[k]);
+        tf_buf_printf(&b, " resource %p scope %p\n", (const void *)out.spans[k]->resource,
+                      (const void *)out.spans[k]->scope);
+    }
+    tf_arena_reset(a);
+    char *r = tf_xstrdup(tf_buf_cstr(&b));
+    tf_buf_free(&b);
+    return r;
+}
+
+static void *shared_worker(void *arg)
+{
+    size_t *mismatches = arg;
+    tf_json_parser *jp = tf_json_parser_new();
+    tf_arena a;
+    tf_arena_init(&a, 16 * 1024);
+    tf_profile_state *st = tf_profile_state_new(shared);
+    for (size_t i = 0; i < SHARED_RECORDS; i++) {
+        char *got = map_text(jp, &a, st, i);
+        if (strcmp(got, shared_want[i]))
+            ++*mismatches;
+        free(got);
+    }
+    tf_profile_state_free(shared, st);
+    tf_arena_free(&a);
+    tf_json_parser_free(jp);
+    return NULL;
+}
+
+/* A profile is immutable once loaded: threads mapping through it at once,
+ * each with its own state (memo, caches, scratch), get exactly what one
+ * thread gets. Records vary so that the derived-id memo, the resource
+ * cache and the template and JSON scratch buffers change all the time. */
+static void test_shared(void)
+{
+    char *err;
+    shared = load("{`resource`: {`service.name`: {`const`: `svc`}, `host.name`: `host`},"
+                  " `span`: {`name`: `{m} {rid}`, `start`: `t`, `duration`: {`field`: `dur`, `unit`: `s`},"
+                  "  `trace_id`: {`derive`: [`host`, `batch`]}, `span_id`: {`derive`: [`rid`]},"
+                  "  `status`: {`if`: {`field`: `code`, `>=`: 500}, `code`: `error`, `message`: `HTTP {code}`},"
+                  "  `attributes`: {`code`: {`field`: `code`, `type`: `int`}, `x`: {`field`: `extra`, `type`: `json`}},"
+                  "  `remaining`: {`prefix`: `r.`}}}",
+                  &err);
+    ok(shared != NULL, "the shared mapping loads (%s)", err ? err : "");
+    free(err);
+    if (!shared)
+        return;
+    for (size_t i = 0; i < SHARED_RECORDS; i++) {
+        tf_buf b = { 0 };
+        if (i % 97 == 5) /* no time: rejected */
+            tf_buf_printf(&b, "{\"rid\": \"r%zu\", \"m\": \"GET\"}", i);
+        else
+            tf_buf_printf(&b,
+                          "{\"t\": \"2024-07-15T10:%02zu:%02zu.%03zuZ\", \"rid\": \"r%zu\", \"host\": \"h%zu\","
+                          " \"batch\": %zu, \"m\": \"%s\", \"code\": %zu, \"dur\": \"0.%03zu\","
+                          " \"extra\": {\"k\": %zu, \"s\": \"%zu\"}, \"tag%zu\": true}",
+                          i / 60 % 60, i % 60, i % 1000, i, i % 7, i / 3, i % 2 ? "GET" : "POST",
+                          200 + i % 4 * 100, i % 1000, i, i * 31 % 1000, i % 5);
+        shared_rec[i] = tf_xstrdup(tf_buf_cstr(&b));
+        tf_buf_free(&b);
+    }
+    tf_json_parser *jp = tf_json_parser_new();
+    tf_arena a;
+    tf_arena_init(&a, 16 * 1024);
+    tf_profile_state *st = tf_profile_state_new(shared);
+    size_t rejects = 0, errors = 0, want_rejects = 0, want_errors = 0;
+    for (size_t i = 0; i < SHARED_RECORDS; i++) {
+        shared_want[i] = map_text(jp, &a, st, i);
+        rejects += !strncmp(shared_want[i], "reject: ", 8);
+        errors += strstr(shared_want[i], "\"message\":\"HTTP 500\"") != NULL;
+        want_rejects += i % 97 == 5;
+        want_errors += i % 97 != 5 && i % 4 == 3;
+    }
+    tf_profile_state_free(shared, st);
+    tf_arena_free(&a);
+    tf_json_parser_free(jp);
+    is_int(rejects, want_rejects, "one thread: the records without a time are rejected");
+    is_str(shared_want[5], "reject: no time: span.start: \"t\" is missing", "one thread: the reject reason");
+    is_int(errors, want_errors, "one thread: code 500 gives an error status with its message");
+
+    pthread_t th[SHARED_THREADS];
+    size_t mismatches[SHARED_THREADS] = { 0 };
+    for (int t = 0; t < SHARED_THREADS; t++)
+        pthread_create(&th[t], NULL, shared_worker, &mismatches[t]);
+    size_t total = 0;
+    for (int t = 0; t < SHARED_THREADS; t++) {
+        pthread_join(th[t], NULL);
+        total += mismatches[t];
+    }
+    is_int(total, 0, "%d threads sharing one profile, each with its own state, map %d records as one thread does",
+           SHARED_THREADS, SHARED_RECORDS);
+    for (size_t i = 0; i < SHARED_RECORDS; i++) {
+        free(shared_rec[i]);
+        free(shared_want[i]);
+    }
+    drop(shared);
+}
+
 int main(void)
 {
     tf_opts_defaults(&opts);
@@ -777,6 +902,7 @@ int main(void)
     test_remaining();
     test_events();
     test_resources();
+    test_shared();
 
     tf_json_parser_free(parser);
     tf_arena_free(&arena);
