@@ -5,7 +5,7 @@
 
 #include "input/decode.h"
 #include "common/hash.h"
-#include "tool/msg.h"
+#include "common/log.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -43,7 +43,7 @@ struct tf_stream {
     uint64_t decoded;
     size_t max_read;
     int state;              /* 0 reading, 1 clean end, -1 failed */
-    char err[640];
+    tf_err err;
 };
 
 struct container {
@@ -79,6 +79,8 @@ struct tf_source {
     char **include, **exclude;
     size_t n_include, n_exclude;
     tf_source_stats stats;
+    void (*on_error)(void *ctx, const tf_err *err);
+    void *on_error_ctx;
     walkdir *walk;
     size_t walk_len, walk_cap;
     container *ct;
@@ -109,10 +111,19 @@ static void stream_set_names(tf_stream *s, const char *name, const char *path, c
     s->info.member = s->member_own;
 }
 
-static void stream_fail(tf_stream *s, const char *msg)
+/* An input problem: counted, and handed to the caller's callback. */
+static void report(tf_source *src, const char *fmt, ...) TF_PRINTF(2, 3);
+static void report(tf_source *src, const char *fmt, ...)
 {
-    s->state = -1;
-    snprintf(s->err, sizeof s->err, "%s", msg ? msg : "read error");
+    src->stats.errors++;
+    if (!src->on_error)
+        return;
+    tf_err e;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+    va_end(ap);
+    src->on_error(src->on_error_ctx, &e);
 }
 
 /* Detects the compression on s->in, stacks the decoder and reads the
@@ -124,14 +135,11 @@ static void stream_start(tf_stream *s)
     s->info.compression = tf_magic_compression(p, (size_t)n);
     s->dec = tf_decoder_new(s->info.compression, s->in, 0);
     while (s->peek_len < sizeof s->peek) {
-        ssize_t r = tf_decoder_read(s->dec, s->peek + s->peek_len, sizeof s->peek - s->peek_len);
+        ssize_t r = tf_decoder_read(s->dec, s->peek + s->peek_len, sizeof s->peek - s->peek_len, &s->err);
         if (r > 0) {
             s->peek_len += (size_t)r;
         } else {
-            if (r == 0)
-                s->state = 1;
-            else
-                stream_fail(s, tf_decoder_error(s->dec));
+            s->state = r == 0 ? 1 : -1;
             break;
         }
     }
@@ -158,7 +166,7 @@ static rawfile *rawfile_new(int fd, bool close_fd)
     return rf;
 }
 
-ssize_t tf_stream_read(tf_stream *s, void *buf, size_t n)
+ssize_t tf_stream_read(tf_stream *s, void *buf, size_t n, tf_err *err)
 {
     if (s->max_read && n > s->max_read)
         n = s->max_read;
@@ -171,21 +179,19 @@ ssize_t tf_stream_read(tf_stream *s, void *buf, size_t n)
         s->decoded += k;
         return (ssize_t)k;
     }
-    if (s->state != 0)
-        return s->state > 0 ? 0 : -1;
-    ssize_t r = tf_decoder_read(s->dec, buf, n);
-    if (r > 0)
-        s->decoded += (uint64_t)r;
-    else if (r == 0)
-        s->state = 1;
-    else
-        stream_fail(s, tf_decoder_error(s->dec));
-    return r;
-}
-
-const char *tf_stream_error(const tf_stream *s)
-{
-    return s->state < 0 && s->peek_pos >= s->peek_len ? s->err : NULL;
+    if (s->state == 0) {
+        ssize_t r = tf_decoder_read(s->dec, buf, n, &s->err);
+        if (r > 0) {
+            s->decoded += (uint64_t)r;
+            return r;
+        }
+        s->state = r == 0 ? 1 : -1;
+    }
+    if (s->state > 0)
+        return 0;
+    if (err)
+        *err = s->err;
+    return -1;
 }
 
 const tf_stream_info *tf_stream_get_info(const tf_stream *s)
@@ -217,7 +223,7 @@ void tf_stream_close(tf_stream *s)
     stream_free(s);
 }
 
-static int open_input_fd(const char *path, bool *close_fd, char **err)
+static int open_input_fd(const char *path, bool *close_fd, tf_err *err)
 {
     if (strcmp(path, "-") == 0) {
         *close_fd = false;
@@ -227,15 +233,12 @@ static int open_input_fd(const char *path, bool *close_fd, char **err)
     do
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     while (fd < 0 && errno == EINTR);
-    if (fd < 0) {
-        *err = tf_xasprintf("%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
+    if (fd < 0)
+        return tf_err_set(err, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         close(fd);
-        *err = tf_xasprintf("%s: is a directory", path);
-        return -1;
+        return tf_err_set(err, "%s: is a directory", path);
     }
     *close_fd = true;
     return fd;
@@ -250,7 +253,7 @@ static void info_from_fd(tf_stream_info *info, int fd)
     }
 }
 
-tf_stream *tf_stream_open_file(const char *path, char **err)
+tf_stream *tf_stream_open_file(const char *path, tf_err *err)
 {
     bool close_fd;
     int fd = open_input_fd(path, &close_fd, err);
@@ -321,7 +324,7 @@ static ssize_t member_pull(tf_pull *pl, const uint8_t **chunk)
                 /* ARCHIVE_WARN here is a checksum mismatch (zip CRC): the data is bad. */
                 char *where = member_where(ct);
                 const char *msg = archive_error_string(ct->a);
-                snprintf(pl->err, sizeof pl->err, "%s %s", msg ? msg : "archive read error", where);
+                tf_err_set(&pl->err, "%s %s", msg ? msg : "archive read error", where);
                 free(where);
                 ct->member_failed = true;
                 if (r == ARCHIVE_FATAL)
@@ -354,7 +357,7 @@ static la_ssize_t ct_read_cb(struct archive *a, void *ud, const void **buf)
     const uint8_t *p;
     ssize_t r = tf_pull_next(&ct->rf->pull, &p, SIZE_MAX);
     if (r < 0) {
-        archive_set_error(a, EIO, "%s", ct->rf->pull.err);
+        archive_set_error(a, EIO, "%s", ct->rf->pull.err.msg);
         return -1;
     }
     *buf = p;
@@ -422,8 +425,7 @@ static container *container_open(tf_source *src, rawfile *rf, const char *path,
 {
     if (strcmp(kind, "7z") == 0 && !rf->fs.seekable) {
         /* libarchive reads a 7z archive's index from its end. */
-        tf_errorf("%s: a 7z archive cannot be read from a pipe; save it to a file first", display);
-        src->stats.errors++;
+        report(src, "%s: a 7z archive cannot be read from a pipe; save it to a file first", display);
         rawfile_free(rf);
         return NULL;
     }
@@ -456,8 +458,7 @@ static container *container_open(tf_source *src, rawfile *rf, const char *path,
     archive_read_set_callback_data(ct->a, ct);
     if (archive_read_open1(ct->a) != ARCHIVE_OK) {
         const char *msg = archive_error_string(ct->a);
-        tf_errorf("%s: cannot read the %s archive: %s", display, kind, msg ? msg : "unknown error");
-        src->stats.errors++;
+        report(src, "%s: cannot read the %s archive: %s", display, kind, msg ? msg : "unknown error");
         container_free(ct);
         return NULL;
     }
@@ -468,9 +469,8 @@ static void container_report(tf_source *src, container *ct, const char *what)
 {
     const char *msg = archive_error_string(ct->a);
     char *where = header_where(ct);
-    tf_errorf("%s: %s %s; %s", ct->display, msg ? msg : "archive read error", where, what);
+    report(src, "%s: %s %s; %s", ct->display, msg ? msg : "archive read error", where, what);
     free(where);
-    src->stats.errors++;
 }
 
 /* The next member stream of src->ct, or NULL when the container is done (and freed). */
@@ -511,8 +511,7 @@ static tf_stream *container_next(tf_source *src)
             mname = "?";
         if (r == ARCHIVE_FAILED) {
             const char *msg = archive_error_string(ct->a);
-            tf_errorf("%s:%s: %s; member skipped", ct->display, mname, msg ? msg : "unreadable");
-            src->stats.errors++;
+            report(src, "%s:%s: %s; member skipped", ct->display, mname, msg ? msg : "unreadable");
             continue;
         }
         if (r == ARCHIVE_WARN) {
@@ -525,8 +524,7 @@ static tf_stream *container_next(tf_source *src)
             continue;
         }
         if (archive_entry_is_data_encrypted(e)) {
-            tf_errorf("%s:%s: the member is encrypted; skipped", ct->display, mname);
-            src->stats.errors++;
+            report(src, "%s:%s: the member is encrypted; skipped", ct->display, mname);
             continue;
         }
         tf_stream *s = stream_alloc();
@@ -557,12 +555,10 @@ static tf_stream *container_next(tf_source *src)
 static tf_stream *open_path(tf_source *src, const char *path, const char *rel)
 {
     bool close_fd;
-    char *err = NULL;
+    tf_err err;
     int fd = open_input_fd(path, &close_fd, &err);
     if (fd < 0) {
-        tf_errorf("%s", err);
-        free(err);
-        src->stats.errors++;
+        report(src, "%s", err.msg);
         return NULL;
     }
     const char *display = strcmp(path, "-") == 0 ? "<stdin>" : path;
@@ -577,8 +573,7 @@ static tf_stream *open_path(tf_source *src, const char *path, const char *rel)
     if (kind) {
         rawfile *rf = s->rf;
         if (tf_fdsrc_rewind(&rf->fs, &rf->pull) != 0) {
-            tf_errorf("%s: cannot rewind the input to read it as a %s archive", display, kind);
-            src->stats.errors++;
+            report(src, "%s: cannot rewind the input to read it as a %s archive", display, kind);
             stream_free(s);
             return NULL;
         }
@@ -617,8 +612,7 @@ static void walk_push(tf_source *src, const char *dir, const char *rel)
 {
     DIR *d = opendir(dir);
     if (!d) {
-        tf_errorf("%s: cannot read the directory: %s", dir, strerror(errno));
-        src->stats.errors++;
+        report(src, "%s: cannot read the directory: %s", dir, strerror(errno));
         return;
     }
     walkdir w = { tf_xstrdup(dir), tf_xstrdup(rel), NULL, 0, 0 };
@@ -636,8 +630,7 @@ static void walk_push(tf_source *src, const char *dir, const char *rel)
         errno = 0;
     }
     if (errno != 0) {
-        tf_errorf("%s: error reading the directory: %s", dir, strerror(errno));
-        src->stats.errors++;
+        report(src, "%s: error reading the directory: %s", dir, strerror(errno));
     }
     closedir(d);
     if (w.n > 1)
@@ -673,13 +666,11 @@ static tf_stream *walk_step(tf_source *src)
     tf_stream *s = NULL;
     struct stat st;
     if (lstat(path, &st) != 0) {
-        tf_errorf("%s: cannot open: %s", path, strerror(errno));
-        src->stats.errors++;
+        report(src, "%s: cannot open: %s", path, strerror(errno));
     } else if (S_ISDIR(st.st_mode)) {
         walk_push(src, path, rel); /* invalidates w */
     } else if (S_ISLNK(st.st_mode) && stat(path, &st) != 0) {
-        tf_errorf("%s: cannot open: %s", path, strerror(errno));
-        src->stats.errors++;
+        report(src, "%s: cannot open: %s", path, strerror(errno));
     } else if (!S_ISREG(st.st_mode)) {
         /* Symlinked directories (no loops), FIFOs, sockets, devices. */
         tf_verbosef("%s: skipped (not a regular file)", path);
@@ -699,8 +690,7 @@ static tf_stream *input_step(tf_source *src)
     struct stat st;
     if (strcmp(path, "-") != 0) {
         if (stat(path, &st) != 0) {
-            tf_errorf("%s: cannot open: %s", path, strerror(errno));
-            src->stats.errors++;
+            report(src, "%s: cannot open: %s", path, strerror(errno));
             return NULL;
         }
         if (S_ISDIR(st.st_mode)) {
@@ -736,6 +726,10 @@ tf_source *tf_source_new(const char *const *paths, size_t n_paths, const tf_sour
     size_t n_exc = opts && opts->exclude ? opts->n_exclude : 0;
     src->exclude = copy_strv(n_exc ? opts->exclude : NULL, n_exc);
     src->n_exclude = n_exc;
+    if (opts) {
+        src->on_error = opts->on_error;
+        src->on_error_ctx = opts->on_error_ctx;
+    }
     return src;
 }
 

@@ -5,10 +5,13 @@
  * bzip2, xz, lz4 ...) by content, never by name.
  * Ownership: tf_source owns the streams it hands out; a stream stays valid
  * until tf_stream_close or the next tf_source_next. Not thread-safe; one
- * thread drives a source. */
+ * thread drives a source (the reader's). Problems with one input never stop
+ * the others: they are handed to the on_error callback and counted.
+ * Example: "logs/2025-06-01.tar: cannot read the tar archive: Damaged tar archive". */
 #ifndef TF_SOURCE_H
 #define TF_SOURCE_H
 
+#include "common/err.h"
 #include "common/util.h"
 
 #include <stdbool.h>
@@ -22,6 +25,11 @@ typedef struct {
     size_t n_include;
     const char *const *exclude; /* member globs dropped, checked after include */
     size_t n_exclude;
+    /* An input or member that cannot be opened or listed (the source goes on
+     * with the next one). NULL: only counted in stats.errors. Called on the
+     * thread that calls tf_source_next. */
+    void (*on_error)(void *ctx, const tf_err *err);
+    void *on_error_ctx;
 } tf_source_opts;
 
 /* Stable identity of a stream, used by checkpoints (issue #6). */
@@ -52,8 +60,8 @@ typedef struct {
 
 tf_source *tf_source_new(const char *const *paths, size_t n_paths, const tf_source_opts *opts);
 /* 1: *out is the next stream; 0: no more. Inputs that cannot be opened are
- * reported with tf_errorf (naming the path/member and the reason), counted in
- * stats.errors, and skipped. Files named on the command line are always read;
+ * handed to opts->on_error (naming the path/member and the reason), counted
+ * in stats.errors, and skipped. Files named on the command line are always read;
  * files found by walking a directory are read when they are containers (by
  * content) or when their path below that directory matches the globs.
  * A plain (non-container) stream has container "none" and outer "none". */
@@ -62,19 +70,17 @@ const tf_source_stats *tf_source_stats_get(const tf_source *src);
 void tf_source_free(tf_source *src);
 
 /* Reads up to n decoded bytes. Returns the count, 0 at the clean end, or -1 on
- * an error (truncated or corrupt data, I/O error); then tf_stream_error says
- * what and where ("corrupt gzip data at compressed byte 1234 (decoded byte
- * 5678)"). Bytes returned before the error are good. */
-ssize_t tf_stream_read(tf_stream *s, void *buf, size_t n);
-const char *tf_stream_error(const tf_stream *s);
+ * an error (truncated or corrupt data, I/O error), again on every later call,
+ * with err saying what and where ("corrupt gzip data at compressed byte 1234
+ * (decoded byte 5678)"). Bytes returned before the error are good. */
+ssize_t tf_stream_read(tf_stream *s, void *buf, size_t n, tf_err *err);
 const tf_stream_info *tf_stream_get_info(const tf_stream *s);
 uint64_t tf_stream_decoded_offset(const tf_stream *s); /* decoded bytes returned so far */
 void tf_stream_close(tf_stream *s);
 
 /* Opens a single file path as a stream without container handling (used by
- * unit tests and by `inspect`'s per-file detection); NULL with *err set
- * (malloc'd, "path: reason"). */
-tf_stream *tf_stream_open_file(const char *path, char **err);
+ * unit tests); NULL with err ("path: reason"). */
+tf_stream *tf_stream_open_file(const char *path, tf_err *err);
 /* A stream over memory (not copied; must outlive the stream), decoded by
  * content like a file. Each read returns at most max_read bytes (0 = no
  * limit) and the decoder is fed at most max_read bytes at a time, to test

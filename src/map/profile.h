@@ -28,8 +28,6 @@
 #include "common/json.h"
 #include "tool/opts.h"
 #include "otlp/resource.h"
-/* tf_profile_detect, for input/reader.c until it takes a tf_detector */
-#include "map/detect.h"
 
 typedef struct {
     const tf_json *json;

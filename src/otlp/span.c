@@ -147,9 +147,3 @@ tf_link *tf_span_add_link(tf_span *s, tf_arena *arena)
     memset(l, 0, sizeof *l);
     return l;
 }
-
-bool tf_span_ids_valid(const tf_span *s)
-{
-    static const uint8_t zero[16];
-    return memcmp(s->trace_id, zero, 16) != 0 && memcmp(s->span_id, zero, 8) != 0;
-}

@@ -1,8 +1,8 @@
 /* span.h: the in-memory OTLP trace model that profiles build and encoders write.
  * Ownership: a tf_span and everything it points to (strings, attributes,
  * events, links) live in the tf_arena the builder was given; resources and
- * scopes are interned in a tf_span_batch-independent table (resource.h) and
- * outlive the spans. Fields mirror opentelemetry/proto/trace/v1/trace.proto. */
+ * scopes are interned for the whole run (otlp/resource.h) and outlive the
+ * spans. Fields mirror opentelemetry/proto/trace/v1/trace.proto. */
 #ifndef TF_SPAN_H
 #define TF_SPAN_H
 
@@ -135,8 +135,5 @@ bool tf_value_eq(const tf_value *a, const tf_value *b);
 
 tf_event *tf_span_add_event(tf_span *s, tf_arena *arena);
 tf_link *tf_span_add_link(tf_span *s, tf_arena *arena);
-
-/* A span is valid for OTLP when its ids are not all zero and end >= start. */
-bool tf_span_ids_valid(const tf_span *s);
 
 #endif

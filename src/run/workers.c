@@ -106,7 +106,7 @@ static void on_spans(void *ctx, const tf_record *rec, tf_span **spans, size_t n)
         }
         /* p is an offset until the slot is complete (enc may move) */
         s->spans[s->n_spans++] = (tf_ev_span){ spans[i]->resource, spans[i]->scope,
-                                               (const char *)(uintptr_t)before, len };
+                                               (const char *)(uintptr_t)before, len, cost };
     }
     tf_ev *e = add_ev(s, TF_EV_SPANS);
     e->first = first;
@@ -119,27 +119,39 @@ static void process(worker *wk, slot *s, tf_rd_msg *msg)
     s->n_ev = s->n_spans = 0;
     s->enc.len = s->whys.len = 0;
     s->r.msg = msg;
+    s->r.bad_frames = 0;
+    memset(&s->r.counts, 0, sizeof s->r.counts);
+    s->r.profile = s->r.profile_why = NULL;
     wk->cur = s;
-    if (msg->kind == TF_RD_FRAMES) {
+    if (msg->kind == TF_RD_BEGIN || msg->kind == TF_RD_FRAMES) {
         if (!wk->stream || strcmp(wk->stream, msg->name)) {
             free(wk->stream);
             wk->stream = tf_xstrdup(msg->name);
         }
         tf_mapper_begin_stream(wk->m, wk->stream);
         tf_mapper_use_detected(wk->m, msg->profile, msg->profile_why);
+    }
+    if (msg->kind == TF_RD_FRAMES) {
+        tf_mapper_stats before = *tf_mapper_stats_get(wk->m);
         tf_mapper_cb cb = { .spans = on_spans, .reject = on_reject, .ctx = wk };
         for (size_t i = 0; i < msg->n_frames; i++) {
             const tf_rd_frame *d = &msg->frames[i];
             if (d->bad) {
                 add_reject(s, d->f.offset, d->f.line, d->f.p, d->f.p ? d->f.len : 0,
                            d->why ? d->why : "unusable data");
+                s->r.bad_frames++;
             } else {
                 tf_mapper_frame(wk->m, &d->f, &cb);
                 tf_mapper_end_frame(wk->m);
             }
             add_ev(s, TF_EV_FRAME_END)->end = d->f.end;
         }
+        const tf_mapper_stats *after = tf_mapper_stats_get(wk->m);
+        s->r.counts = (tf_mapper_stats){ after->records - before.records, after->filtered - before.filtered,
+                                         after->rejected - before.rejected, after->spans - before.spans };
     }
+    if (msg->kind == TF_RD_BEGIN || msg->kind == TF_RD_FRAMES)
+        s->r.profile = tf_mapper_profile(wk->m, &s->r.profile_why);
     for (size_t i = 0; i < s->n_spans; i++)
         s->spans[i].p = s->enc.p + (uintptr_t)s->spans[i].p;
     for (size_t i = 0; i < s->n_ev; i++)
