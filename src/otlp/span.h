@@ -83,11 +83,16 @@ typedef struct {
     uint32_t flags;
 } tf_link;
 
-/* Resource + scope, interned so batching can group by pointer identity. */
+/* Resource + scope. Most are interned for the run (otlp/resource.h), so
+ * batching groups by pointer identity; a profile may also build a resource
+ * for one record (OpenRouter's carries the generation id) in the record's
+ * arena: not interned, it is copied by whoever keeps it longer (the mapping
+ * worker's result, then the batch), so memory stays bounded. */
 typedef struct tf_resource {
     tf_attrs attrs;
     tf_str schema_url;
     uint64_t hash;
+    bool interned; /* lives for the whole run */
 } tf_resource;
 
 typedef struct tf_scope {
@@ -132,6 +137,11 @@ const tf_kv *tf_attrs_find(const tf_attrs *a, const char *key);
 /* Deep copy of a value into an arena. */
 void tf_value_copy(tf_value *dst, const tf_value *src, tf_arena *arena);
 bool tf_value_eq(const tf_value *a, const tf_value *b);
+/* Deep copies into an arena (a copied resource is not interned). */
+void tf_attrs_copy(tf_attrs *dst, const tf_attrs *src, tf_arena *arena);
+tf_resource *tf_resource_copy(const tf_resource *r, tf_arena *arena);
+/* Same attributes (in order), dropped count and schema URL. */
+bool tf_resource_eq(const tf_resource *a, const tf_resource *b);
 
 tf_event *tf_span_add_event(tf_span *s, tf_arena *arena);
 tf_link *tf_span_add_link(tf_span *s, tf_arena *arena);
