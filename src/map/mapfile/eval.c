@@ -251,16 +251,6 @@ const tf_json *mf_alt_value(const malt *al, const ev *e)
     return v;
 }
 
-bool mf_get_conv(const mget *g, const ev *e, conv_fn conv, void *out)
-{
-    for (size_t i = 0; i < g->n; i++) {
-        const tf_json *v = mf_alt_value(&g->alts[i], e);
-        if (v && conv(&g->alts[i], v, e, out))
-            return true;
-    }
-    return false;
-}
-
 bool mf_conv_text(const malt *al, const tf_json *v, const ev *e, void *out)
 {
     *(tf_str *)out = text_of(e, v);

@@ -263,7 +263,17 @@ const tf_json *mf_path_get(const mpath *p, const ev *e);
 const tf_json *mf_paths_get(const mpath *ps, size_t n, const ev *e);
 bool mf_cond_eval(const mcond *c, const ev *e);
 const tf_json *mf_alt_value(const malt *al, const ev *e);
-bool mf_get_conv(const mget *g, const ev *e, conv_fn conv, void *out);
+/* The first alternative of g whose value conv accepts (into out). Inline:
+ * it runs for every attribute of every record. */
+static inline bool mf_get_conv(const mget *g, const ev *e, conv_fn conv, void *out)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        const tf_json *v = mf_alt_value(&g->alts[i], e);
+        if (v && conv(&g->alts[i], v, e, out))
+            return true;
+    }
+    return false;
+}
 bool mf_conv_text(const malt *al, const tf_json *v, const ev *e, void *out);
 bool mf_conv_part(const malt *al, const tf_json *v, const ev *e, void *out);
 bool mf_conv_time(const malt *al, const tf_json *v, const ev *e, void *out);
