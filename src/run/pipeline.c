@@ -10,7 +10,6 @@
 #include "run/workers.h"
 #include "run/rejects.h"
 #include "output/sink.h"
-#include "output/upload.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -38,7 +37,7 @@ static void on_signal(int sig)
 typedef struct {
     const tf_opts *o;
     tf_sink *sink;
-    bool file_sink;
+    tf_err sink_err; /* the sink's error last shown */
     tf_rejects *rejects;
     tf_ckpt *ckpt;
     pthread_mutex_t ckpt_mu; /* the reader thread asks the checkpoint about streams */
@@ -54,17 +53,28 @@ typedef struct {
     tf_overhead_cache ovh;
 } run_state;
 
-static void batch_done(void *ctx, tf_batch *b, bool acked)
+static void batch_done(void *ctx, tf_batch *b, bool acked, uint64_t output_size)
 {
     run_state *r = ctx;
     if (acked) {
         pthread_mutex_lock(&r->ckpt_mu);
-        tf_ckpt_batch_acked(r->ckpt, b->seq, r->file_sink ? tf_sink_file_size(r->sink) : 0);
+        tf_ckpt_batch_acked(r->ckpt, b->seq, output_size);
         pthread_mutex_unlock(&r->ckpt_mu);
     }
     else if (!r->interrupted)
         r->fatal = true;
     tf_batch_free(b);
+}
+
+/* A sink call failed: the run stops. A failed sink returns the same error
+ * from later calls; it is shown once. */
+static void sink_failed(run_state *r, const tf_err *err)
+{
+    if (strcmp(r->sink_err.msg, err->msg) != 0) {
+        tf_errorf("%s", err->msg);
+        r->sink_err = *err;
+    }
+    r->fatal = true;
 }
 
 static void new_batch(run_state *r)
@@ -81,14 +91,20 @@ static void flush_batch(run_state *r)
     tf_ckpt_batch_closed(r->ckpt, b);
     pthread_mutex_unlock(&r->ckpt_mu);
     new_batch(r);
-    if (r->sink->submit(r->sink, b) != 0)
-        r->fatal = true;
+    tf_err err;
+    if (r->sink->submit(r->sink, b, &err) != 0)
+        sink_failed(r, &err);
 }
 
 static int sync_outputs(void *ctx)
 {
     run_state *r = ctx;
-    if (r->sink->sync(r->sink) != 0 || tf_rejects_sync(r->rejects) != 0)
+    tf_err err;
+    if (r->sink->sync(r->sink, &err) != 0) {
+        sink_failed(r, &err);
+        return -1;
+    }
+    if (tf_rejects_sync(r->rejects) != 0)
         return -1;
     return 0;
 }
@@ -141,8 +157,9 @@ static void progress(run_state *r, const tf_mapper_stats *ms, bool final)
 /* Periodic work between frames: deliver acks, age-based flush, checkpoint. */
 static void tick(run_state *r)
 {
-    if (r->sink->poll(r->sink) != 0)
-        r->fatal = true;
+    tf_err err;
+    if (r->sink->poll(r->sink, &err) != 0)
+        sink_failed(r, &err);
     if (r->batch->n_spans + r->batch->n_marks &&
         tf_now_mono_ns() - r->batch_opened_ns > TF_BATCH_MAX_AGE_NS)
         flush_batch(r);
@@ -279,14 +296,13 @@ int tf_run(const tf_opts *o)
     }
     const char *output = o->endpoint ? NULL : o->output ? o->output : TF_DEFAULT_OUTPUT;
     char *rejects_path = rejects_path_for(o);
-    r.file_sink = output != NULL;
     if (output && !strcmp(output, "-") && o->checkpoint && tf_ckpt_output_size(r.ckpt, "-") > 0)
         tf_warnf("resuming with output to stdout: lines before the checkpoint were written by the earlier run");
-    r.sink = output ? tf_sink_file_new(output, strcmp(output, "-") ? tf_ckpt_output_size(r.ckpt, output) : -1, &err)
-                    : tf_sink_http_new(o, &err);
+    tf_err serr;
+    r.sink = output ? tf_sink_file_new(output, strcmp(output, "-") ? tf_ckpt_output_size(r.ckpt, output) : -1, &serr)
+                    : tf_sink_http_new(o, &serr);
     if (!r.sink) {
-        tf_errorf("%s", err);
-        free(err);
+        tf_errorf("%s", serr.msg);
         free(rejects_path);
         tf_ckpt_free(r.ckpt);
         tf_interner_free(in);
@@ -346,8 +362,8 @@ int tf_run(const tf_opts *o)
     }
     /* The open batch of an interrupted or failed run was never sent: dropping
      * it leaves its records after the checkpoint, to be read again. */
-    if (r.sink->finish(r.sink, r.interrupted || r.fatal ? tf_now_mono_ns() + TF_STOP_GRACE_NS : 0) != 0)
-        r.fatal = true;
+    if (r.sink->finish(r.sink, r.interrupted || r.fatal ? tf_now_mono_ns() + TF_STOP_GRACE_NS : 0, &serr) != 0)
+        sink_failed(&r, &serr);
     const tf_source_stats *ss = tf_reader_stats(rd); /* joins the reader */
     if (tf_ckpt_maybe_write(r.ckpt, true, sync_outputs, &r) != 0)
         r.fatal = true;
