@@ -45,7 +45,7 @@ static int pb_next(pb_reader *r, pb_field *f, tf_err *err)
     f->at = (size_t)(r->p - r->base);
     uint64_t key, len;
     if (!tf_pb_read_varint(&r->p, r->end, &key))
-        return tf_err_set(err, "byte %zu: truncated field key", f->at);
+        return tf_err_set(err, "byte %zu: truncated or overlong field key", f->at);
     if (key >> 3 == 0 || key >> 3 > 0x1fffffff)
         return tf_err_set(err, "byte %zu: invalid field number %llu", f->at, (unsigned long long)(key >> 3));
     f->field = (uint32_t)(key >> 3);
@@ -54,7 +54,7 @@ static int pb_next(pb_reader *r, pb_field *f, tf_err *err)
     switch (f->wire) {
     case WT_VARINT:
         if (!tf_pb_read_varint(&r->p, r->end, &f->num))
-            return tf_err_set(err, "byte %zu: field %u: truncated varint", f->at, f->field);
+            return tf_err_set(err, "byte %zu: field %u: truncated or overlong varint", f->at, f->field);
         return 1;
     case WT_I64:
     case WT_I32: {
