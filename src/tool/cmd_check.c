@@ -1,4 +1,4 @@
-/* check.c: `tracefill check`: send one small, clearly labelled span to the
+/* cmd_check.c: `tracefill check`: send one small, clearly labelled span to the
  * endpoint and explain the answer in plain words. Exit 0 only when the
  * backend accepted it. */
 #include "config.h"
