@@ -229,8 +229,9 @@ static void test_id_forms(void)
     ok(tf_id_is_zero(z, 0), "is_zero of nothing");
 }
 
-/* Expected ids are the header's own hex digits, read off the examples of the
- * B3 propagation spec and the AWS X-Ray documentation. */
+/* Expected ids are the header's own hex digits rearranged as the B3
+ * propagation spec and the AWS X-Ray documentation describe (X-Ray: the
+ * 8-hex epoch and the 24-hex id joined; B3: a 64-bit trace id left-padded). */
 static void ctx_is(const tf_trace_ctx *c, const char *trace, const char *span, const char *parent,
                    int sampled, bool debug, const char *what)
 {
@@ -252,36 +253,36 @@ static void ctx_is(const tf_trace_ctx *c, const char *trace, const char *span, c
 static void test_b3_single(void)
 {
     tf_trace_ctx c;
-    const char *full = "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1-05e3ac9a4f6e3b90";
+    const char *full = "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d-1-0e2c4a6b8d0f2e4a";
     ok(tf_b3_parse(full, strlen(full), &c), "b3 with all four fields");
-    ctx_is(&c, "80f198ee56343ba864fe8b2a57d3eff7", "e457b5a2e4d86bd1", "05e3ac9a4f6e3b90", 1, false,
+    ctx_is(&c, "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c", "5b7d9f1a3c5e7b9d", "0e2c4a6b8d0f2e4a", 1, false,
            "b3 full");
-    const char *pair = " 80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1\t";
+    const char *pair = " a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d\t";
     ok(tf_b3_parse(pair, strlen(pair), &c), "b3 trace-span, blanks around");
-    ctx_is(&c, "80f198ee56343ba864fe8b2a57d3eff7", "e457b5a2e4d86bd1", NULL, -1, false, "b3 pair");
-    const char *short_id = "64fe8b2a57d3eff7-e457b5a2e4d86bd1-d";
+    ctx_is(&c, "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c", "5b7d9f1a3c5e7b9d", NULL, -1, false, "b3 pair");
+    const char *short_id = "6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d-d";
     ok(tf_b3_parse(short_id, strlen(short_id), &c), "b3 64-bit trace id, debug");
-    ctx_is(&c, "000000000000000064fe8b2a57d3eff7", "e457b5a2e4d86bd1", NULL, 1, true, "b3 64-bit");
-    const char *deny = "80F198EE56343BA864FE8B2A57D3EFF7-E457B5A2E4D86BD1-0";
+    ctx_is(&c, "00000000000000006c8e0a2b4d6f8a0c", "5b7d9f1a3c5e7b9d", NULL, 1, true, "b3 64-bit");
+    const char *deny = "A3C5E7F90B1D2F4A6C8E0A2B4D6F8A0C-5B7D9F1A3C5E7B9D-0";
     ok(tf_b3_parse(deny, strlen(deny), &c), "b3 in upper case, sampling 0");
-    ctx_is(&c, "80f198ee56343ba864fe8b2a57d3eff7", "e457b5a2e4d86bd1", NULL, 0, false, "b3 deny");
+    ctx_is(&c, "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c", "5b7d9f1a3c5e7b9d", NULL, 0, false, "b3 deny");
 
     const char *bad[] = {
         "0", "1", "d", "", "-",
-        "80f198ee56343ba864fe8b2a57d3eff7",
-        "80f198ee56343ba864fe8b2a57d3eff7-",
-        "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-",
-        "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-2",
-        "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-10",
-        "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1--05e3ac9a4f6e3b90",
-        "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1-05e3ac9a4f6e3b9",
-        "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1-05e3ac9a4f6e3b90-x",
-        "80f198ee56343ba864fe8b2a57d3eff-e457b5a2e4d86bd1",
-        "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd",
-        "00000000000000000000000000000000-e457b5a2e4d86bd1",
-        "80f198ee56343ba864fe8b2a57d3eff7-0000000000000000",
-        "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bdg",
-        "80f198ee56343ba864fe8b2a57d3eff7 e457b5a2e4d86bd1",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d-",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d-2",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d-10",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d--0e2c4a6b8d0f2e4a",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d-1-0e2c4a6b8d0f2e4",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d-1-0e2c4a6b8d0f2e4a-x",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0-5b7d9f1a3c5e7b9d",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9",
+        "00000000000000000000000000000000-5b7d9f1a3c5e7b9d",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-0000000000000000",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9g",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c 5b7d9f1a3c5e7b9d",
     };
     for (size_t i = 0; i < TF_ARRAY_LEN(bad); i++) {
         memset(&c, 0xee, sizeof c);
@@ -291,39 +292,39 @@ static void test_b3_single(void)
     ok(!tf_b3_parse(NULL, 0, &c), "b3 NULL rejected");
     char tp[56];
     ok(tf_b3_parse(full, strlen(full), &c) && tf_trace_ctx_traceparent(&c, tp), "b3 to traceparent");
-    is_str(tp, "00-80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-01", "b3 as a traceparent");
+    is_str(tp, "00-a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d-01", "b3 as a traceparent");
 }
 
 #define S(lit) ((tf_str){ (lit), sizeof(lit) - 1 })
 static void test_b3_multi(void)
 {
     tf_trace_ctx c;
-    tf_b3_headers h = { S("80f198ee56343ba864fe8b2a57d3eff7"), S("e457b5a2e4d86bd1"),
-                        S("05e3ac9a4f6e3b90"), S("1"), { NULL, 0 } };
+    tf_b3_headers h = { S("a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c"), S("5b7d9f1a3c5e7b9d"),
+                        S("0e2c4a6b8d0f2e4a"), S("1"), { NULL, 0 } };
     ok(tf_b3_multi_parse(&h, &c), "b3 multi, all headers");
-    ctx_is(&c, "80f198ee56343ba864fe8b2a57d3eff7", "e457b5a2e4d86bd1", "05e3ac9a4f6e3b90", 1, false,
+    ctx_is(&c, "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c", "5b7d9f1a3c5e7b9d", "0e2c4a6b8d0f2e4a", 1, false,
            "b3 multi");
-    tf_b3_headers h2 = { S(" 64fe8b2a57d3eff7 "), S("E457B5A2E4D86BD1"), { NULL, 0 }, S("False"),
+    tf_b3_headers h2 = { S(" 6c8e0a2b4d6f8a0c "), S("5B7D9F1A3C5E7B9D"), { NULL, 0 }, S("False"),
                          { NULL, 0 } };
     ok(tf_b3_multi_parse(&h2, &c), "b3 multi, 64-bit trace, sampled False");
-    ctx_is(&c, "000000000000000064fe8b2a57d3eff7", "e457b5a2e4d86bd1", NULL, 0, false, "b3 multi 64");
-    tf_b3_headers h3 = { S("80f198ee56343ba864fe8b2a57d3eff7"), S("e457b5a2e4d86bd1"), { NULL, 0 },
+    ctx_is(&c, "00000000000000006c8e0a2b4d6f8a0c", "5b7d9f1a3c5e7b9d", NULL, 0, false, "b3 multi 64");
+    tf_b3_headers h3 = { S("a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c"), S("5b7d9f1a3c5e7b9d"), { NULL, 0 },
                          { NULL, 0 }, S("1") };
     ok(tf_b3_multi_parse(&h3, &c), "b3 multi, flags 1");
-    ctx_is(&c, "80f198ee56343ba864fe8b2a57d3eff7", "e457b5a2e4d86bd1", NULL, 1, true, "b3 multi debug");
-    tf_b3_headers h4 = { S("80f198ee56343ba864fe8b2a57d3eff7"), S("e457b5a2e4d86bd1"), { NULL, 0 },
+    ctx_is(&c, "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c", "5b7d9f1a3c5e7b9d", NULL, 1, true, "b3 multi debug");
+    tf_b3_headers h4 = { S("a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c"), S("5b7d9f1a3c5e7b9d"), { NULL, 0 },
                          S("true"), S("0") };
     ok(tf_b3_multi_parse(&h4, &c) && c.sampled == 1 && !c.debug, "b3 multi, sampled true, flags 0");
 
     tf_b3_headers bad[] = {
-        { { NULL, 0 }, S("e457b5a2e4d86bd1"), { NULL, 0 }, { NULL, 0 }, { NULL, 0 } },
-        { S("80f198ee56343ba864fe8b2a57d3eff7"), { NULL, 0 }, { NULL, 0 }, { NULL, 0 }, { NULL, 0 } },
-        { S("80f198ee56343ba864fe8b2a57d3eff"), S("e457b5a2e4d86bd1"), { NULL, 0 }, { NULL, 0 }, { NULL, 0 } },
-        { S("80f198ee56343ba864fe8b2a57d3eff7"), S("e457b5a2e4d86bd"), { NULL, 0 }, { NULL, 0 }, { NULL, 0 } },
-        { S("80f198ee56343ba864fe8b2a57d3eff7"), S("e457b5a2e4d86bd1"), S("05e3"), { NULL, 0 }, { NULL, 0 } },
-        { S("80f198ee56343ba864fe8b2a57d3eff7"), S("e457b5a2e4d86bd1"), { NULL, 0 }, S("yes"), { NULL, 0 } },
-        { S("80f198ee56343ba864fe8b2a57d3eff7"), S("e457b5a2e4d86bd1"), { NULL, 0 }, { NULL, 0 }, S("2") },
-        { S("00000000000000000000000000000000"), S("e457b5a2e4d86bd1"), { NULL, 0 }, { NULL, 0 }, { NULL, 0 } },
+        { { NULL, 0 }, S("5b7d9f1a3c5e7b9d"), { NULL, 0 }, { NULL, 0 }, { NULL, 0 } },
+        { S("a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c"), { NULL, 0 }, { NULL, 0 }, { NULL, 0 }, { NULL, 0 } },
+        { S("a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0"), S("5b7d9f1a3c5e7b9d"), { NULL, 0 }, { NULL, 0 }, { NULL, 0 } },
+        { S("a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c"), S("5b7d9f1a3c5e7b9"), { NULL, 0 }, { NULL, 0 }, { NULL, 0 } },
+        { S("a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c"), S("5b7d9f1a3c5e7b9d"), S("05e3"), { NULL, 0 }, { NULL, 0 } },
+        { S("a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c"), S("5b7d9f1a3c5e7b9d"), { NULL, 0 }, S("yes"), { NULL, 0 } },
+        { S("a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c"), S("5b7d9f1a3c5e7b9d"), { NULL, 0 }, { NULL, 0 }, S("2") },
+        { S("00000000000000000000000000000000"), S("5b7d9f1a3c5e7b9d"), { NULL, 0 }, { NULL, 0 }, { NULL, 0 } },
     };
     const char *why[] = { "no trace id", "no span id", "31-hex trace id", "15-hex span id",
                           "short parent", "sampled yes", "flags 2", "all-zero trace id" };
@@ -341,14 +342,14 @@ static void test_xray(void)
     ok(tf_trace_ctx_traceparent(&c, tp), "X-Ray with a parent makes a traceparent");
     is_str(tp, "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01", "X-Ray as a traceparent");
 
-    const char *alb = "Root=1-58337262-36d228ad5d99923122bbe354";
+    const char *alb = "Root=1-669530cf-7d3e2a1b9c8f4e6d5a4b3c2d";
     ok(tf_xray_parse(alb, strlen(alb), &c), "X-Ray Root only (what an ALB adds)");
-    ctx_is(&c, "5833726236d228ad5d99923122bbe354", NULL, NULL, -1, false, "X-Ray root only");
+    ctx_is(&c, "669530cf7d3e2a1b9c8f4e6d5a4b3c2d", NULL, NULL, -1, false, "X-Ray root only");
     ok(!tf_trace_ctx_traceparent(&c, tp), "no traceparent without a parent");
 
-    const char *self = "Self=1-67891233-12456789abcdef012345678;Root=1-67891233-abcdef012345678912345678;CalledFrom=app";
+    const char *self = "Self=1-66953100-0a0b0c0d0e0f101112131415;Root=1-66953100-f1e2d3c4b5a6978877665544;Requester=billing";
     ok(tf_xray_parse(self, strlen(self), &c), "X-Ray with Self and a custom field");
-    ctx_is(&c, "67891233abcdef012345678912345678", NULL, NULL, -1, false, "X-Ray self");
+    ctx_is(&c, "66953100f1e2d3c4b5a6978877665544", NULL, NULL, -1, false, "X-Ray self");
 
     const char *loose = " sampled=? ; parent=53995C3F42CD8AD8 ;; root=1-5759E988-BD862E3FE1BE46A994272793 ;";
     ok(tf_xray_parse(loose, strlen(loose), &c), "X-Ray any order, any case, blanks, empty fields");

@@ -7,6 +7,8 @@
 
 #include "common/json.h"
 
+#include <pthread.h>
+
 static tf_text_spec regex_spec(const char *pattern, const tf_text_field *fields, size_t n)
 {
     tf_text_spec s = tt_spec("regex", NULL);
@@ -98,15 +100,15 @@ static void test_types(void)
           "{\"v\":{\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"parent_span_id\":\"00f067aa0ba902b7\","
           "\"sampled\":true,\"traceparent\":\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\"}}" },
         { "traceparent", "00-garbage", "{\"v\":\"00-garbage\"}" },
-        { "b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-0-05e3ac9a4f6e3b90",
-          "{\"v\":{\"trace_id\":\"80f198ee56343ba864fe8b2a57d3eff7\",\"parent_span_id\":\"e457b5a2e4d86bd1\","
-          "\"sampled\":false,\"traceparent\":\"00-80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-00\"}}" },
+        { "b3", "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d-0-0e2c4a6b8d0f2e4a",
+          "{\"v\":{\"trace_id\":\"a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c\",\"parent_span_id\":\"5b7d9f1a3c5e7b9d\","
+          "\"sampled\":false,\"traceparent\":\"00-a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d-00\"}}" },
         { "b3", "1", "{\"v\":\"1\"}" },
         { "xray", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
           "{\"v\":{\"trace_id\":\"5759e988bd862e3fe1be46a994272793\",\"parent_span_id\":\"53995c3f42cd8ad8\","
           "\"sampled\":true,\"traceparent\":\"00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01\"}}" },
-        { "xray", "Root=1-58337262-36d228ad5d99923122bbe354",
-          "{\"v\":{\"trace_id\":\"5833726236d228ad5d99923122bbe354\"}}" },
+        { "xray", "Root=1-669530cf-7d3e2a1b9c8f4e6d5a4b3c2d",
+          "{\"v\":{\"trace_id\":\"669530cf7d3e2a1b9c8f4e6d5a4b3c2d\"}}" },
         { "xray", "-", "{\"v\":null}" },
     };
     for (size_t i = 0; i < TF_ARRAY_LEN(c); i++)
@@ -115,12 +117,12 @@ static void test_types(void)
     /* Bad type specs. */
     tf_err err;
     const char *bad[][2] = {
-        { "integer", "format.fields.v: expected a type (string, escaped, urlencoded, int, size, number, "
+        { "integer", "\"format.fields.v\": expected a type (string, escaped, urlencoded, int, size, number, "
                      "auto, bool, time, duration, traceparent, b3 or xray), got \"integer\"" },
-        { "time:weekly", "format.fields.v: \"time:weekly\": expected time:auto, time:iso8601, time:clf, "
+        { "time:weekly", "\"format.fields.v\": \"time:weekly\": expected time:auto, time:iso8601, time:clf, "
                          "time:http, time:epoch[:s|ms|us|ns] or a strptime format with %" },
-        { "duration:m", "format.fields.v: \"duration:m\": expected duration, or duration:s, :ms, :us or :ns" },
-        { "int:8", "format.fields.v: \"int:8\": the type int takes no argument" },
+        { "duration:m", "\"format.fields.v\": \"duration:m\": expected duration, or duration:s, :ms, :us or :ns" },
+        { "int:8", "\"format.fields.v\": \"int:8\": the type int takes no argument" },
     };
     for (size_t i = 0; i < TF_ARRAY_LEN(bad); i++) {
         tf_text_field fl[] = { { "v", bad[i][0], NULL } };
@@ -208,9 +210,9 @@ static void test_regex(void)
         const char *field;
         const char *want;
     } bad[] = {
-        { "(?<a>x", NULL, "format.pattern: at character 7: missing closing parenthesis" },
-        { "(\\d+) (\\S+)", NULL, "format.pattern: no named groups: write (?<name>...) for each field" },
-        { "(?<a>x)", "b", "format.fields.b: the pattern has no group of that name" },
+        { "(?<a>x", NULL, "\"format.pattern\": at character 7: missing closing parenthesis" },
+        { "(\\d+) (\\S+)", NULL, "\"format.pattern\": no named groups: write (?<name>...) for each field" },
+        { "(?<a>x)", "b", "\"format.fields.b\": the pattern has no group of that name" },
     };
     for (size_t i = 0; i < TF_ARRAY_LEN(bad); i++) {
         tf_text_field f1[] = { { bad[i].field, "int", NULL } };
@@ -293,7 +295,7 @@ static void test_csv(void)
     if (ok(tt_open(&t, &s), "csv with columns and ';'")) {
         tt_is(&t, "2024-07-15T23:33:19Z;\"a;b\";3",
               "{\"when\":\"2024-07-15T23:33:19.000000000Z\",\"who\":\"a;b\",\"n\":3}", "semicolons");
-        tt_is(&t, "2024-07-15T23:33:19Z,x,3", "NOMATCH: 1 field, but the format names 3 columns",
+        tt_is(&t, "2024-07-15T23:33:19Z,x,3", "NOMATCH: 1 field, but \"columns\" names 3",
               "commas are not delimiters here");
         tt_close(&t);
     }
@@ -327,18 +329,18 @@ static void test_csv(void)
     } bad[4];
     bad[0].s = tt_spec("csv", NULL);
     bad[0].s.header = 0;
-    bad[0].want = "format: csv without a header row needs \"columns\"";
+    bad[0].want = "\"format\": csv without a header row needs \"columns\"";
     bad[1].s = tt_spec("csv", NULL);
     bad[1].s.pattern = "x";
-    bad[1].want = "format.pattern: only a regex format has a pattern (this is csv)";
+    bad[1].want = "\"format.pattern\": only a regex format has a pattern (this is csv)";
     bad[2].s = tt_spec("csv", NULL);
     bad[2].s.delimiter = '"';
-    bad[2].want = "format.quote: the same character as the delimiter";
+    bad[2].want = "\"format.quote\": the same character as the delimiter";
     const char *dup[] = { "a", "a" };
     bad[3].s = tt_spec("csv", NULL);
     bad[3].s.columns = dup;
     bad[3].s.n_columns = 2;
-    bad[3].want = "format.columns: \"a\" twice (columns 1 and 2)";
+    bad[3].want = "\"format.columns\": \"a\" twice (columns 1 and 2)";
     for (size_t i = 0; i < TF_ARRAY_LEN(bad); i++) {
         tf_err err;
         tf_text_format *f = tf_text_format_new(&bad[i].s, &err);
@@ -402,7 +404,7 @@ static void test_w3c(void)
           "{\"date\":\"2024-07-15\",\"time\":\"23:33:20\",\"cs-method\":\"GET\",\"cs-uri-stem\":\"/b\","
           "\"sc-status\":404,\"time-taken\":0.007,\"timestamp\":\"2024-07-15T23:33:20.000000000Z\"}",
           "runs of blanks separate");
-    tt_is(&t, "2024-07-15 23:33:20 GET /b 404", "NOMATCH: 5 fields, but the #Fields: directive names 6 columns",
+    tt_is(&t, "2024-07-15 23:33:20 GET /b 404", "NOMATCH: 5 fields, but 6 columns",
           "a missing field");
     tt_is(&t, "2024-07-15 25:33:20 GET /b 404 7",
           "BADVALUE: field \"date\": \"2024-07-15T25:33:20\" is not a date followed by a time", "a bad time");
@@ -475,6 +477,101 @@ static void test_describe(void)
     }
 }
 
+/* One format shared by four threads, each with its own parser and arena
+ * (and its own stream, interning equal CSV headers concurrently), gives
+ * exactly what one thread gives for the same lines. */
+#define TH_LINES 3000
+static tf_text_format *th_fmt, *th_csv;
+static char th_lines[TH_LINES][160];
+static char *th_want[TH_LINES];
+
+static char *parse_to_json(tf_text_parser *p, tf_arena *a, const char *line)
+{
+    tf_json *rec;
+    tf_err why;
+    tf_arena_reset(a);
+    tf_buf b = { 0 };
+    if (tf_text_parse(p, NULL, a, line, strlen(line), &rec, &why) == TF_TEXT_OK)
+        tf_json_write(&b, rec);
+    else
+        tf_buf_printf(&b, "reject: %s", why.msg);
+    char *r = tf_xstrdup(tf_buf_cstr(&b));
+    tf_buf_free(&b);
+    return r;
+}
+
+static void *th_run(void *arg)
+{
+    size_t id = (size_t)(uintptr_t)arg, *bad = tf_xcalloc(1, sizeof *bad);
+    tf_text_parser *p = tf_text_parser_new(th_fmt);
+    tf_text_stream *st = tf_text_stream_new(th_csv);
+    tf_arena a;
+    tf_arena_init(&a, 4096);
+    const tf_text_columns *c0, *c1;
+    tf_err e;
+    tf_text_stream_line(st, "a,b,c", 5, &c0, &e);
+    tf_text_stream_line(st, "x,y,z", 5, &c1, &e);
+    if (!c0 || c0 != c1 || tf_text_columns_count(c0) != 3)
+        (*bad)++;
+    for (int round = 0; round < 3; round++)
+        for (size_t i = (id * 577) % TH_LINES, k = 0; k < TH_LINES; k++, i = (i + 1) % TH_LINES) {
+            char *got = parse_to_json(p, &a, th_lines[i]);
+            if (strcmp(got, th_want[i]) != 0)
+                (*bad)++;
+            free(got);
+        }
+    tf_arena_free(&a);
+    tf_text_stream_free(st);
+    tf_text_parser_free(p);
+    return bad;
+}
+
+static void test_threads(void)
+{
+    tf_text_spec s = tt_spec(NULL, "nginx-combined");
+    s.append = "(?: (?<request_time>\\S+))?";
+    tf_err err;
+    th_fmt = tf_text_format_new(&s, &err);
+    tf_text_spec cs = tt_spec("csv", NULL);
+    th_csv = tf_text_format_new(&cs, &err);
+    if (!ok(th_fmt && th_csv, "formats for the threads"))
+        return;
+    for (size_t i = 0; i < TH_LINES; i++) {
+        if (i % 7 == 3)
+            snprintf(th_lines[i], sizeof th_lines[i], "garbage line %zu", i);
+        else
+            snprintf(th_lines[i], sizeof th_lines[i],
+                     "10.0.%zu.%zu - u%zu [15/Jul/2024:%02zu:%02zu:%02zu +0000] \"GET /p/%zu?q=%zu HTTP/1.1\" "
+                     "%zu %zu \"-\" \"agent %zu\" 0.%03zu",
+                     i / 256 % 256, i % 256, i, i / 3600 % 24, i / 60 % 60, i % 60, i, i * 7, 200 + i % 4 * 100,
+                     i * 13, i % 5, i % 1000);
+    }
+    tf_text_parser *p = tf_text_parser_new(th_fmt);
+    tf_arena a;
+    tf_arena_init(&a, 4096);
+    for (size_t i = 0; i < TH_LINES; i++)
+        th_want[i] = parse_to_json(p, &a, th_lines[i]);
+    tf_arena_free(&a);
+    tf_text_parser_free(p);
+    ok(strstr(th_want[1], "\"request_time\":0.001") && !strncmp(th_want[3], "reject: ", 8),
+       "single-threaded reference has records and rejects");
+    pthread_t th[4];
+    for (size_t i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, th_run, (void *)(uintptr_t)i);
+    size_t bad = 0;
+    for (size_t i = 0; i < 4; i++) {
+        void *r;
+        pthread_join(th[i], &r);
+        bad += *(size_t *)r;
+        free(r);
+    }
+    is_int(bad, 0, "4 threads x 3 rounds x %d lines: identical records and rejects, one column set", TH_LINES);
+    for (size_t i = 0; i < TH_LINES; i++)
+        free(th_want[i]);
+    tf_text_format_free(th_fmt);
+    tf_text_format_free(th_csv);
+}
+
 int main(void)
 {
     test_types();
@@ -485,5 +582,6 @@ int main(void)
     test_w3c();
     test_gate();
     test_describe();
+    test_threads();
     return done_testing();
 }

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "map/text/text_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,13 +34,22 @@ const tf_text_type *tf_text_type_for(const tf_text_format *f, const char *name, 
     return f->deftype;
 }
 
+/* "format.fields.status", or "format.fields['x.y']" for a name that a
+ * path would split. */
+static const char *field_key(char *out, size_t n, const char *name)
+{
+    snprintf(out, n, strpbrk(name, ".[]'\"") ? "format.fields['%s']" : "format.fields.%s", name);
+    return out;
+}
+
 static int add_types(tf_text_format *f, const tf_text_field *fields, size_t n, tf_err *err)
 {
+    char key[160];
     for (size_t i = 0; i < n; i++) {
         tf_text_type *t = tf_arena_alloc(&f->arena, sizeof *t);
         tf_err e;
         if (!tf_text_type_parse(fields[i].type, t, &f->arena, &e))
-            return tf_err_set(err, "format.fields.%s: %s", fields[i].name, e.msg);
+            return tf_err_set(err, "\"%s\": %s", field_key(key, sizeof key, fields[i].name), e.msg);
         if (!strcmp(fields[i].name, "*")) {
             f->deftype = t;
             continue;
@@ -147,17 +157,17 @@ static int spec_kind(const tf_text_spec *s, const tf_text_preset *pr, tf_fkind *
 {
     const char *name = s->format ? s->format : pr ? pr->format : NULL;
     if (!name)
-        return tf_err_set(err, "format: give a format (regex, csv, tsv, logfmt, w3c) or a preset");
+        return tf_err_set(err, "\"format\": give a format (regex, csv, tsv, logfmt, w3c) or a preset");
     for (size_t i = 0; i < TF_ARRAY_LEN(fkinds); i++) {
         if (!strcmp(fkinds[i].name, name)) {
             *k = fkinds[i].kind;
             if (pr && strcmp(pr->format, name) != 0)
-                return tf_err_set(err, "format: the preset %s is a %s format, not %s", pr->name,
+                return tf_err_set(err, "\"format\": the preset %s is a %s format, not %s", pr->name,
                                   pr->format, name);
             return 0;
         }
     }
-    return tf_err_set(err, "format: expected regex, csv, tsv, logfmt, w3c or a preset, got \"%s\"", name);
+    return tf_err_set(err, "\"format\": expected regex, csv, tsv, logfmt, w3c or a preset, got \"%s\"", name);
 }
 
 static int unknown_preset(const char *name, tf_err *err)
@@ -167,7 +177,7 @@ static int unknown_preset(const char *name, tf_err *err)
     const tf_text_preset *p = tf_text_presets(&n);
     for (size_t i = 0; i < n; i++)
         tf_buf_printf(&b, "%s%s", i ? ", " : "", p[i].name);
-    tf_err_set(err, "format.preset: unknown preset \"%s\" (one of: %s)", name, tf_buf_cstr(&b));
+    tf_err_set(err, "\"format.preset\": unknown preset \"%s\" (one of: %s)", name, tf_buf_cstr(&b));
     tf_buf_free(&b);
     return -1;
 }
@@ -177,16 +187,16 @@ static int check_options(const tf_text_spec *s, tf_fkind k, tf_err *err)
 {
     const char *kn = kind_name(k);
     if ((s->pattern || s->append) && k != FK_REGEX)
-        return tf_err_set(err, "format.%s: only a regex format has a pattern (this is %s)",
+        return tf_err_set(err, "\"format.%s\": only a regex format has a pattern (this is %s)",
                           s->pattern ? "pattern" : "append", kn);
     if (s->n_columns && k != FK_CSV && k != FK_TSV && k != FK_W3C)
-        return tf_err_set(err, "format.columns: %s names its fields itself", kn);
+        return tf_err_set(err, "\"format.columns\": %s names its fields itself", kn);
     if (s->header >= 0 && k != FK_CSV && k != FK_TSV)
-        return tf_err_set(err, "format.header: only csv and tsv have a header row (this is %s)", kn);
+        return tf_err_set(err, "\"format.header\": only csv and tsv have a header row (this is %s)", kn);
     if (s->delimiter >= 0 && k != FK_CSV && k != FK_TSV && k != FK_W3C)
-        return tf_err_set(err, "format.delimiter: %s has no delimiter", kn);
+        return tf_err_set(err, "\"format.delimiter\": %s has no delimiter", kn);
     if (s->quote >= 0 && k != FK_CSV && k != FK_TSV)
-        return tf_err_set(err, "format.quote: only csv and tsv quote fields (this is %s)", kn);
+        return tf_err_set(err, "\"format.quote\": only csv and tsv quote fields (this is %s)", kn);
     return 0;
 }
 
@@ -208,14 +218,14 @@ static int setup_regex(tf_text_format *f, const tf_text_spec *s, const tf_text_p
 {
     const char *pat = s->pattern ? s->pattern : pr ? pr->pattern : NULL;
     if (!pat)
-        return tf_err_set(err, "format.pattern: a regex format needs a pattern");
+        return tf_err_set(err, "\"format.pattern\": a regex format needs a pattern");
     if (!s->append)
         return tf_text_regex_compile(f, pat, err);
     if (s->pattern || !pr)
-        return tf_err_set(err, "format.append: adds to a preset's pattern; with your own pattern, "
+        return tf_err_set(err, "\"format.append\": adds to a preset's pattern; with your own pattern, "
                                "write the whole of it");
     if (!pr->extensible)
-        return tf_err_set(err, "format.append: the preset %s has a fixed layout", pr->name);
+        return tf_err_set(err, "\"format.append\": the preset %s has a fixed layout", pr->name);
     size_t n = strlen(pat);
     if (n > 0 && pat[n - 1] == '$')
         n--;
@@ -229,6 +239,7 @@ static int setup_regex(tf_text_format *f, const tf_text_spec *s, const tf_text_p
  * otherwise silently do nothing). */
 static int check_regex_fields(const tf_text_format *f, const tf_text_spec *s, tf_err *err)
 {
+    char key[160];
     for (size_t i = 0; i < s->n_fields; i++) {
         const char *name = s->fields[i].name;
         if (!strcmp(name, "*"))
@@ -237,7 +248,8 @@ static int check_regex_fields(const tf_text_format *f, const tf_text_spec *s, tf
         for (size_t j = 0; j < f->fixed->n && !found; j++)
             found = tf_str_eqc(f->fixed->names[j], name);
         if (!found)
-            return tf_err_set(err, "format.fields.%s: the pattern has no group of that name", name);
+            return tf_err_set(err, "\"%s\": the pattern has no group of that name",
+                              field_key(key, sizeof key, name));
     }
     return 0;
 }
@@ -249,7 +261,7 @@ static int setup_columns(tf_text_format *f, const tf_text_spec *s, const tf_text
     if (f->kind == FK_CSV || f->kind == FK_TSV) {
         f->header = s->header < 0 ? n == 0 : s->header == 1;
         if (n == 0 && !f->header)
-            return tf_err_set(err, "format: %s without a header row needs \"columns\"", kind_name(f->kind));
+            return tf_err_set(err, "\"format\": %s without a header row needs \"columns\"", kind_name(f->kind));
     }
     if (n == 0)
         return 0;
@@ -257,7 +269,7 @@ static int setup_columns(tf_text_format *f, const tf_text_spec *s, const tf_text
     for (size_t i = 0; i < n; i++)
         names[i] = tf_str_c(cols[i]);
     tf_err e;
-    int rc = check_names(names, n, "format.columns", &e);
+    int rc = check_names(names, n, "\"format.columns\"", &e);
     if (rc == 0)
         f->fixed = columns_make(f, &f->arena, names, n);
     else
@@ -278,7 +290,7 @@ static int compile(tf_text_format *f, const tf_text_spec *s, const tf_text_prese
                                      : ' ';
     f->quote = s->quote >= 0 ? s->quote : '"';
     if (f->quote && f->quote == f->delim)
-        return tf_err_set(err, "format.quote: the same character as the delimiter");
+        return tf_err_set(err, "\"format.quote\": the same character as the delimiter");
     f->now_ns = s->now_ns;
     size_t nf = (pr ? pr->n_fields : 0) + s->n_fields;
     f->named = tf_arena_alloc(&f->arena, (nf ? nf : 1) * sizeof *f->named);
@@ -487,11 +499,13 @@ static int split_columns(tf_text_parser *p, const tf_text_columns *cols, tf_aren
     if (rc != TF_TEXT_OK)
         return rc;
     if (n != cols->n) {
-        tf_err_set(why, "%zu field%s, but the %s names %zu column%s", n, n == 1 ? "" : "s",
-                   f->kind == FK_W3C ? (f->fixed == cols ? "format" : "#Fields: directive")
-                   : f->header && f->fixed != cols ? "header row"
-                                                   : "format",
-                   cols->n, cols->n == 1 ? "" : "s");
+        const char *fs = n == 1 ? "" : "s", *cs = cols->n == 1 ? "" : "s";
+        if (f->kind == FK_W3C) /* from #Fields: or the preset's defaults */
+            tf_err_set(why, "%zu field%s, but %zu column%s", n, fs, cols->n, cs);
+        else if (cols == f->fixed)
+            tf_err_set(why, "%zu field%s, but \"columns\" names %zu", n, fs, cols->n);
+        else
+            tf_err_set(why, "%zu field%s, but the header row names %zu column%s", n, fs, cols->n, cs);
         return TF_TEXT_NOMATCH;
     }
     for (size_t i = 0; i < n; i++)

@@ -37,7 +37,7 @@ static int build_columns(tf_text_format *f, tf_err *err)
     pcre2_pattern_info(f->re, PCRE2_INFO_CAPTURECOUNT, &cap);
     f->ngroups = cap;
     if (count == 0)
-        return tf_err_set(err, "format.pattern: no named groups: write (?<name>...) for each field");
+        return tf_err_set(err, "\"format.pattern\": no named groups: write (?<name>...) for each field");
     gname *g = tf_xcalloc(count, sizeof *g);
     for (uint32_t i = 0; i < count; i++) {
         PCRE2_SPTR e = table + (size_t)i * esize;
@@ -88,7 +88,7 @@ int tf_text_regex_compile(tf_text_format *f, const char *pattern, tf_err *err)
     if (!f->re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(ec, msg, sizeof msg);
-        return tf_err_set(err, "format.pattern: at character %zu: %s", (size_t)eo + 1, (const char *)msg);
+        return tf_err_set(err, "\"format.pattern\": at character %zu: %s", (size_t)eo + 1, (const char *)msg);
     }
     /* Without JIT support in the library, PCRE2's interpreter does the same work. */
     f->jit = pcre2_jit_compile(f->re, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD) == 0;
