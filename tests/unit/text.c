@@ -477,6 +477,130 @@ static void test_describe(void)
     }
 }
 
+/* A mapping's "format" value, from JSON text. */
+static int from_json(const char *json, tf_text_format **f, tf_err *err)
+{
+    static tf_json_parser *jp;
+    static tf_arena a;
+    if (!jp) {
+        jp = tf_json_parser_new();
+        tf_arena_init(&a, 4096);
+    }
+    char perr[256];
+    tf_json *v = tf_json_parse_one(jp, &a, json, strlen(json), perr, sizeof perr);
+    if (!v) {
+        tf_err_set(err, "bad test JSON: %s", perr);
+        return -2;
+    }
+    return tf_text_format_from_json(v, 0, f, err);
+}
+
+static const char *line_with(tf_text_format *f, const char *const *lines, size_t n)
+{
+    static tf_buf out;
+    tf_text_stream *st = tf_text_stream_new(f);
+    tf_text_parser *p = tf_text_parser_new(f);
+    tf_arena a;
+    tf_arena_init(&a, 4096);
+    out.len = 0;
+    for (size_t i = 0; i < n; i++) {
+        const tf_text_columns *c;
+        tf_err why;
+        tf_json *rec;
+        if (tf_text_stream_line(st, lines[i], strlen(lines[i]), &c, &why) != TF_TEXT_DATA)
+            continue;
+        if (tf_text_parse(p, c, &a, lines[i], strlen(lines[i]), &rec, &why) == TF_TEXT_OK)
+            tf_json_write(&out, rec);
+        else
+            tf_buf_printf(&out, "reject: %s", why.msg);
+    }
+    tf_arena_free(&a);
+    tf_text_parser_free(p);
+    tf_text_stream_free(st);
+    return tf_buf_cstr(&out);
+}
+
+static void test_from_json(void)
+{
+    tf_text_format *f = NULL;
+    tf_err err;
+    is_int(from_json("\"json\"", &f, &err), 0, "\"json\" is no text format");
+    ok(f == NULL, "and compiles nothing");
+    is_int(from_json("{\"type\": \"json\", \"//\": \"the default\"}", &f, &err), 0, "{type: json}");
+    is_int(from_json("\"nginx-combined\"", &f, &err), 1, "a preset by name");
+    is_str(f ? tf_text_format_name(f) : err.msg, "nginx-combined", "its name");
+    tf_text_format_free(f);
+    is_int(from_json("\"logfmt\"", &f, &err), 1, "a format by name");
+    is_str(f ? tf_text_format_kind(f) : err.msg, "logfmt", "its kind");
+    tf_text_format_free(f);
+
+    const char *l1[] = { "1.2.3.4 - - [15/Jul/2024:23:33:19 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\" 0.010" };
+    is_int(from_json("{\"preset\": \"nginx-combined\", \"append\": \" (?<request_time>\\\\S+)\", "
+                     "\"fields\": {\"request_time\": \"duration:s\", \"status\": \"string\"}}", &f, &err), 1,
+           "preset, append and fields");
+    if (f) {
+        const char *r = line_with(f, l1, 1);
+        ok(strstr(r, "\"status\":\"200\"") && strstr(r, "\"request_time\":0.01}"), "retyped and appended: %s", r);
+        tf_text_format_free(f);
+    } else {
+        diag("%s", err.msg);
+    }
+    const char *l2[] = { "x;NA;\"q\"", "y;7;'q'" };
+    is_int(from_json("{\"type\": \"csv\", \"delimiter\": \";\", \"columns\": [\"a\", \"b\", \"c\"], "
+                     "\"quote\": \"'\", \"fields\": {\"b\": \"int\"}, \"null\": \"NA\"}", &f, &err), 1,
+           "csv options");
+    if (f) {
+        is_str(line_with(f, l2, 2), "{\"a\":\"x\",\"b\":null,\"c\":\"\\\"q\\\"\"}{\"a\":\"y\",\"b\":7,\"c\":\"q\"}",
+               "delimiter, quote, null token, columns");
+        tf_text_format_free(f);
+    } else {
+        diag("%s", err.msg);
+    }
+    const char *l3[] = { "a\tb", "\"1\t2" };
+    is_int(from_json("{\"type\": \"tsv\", \"quote\": false}", &f, &err), 1, "tsv, quote false");
+    if (f) {
+        is_str(line_with(f, l3, 2), "{\"a\":\"\\\"1\",\"b\":\"2\"}", "no quoting");
+        tf_text_format_free(f);
+    }
+
+    struct {
+        const char *json, *want;
+    } bad[] = {
+        { "\"nginx\"", "\"format\": expected \"json\", a format (regex, csv, tsv, logfmt, w3c) or a preset "
+                       "(nginx-combined, apache-combined, common, aws-alb, aws-cloudfront, envoy), got \"nginx\"" },
+        { "42", "\"format\": expected a string or an object, got a number" },
+        { "{\"type\": \"xml\"}", "\"format.type\": expected json, regex, csv, tsv, logfmt or w3c, got \"xml\"" },
+        { "{\"type\": \"json\", \"preset\": \"envoy\"}", "\"format.type\": json takes no other keys" },
+        { "{\"type\": \"csv\", \"delimiter\": \";;\"}", "\"format.delimiter\": expected one ASCII character, got \";;\"" },
+        { "{\"type\": \"csv\", \"delimiter\": 9}", "\"format.delimiter\": expected one character, got a number" },
+        { "{\"type\": \"csv\", \"quote\": true}", "\"format.quote\": expected one character, or \"\" for none, got a boolean" },
+        { "{\"type\": \"csv\", \"columns\": [\"a\", 1]}", "\"format.columns[1]\": expected a string, got a number" },
+        { "{\"type\": \"csv\", \"columns\": []}", "\"format.columns\": expected at least one name" },
+        { "{\"type\": \"csv\", \"colums\": [\"a\"]}", "\"format.colums\": unknown key (expected type, preset, "
+                                                       "pattern, append, columns, header, delimiter, quote, fields or null)" },
+        { "{\"type\": \"csv\", \"header\": \"yes\"}", "\"format.header\": expected true or false, got a string" },
+        { "{\"type\": \"logfmt\", \"fields\": {\"a\": 5}}", "\"format.fields.a\": expected a type name, got a number" },
+        { "{\"type\": \"logfmt\", \"fields\": []}", "\"format.fields\": expected an object of field names and types, got an array" },
+        { "{\"type\": \"logfmt\", \"null\": [\"-\", null]}", "\"format.null[1]\": expected a string, got null" },
+        { "{\"preset\": \"aws-cloudfront\", \"fields\": {\"cs(User-Agent)\": \"text\"}}",
+          "\"format.fields.cs(User-Agent)\": expected a type (string, escaped, urlencoded, int, size, number, "
+          "auto, bool, time, duration, traceparent, b3 or xray), got \"text\"" },
+        { "{\"type\": \"logfmt\", \"fields\": {\"http.status\": \"integer\"}}",
+          "\"format.fields['http.status']\": expected a type (string, escaped, urlencoded, int, size, number, "
+          "auto, bool, time, duration, traceparent, b3 or xray), got \"integer\"" },
+        { "{\"type\": \"logfmt\", \"header\": true}", "\"format.header\": only csv and tsv have a header row (this is logfmt)" },
+        { "{\"type\": \"regex\"}", "\"format.pattern\": a regex format needs a pattern" },
+        { "{\"type\": \"regex\", \"pattern\": \"(?<a>x)\", \"append\": \"y\"}",
+          "\"format.append\": adds to a preset's pattern; with your own pattern, write the whole of it" },
+    };
+    for (size_t i = 0; i < TF_ARRAY_LEN(bad); i++) {
+        f = NULL;
+        is_int(from_json(bad[i].json, &f, &err), -1, "rejected: %s", bad[i].json);
+        is_str(err.msg, bad[i].want, "its message");
+        tf_text_format_free(f);
+    }
+}
+
 /* One format shared by four threads, each with its own parser and arena
  * (and its own stream, interning equal CSV headers concurrently), gives
  * exactly what one thread gives for the same lines. */
@@ -582,6 +706,7 @@ int main(void)
     test_w3c();
     test_gate();
     test_describe();
+    test_from_json();
     test_threads();
     return done_testing();
 }

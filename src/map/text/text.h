@@ -43,6 +43,9 @@
 #include "common/err.h"
 #include "common/json.h"
 
+typedef struct tf_text_format tf_text_format;
+typedef struct tf_text_columns tf_text_columns;
+
 /* ---- the spec: what a mapping file's "format" says ----------------------- */
 
 /* A field's type, by name: "string" (default), "escaped" (backslash escapes
@@ -78,6 +81,14 @@ typedef struct {
     uint64_t now_ns; /* resolves two-digit years of "time:http" (RFC 850) */
 } tf_text_spec;
 
+/* A mapping file's "format": "json" (the default), a format or preset name
+ * ("csv", "nginx-combined"), or an object {"type", "preset", "pattern",
+ * "append", "columns", "header", "delimiter", "quote", "fields": {name:
+ * type}, "null": [tokens]} (doc/mapping.md, "Text logs"). Returns 0 for
+ * JSON (*out NULL), 1 with *out compiled, -1 with err naming the key:
+ * "\"format.delimiter\": expected one ASCII character, got \";;\"". */
+int tf_text_format_from_json(const tf_json *v, uint64_t now_ns, tf_text_format **out, tf_err *err);
+
 /* ---- presets --------------------------------------------------------------- */
 
 typedef struct {
@@ -100,9 +111,6 @@ const tf_text_preset *tf_text_presets(size_t *n);
 const tf_text_preset *tf_text_preset_find(const char *name);
 
 /* ---- the compiled format (shared, read-only) ---------------------------------- */
-
-typedef struct tf_text_format tf_text_format;
-typedef struct tf_text_columns tf_text_columns;
 
 /* NULL with err naming the key: "format.pattern: at character 17: missing
  * closing parenthesis", "format.fields.request_tme: the pattern has no group
