@@ -36,7 +36,7 @@ const tf_text_type *tf_text_type_for(const tf_text_format *f, const char *name, 
 
 /* "format.fields.status", or "format.fields['x.y']" for a name that a
  * path would split. */
-static const char *field_key(char *out, size_t n, const char *name)
+const char *tf_text_field_key(char *out, size_t n, const char *name)
 {
     snprintf(out, n, strpbrk(name, ".[]'\"") ? "format.fields['%s']" : "format.fields.%s", name);
     return out;
@@ -49,7 +49,7 @@ static int add_types(tf_text_format *f, const tf_text_field *fields, size_t n, t
         tf_text_type *t = tf_arena_alloc(&f->arena, sizeof *t);
         tf_err e;
         if (!tf_text_type_parse(fields[i].type, t, &f->arena, &e))
-            return tf_err_set(err, "\"%s\": %s", field_key(key, sizeof key, fields[i].name), e.msg);
+            return tf_err_set(err, "\"%s\": %s", tf_text_field_key(key, sizeof key, fields[i].name), e.msg);
         if (!strcmp(fields[i].name, "*")) {
             f->deftype = t;
             continue;
@@ -249,7 +249,7 @@ static int check_regex_fields(const tf_text_format *f, const tf_text_spec *s, tf
             found = tf_str_eqc(f->fixed->names[j], name);
         if (!found)
             return tf_err_set(err, "\"%s\": the pattern has no group of that name",
-                              field_key(key, sizeof key, name));
+                              tf_text_field_key(key, sizeof key, name));
     }
     return 0;
 }

@@ -147,9 +147,10 @@ static int member(parsed *ps, const char *k, const tf_json *v, tf_err *err)
         for (size_t i = 0; i < v->n; i++) {
             if (v->keys[i].len >= 2 && !memcmp(v->keys[i].p, "//", 2))
                 continue;
+            char key[160];
             if (v->items[i]->type != TF_JSON_STRING)
-                return tf_err_set(err, "\"format.fields.%s\": expected a type name, got %s", v->keys[i].p,
-                                  kind_of(v->items[i]));
+                return tf_err_set(err, "\"%s\": expected a type name, got %s",
+                                  tf_text_field_key(key, sizeof key, v->keys[i].p), kind_of(v->items[i]));
             ps->fields[s->n_fields++] = (tf_text_field){ v->keys[i].p, v->items[i]->str.p, NULL };
         }
         s->fields = ps->fields;

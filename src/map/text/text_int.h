@@ -84,6 +84,10 @@ struct tf_text_format {
     } *interner;
 };
 
+/* "format.fields.status", or "format.fields['x.y']" for a name a path
+ * would split; returns out. */
+const char *tf_text_field_key(char *out, size_t n, const char *name);
+
 /* The type for a field name (the named table, else the default). */
 const tf_text_type *tf_text_type_for(const tf_text_format *f, const char *name, size_t len);
 
