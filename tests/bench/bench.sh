@@ -5,7 +5,8 @@
 #   the floor (zstd -dc | json_verify -s), a scan that filters everything out,
 #   the file sink, and OTLP/HTTP (protobuf; gzip, zstd, none) to the test
 #   receiver in discard mode; and peak RSS, also for a run at 10x the records
-#   (BENCH_TENX=0 skips that one).
+#   (BENCH_TENX=0 skips that one); and the text formats' regex parser on
+#   generated nginx combined lines with one and two threads (bench-text).
 # Not part of `make check`: numbers are printed, never asserted.
 set -eu
 : "${top_srcdir:?}" "${top_builddir:?}"
