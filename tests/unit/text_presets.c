@@ -7,6 +7,9 @@
 #include "config.h"
 #include "textlib.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
 static bool open_preset(tt *t, const char *name)
 {
     tf_text_spec s = tt_spec(NULL, name);
@@ -347,6 +350,48 @@ static void test_tables(void)
     is_str(err.msg, "\"format\": the preset nginx-combined is a regex format, not csv", "its message");
 }
 
+/* doc/mapping.md documents every preset field with its type, in the
+ * preset's own section: a row "| `name` | `type` |". */
+static void test_doc(void)
+{
+    const char *top = getenv("top_srcdir");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/doc/mapping.md", top ? top : ".");
+    FILE *fp = fopen(path, "rb");
+    if (!ok(fp != NULL, "doc/mapping.md opens (%s)", path))
+        return;
+    tf_buf doc = { 0 };
+    char buf[65536];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, fp)) > 0)
+        tf_buf_append(&doc, buf, k);
+    fclose(fp);
+    const char *text = tf_buf_cstr(&doc);
+    size_t n;
+    const tf_text_preset *pr = tf_text_presets(&n);
+    for (size_t i = 0; i < n; i++) {
+        char head[64], row[256];
+        snprintf(head, sizeof head, "\n#### %s\n", pr[i].name);
+        const char *sec = strstr(text, head);
+        if (!ok(sec != NULL, "doc has a section for %s", pr[i].name))
+            continue;
+        sec += strlen(head);
+        const char *end = strstr(sec, "\n###");
+        size_t len = end ? (size_t)(end - sec) : strlen(sec);
+        int missing = 0;
+        for (size_t j = 0; j < pr[i].n_fields; j++) {
+            snprintf(row, sizeof row, "| `%s` | `%s` |", pr[i].fields[j].name, pr[i].fields[j].type);
+            bool found = false;
+            for (const char *q = sec; !found && (q = strstr(q, row)) && q < sec + len; q++)
+                found = true;
+            if (!found && missing++ < 3)
+                diag("doc section %s lacks the row %s", pr[i].name, row);
+        }
+        ok(missing == 0, "doc lists every field of %s with its type (%zu)", pr[i].name, pr[i].n_fields);
+    }
+    tf_buf_free(&doc);
+}
+
 int main(void)
 {
     test_nginx();
@@ -355,5 +400,6 @@ int main(void)
     test_cloudfront();
     test_envoy();
     test_tables();
+    test_doc();
     return done_testing();
 }
