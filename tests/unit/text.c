@@ -696,6 +696,77 @@ static void test_threads(void)
     tf_text_format_free(th_csv);
 }
 
+/* Mutated lines (bytes flipped, cut, duplicated) through every format:
+ * each gives a record or a reason, never a crash (run under ASan+UBSan with
+ * --enable-sanitizers), and a record is always a valid object. */
+static void test_mutations(void)
+{
+    static const char *const seeds[] = {
+        "203.0.113.7 - - [15/Jul/2024:23:33:19 +0000] \"GET /a?b=1 HTTP/1.1\" 200 5 \"-\" \"c\\x22url\"",
+        "h2 2024-07-15T23:33:19Z app/x/1 1.2.3.4:5 - -1 -1 -1 200 - 1 2 \"GET https://h:443/ HTTP/2.0\" \"-\" - - "
+        "arn \"Root=1-5759e988-bd862e3fe1be46a994272793\" \"-\" \"-\" 0 2024-07-15T23:33:19Z \"forward\" \"-\" \"-\"",
+        "a,\"b,\"\"c\"\"\",3,,\"\"",
+        "level=info msg=\"a \\\"b\\\" \\u00e9\" n=1 flag",
+        "2024-07-15\t23:33:19\tFRA\t5\t1.2.3.4\tGET",
+        "[2024-07-15T23:33:19.433Z] \"GET / HTTP/1.1\" 200 - 0 1 2 - \"-\" \"-\" \"-\" \"-\" \"-\"",
+    };
+    tf_text_spec specs[7];
+    specs[0] = tt_spec(NULL, "nginx-combined");
+    specs[1] = tt_spec(NULL, "aws-alb");
+    specs[2] = tt_spec("csv", NULL);
+    specs[3] = tt_spec("logfmt", NULL);
+    specs[4] = tt_spec(NULL, "aws-cloudfront");
+    specs[5] = tt_spec(NULL, "envoy");
+    specs[6] = tt_spec(NULL, "apache-combined");
+    tf_text_field star[] = { { "*", "auto", NULL } };
+    specs[2].fields = specs[3].fields = star;
+    specs[2].n_fields = specs[3].n_fields = 1;
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    size_t records = 0, rejects = 0, badmsg = 0, badrec = 0;
+    char line[512];
+    for (size_t k = 0; k < TF_ARRAY_LEN(specs); k++) {
+        tt t;
+        if (!tt_open(&t, &specs[k]))
+            continue;
+        for (int i = 0; i < 3000; i++) {
+            const char *seed = seeds[(size_t)i % TF_ARRAY_LEN(seeds)];
+            size_t n = strlen(seed);
+            memcpy(line, seed, n);
+            for (int m = 0; m < 1 + i % 4; m++) {
+                x = x * 6364136223846793005u + 1442695040888963407u;
+                size_t at = (size_t)(x >> 33) % (n ? n : 1);
+                switch ((x >> 20) % 4) {
+                case 0: line[at] = (char)(x >> 40); break;               /* any byte */
+                case 1: n = at; break;                                   /* cut */
+                case 2: if (n + 8 < sizeof line) { memmove(line + at + 8, line + at, n - at); n += 8; } break;
+                default: line[at] = "\"\\,=\t -[]#%"[(x >> 44) % 12]; break; /* a delimiter */
+                }
+            }
+            const tf_text_columns *cols;
+            tf_json *rec = NULL;
+            tf_err why;
+            tf_err_clear(&why);
+            if (tf_text_stream_line(t.st, line, n, &cols, &why) != TF_TEXT_DATA)
+                continue;
+            tf_arena_reset(&t.arena);
+            int rc = tf_text_parse(t.p, cols, &t.arena, line, n, &rec, &why);
+            if (rc == TF_TEXT_OK) {
+                records++;
+                if (!rec || rec->type != TF_JSON_OBJECT)
+                    badrec++;
+            } else {
+                rejects++;
+                if ((rc != TF_TEXT_NOMATCH && rc != TF_TEXT_BADVALUE) || !why.msg[0])
+                    badmsg++;
+            }
+        }
+        tt_close(&t);
+    }
+    ok(records > 100 && rejects > 100, "mutations give records (%zu) and rejects (%zu)", records, rejects);
+    is_int(badrec, 0, "every record is an object");
+    is_int(badmsg, 0, "every reject has a reason");
+}
+
 int main(void)
 {
     test_types();
@@ -708,5 +779,6 @@ int main(void)
     test_describe();
     test_from_json();
     test_threads();
+    test_mutations();
     return done_testing();
 }
