@@ -1,4 +1,4 @@
-/* decompress.c: raw pull sources (fd, memory), magic-number detection and the
+/* decode.c: raw pull sources (fd, memory), magic-number detection and the
  * decoders: zlib for gzip (multi-member), libzstd for zstd (multi-frame, long
  * windows), libarchive's raw format for everything else. */
 #include "config.h"
@@ -31,7 +31,7 @@ void tf_pull_reset(tf_pull *pl)
     pl->rest = NULL;
     pl->rest_len = 0;
     pl->state = 0;
-    pl->err[0] = '\0';
+    tf_err_clear(&pl->err);
 }
 
 ssize_t tf_pull_next(tf_pull *pl, const uint8_t **p, size_t max)
@@ -117,8 +117,7 @@ static ssize_t fd_pull(tf_pull *pl, const uint8_t **chunk)
         r = read(fs->fd, fs->buf, want);
     while (r < 0 && errno == EINTR);
     if (r < 0) {
-        snprintf(pl->err, sizeof pl->err, "read error at byte %llu: %s",
-                 (unsigned long long)pl->pos, strerror(errno));
+        tf_err_set(&pl->err, "read error at byte %llu: %s", (unsigned long long)pl->pos, strerror(errno));
         return -1;
     }
     if (r > 0 && fs->recording) {
@@ -287,7 +286,7 @@ struct tf_decoder {
     tf_pull *in;
     uint64_t out_total;
     int state; /* 0 running, 1 clean end, -1 failed */
-    char err[512];
+    tf_err err;
     /* gzip */
     z_stream z;
     bool z_ready, z_between;
@@ -307,25 +306,19 @@ void tf_decompress_force_libarchive(bool on)
     force_libarchive = on;
 }
 
-bool tf_decompress_forced_libarchive(void)
-{
-    return force_libarchive;
-}
-
 /* what: "corrupt", "unexpected end of", ...; out_off: decoded bytes before the failure. */
 static void dec_fail(tf_decoder *d, const char *what, uint64_t in_off, uint64_t out_off,
                      const char *why)
 {
     d->state = -1;
-    snprintf(d->err, sizeof d->err, "%s %s data at compressed byte %llu (decoded byte %llu)%s%s",
-             what, d->name, (unsigned long long)in_off, (unsigned long long)out_off,
+    tf_err_set(&d->err, "%s %s data at compressed byte %llu (decoded byte %llu)%s%s", what, d->name, (unsigned long long)in_off, (unsigned long long)out_off,
              why ? ": " : "", why ? why : "");
 }
 
 static void dec_pull_fail(tf_decoder *d)
 {
     d->state = -1;
-    snprintf(d->err, sizeof d->err, "%s", d->in->err[0] ? d->in->err : "read error");
+    tf_err_set(&d->err, "%s", d->in->err.msg[0] ? d->in->err.msg : "read error");
 }
 
 static ssize_t none_read(tf_decoder *d, void *buf, size_t n)
@@ -466,7 +459,7 @@ static la_ssize_t la_read_cb(struct archive *a, void *ud, const void **buf)
     const uint8_t *p;
     ssize_t r = tf_pull_next(d->in, &p, SIZE_MAX);
     if (r < 0) {
-        archive_set_error(a, EIO, "%s", d->in->err[0] ? d->in->err : "read error");
+        archive_set_error(a, EIO, "%s", d->in->err.msg[0] ? d->in->err.msg : "read error");
         return -1;
     }
     *buf = p;
@@ -502,8 +495,7 @@ static void la_open(tf_decoder *d)
         la_fail(d);
     } else if (archive_filter_count(d->la) < 2) {
         d->state = -1;
-        snprintf(d->err, sizeof d->err, "cannot decode %s data: libarchive has no reader for it",
-                 d->name);
+        tf_err_set(&d->err, "cannot decode %s data: libarchive has no reader for it", d->name);
     }
 }
 
@@ -554,7 +546,7 @@ tf_decoder *tf_decoder_new(const char *compression, tf_pull *in, unsigned flags)
     return d;
 }
 
-ssize_t tf_decoder_read(tf_decoder *d, void *buf, size_t n)
+static ssize_t dec_read(tf_decoder *d, void *buf, size_t n)
 {
     if (d->state != 0)
         return d->state > 0 ? 0 : -1;
@@ -572,9 +564,12 @@ ssize_t tf_decoder_read(tf_decoder *d, void *buf, size_t n)
     }
 }
 
-const char *tf_decoder_error(const tf_decoder *d)
+ssize_t tf_decoder_read(tf_decoder *d, void *buf, size_t n, tf_err *err)
 {
-    return d->err[0] ? d->err : NULL;
+    ssize_t r = dec_read(d, buf, n);
+    if (r < 0 && err)
+        *err = d->err;
+    return r;
 }
 
 void tf_decoder_free(tf_decoder *d)

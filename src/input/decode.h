@@ -1,10 +1,12 @@
-/* decompress.h: pull-style raw byte sources and the decoders stacked on them.
+/* decode.h: pull-style raw byte sources and the decoders stacked on them.
  * Ownership: a chunk handed out by a tf_pull stays valid until the next call on
  * that pull; a decoder borrows its pull, which must outlive it. Internal to the
- * input stage (source.c, frame.c and their tests). */
+ * input stage (source.c and its tests). One thread per pull and decoder.
+ * Example message: "corrupt gzip data at compressed byte 1234 (decoded byte 5678): invalid block type". */
 #ifndef TF_DECOMPRESS_H
 #define TF_DECOMPRESS_H
 
+#include "common/err.h"
 #include "common/util.h"
 
 #include <stdbool.h>
@@ -17,13 +19,14 @@
 
 typedef struct tf_pull tf_pull;
 /* Hands out the next chunk of raw bytes: returns its length (> 0), 0 at the
- * end, or -1 after writing a message into pl->err. */
+ * end, or -1 after filling pl->err (the pull's own failure, kept while the
+ * pull lives). */
 typedef ssize_t (*tf_pull_fn)(tf_pull *pl, const uint8_t **chunk);
 
 struct tf_pull {
     tf_pull_fn fn;
     void *ctx;
-    char err[256];
+    tf_err err;
     uint64_t pos;            /* bytes handed out so far: the raw (compressed) offset */
     /* private */
     uint8_t pk[TF_PULL_PEEK_MAX];
@@ -37,7 +40,7 @@ void tf_pull_init(tf_pull *pl, tf_pull_fn fn, void *ctx);
 /* Forgets buffered bytes and restarts the offset at 0 (after the underlying
  * source was rewound). */
 void tf_pull_reset(tf_pull *pl);
-/* Up to max bytes: > 0, 0 at the end, -1 on error (pl->err). */
+/* Up to max bytes: > 0, 0 at the end, -1 on error (pl->err says why). */
 ssize_t tf_pull_next(tf_pull *pl, const uint8_t **p, size_t max);
 /* Looks at the first want (<= TF_PULL_PEEK_MAX) unconsumed bytes without
  * consuming them; returns how many are there: fewer at the end or on an error
@@ -92,15 +95,14 @@ enum {
 /* A decoder for the named compression (as returned by tf_magic_compression)
  * reading from in. "none" copies. Never NULL. */
 tf_decoder *tf_decoder_new(const char *compression, tf_pull *in, unsigned flags);
-/* Up to n decoded bytes: > 0, 0 at the clean end, -1 on error. */
-ssize_t tf_decoder_read(tf_decoder *d, void *buf, size_t n);
-/* After -1: "corrupt gzip data at compressed byte N (decoded byte M): why". */
-const char *tf_decoder_error(const tf_decoder *d);
+/* Up to n decoded bytes: > 0, 0 at the clean end, -1 on error (and again on
+ * every later call) with err: "corrupt gzip data at compressed byte N
+ * (decoded byte M): why". */
+ssize_t tf_decoder_read(tf_decoder *d, void *buf, size_t n, tf_err *err);
 void tf_decoder_free(tf_decoder *d);
 
 /* Process-wide switch used by benchmarks: route gzip and zstd through
  * libarchive instead of the zlib/libzstd fast path. */
 void tf_decompress_force_libarchive(bool on);
-bool tf_decompress_forced_libarchive(void);
 
 #endif

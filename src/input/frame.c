@@ -118,6 +118,7 @@ struct tf_framer {
     size_t rstart;         /* buffer index of its first byte (unless oversize) */
     uint64_t roff, rline;
     char why[96];
+    tf_err err;            /* the stream's failure, once failed */
 };
 
 tf_framer *tf_framer_new(size_t max_record_bytes)
@@ -197,7 +198,7 @@ static bool refill(tf_framer *f)
         f->cap = f->len + TF_INPUT_BUFSIZE;
         f->buf = tf_xrealloc(f->buf, f->cap);
     }
-    ssize_t r = tf_stream_read(f->s, f->buf + f->len, f->cap - f->len);
+    ssize_t r = tf_stream_read(f->s, f->buf + f->len, f->cap - f->len, &f->err);
     if (r < 0) {
         f->failed = true;
         return false;
@@ -555,14 +556,21 @@ static int scan_values(tf_framer *f, tf_frame *out)
     }
 }
 
-int tf_framer_next(tf_framer *f, tf_frame *out, const char **why)
+/* TF_FRAME_ERROR, with the stream's error for the caller. */
+static int frame_error(const tf_framer *f, tf_err *err)
 {
-    if (why)
-        *why = NULL;
+    if (err)
+        *err = f->err;
+    return TF_FRAME_ERROR;
+}
+
+int tf_framer_next(tf_framer *f, tf_frame *out, tf_err *err)
+{
+    tf_err_clear(err);
     if (!f->s || f->done)
         return TF_FRAME_END;
     if (f->failed)
-        return TF_FRAME_ERROR;
+        return frame_error(f, err);
     for (;;) {
         int r;
         if (f->mode == MODE_UNKNOWN) {
@@ -582,8 +590,7 @@ int tf_framer_next(tf_framer *f, tf_frame *out, const char **why)
             if (out->end <= f->skip_to && f->skip_to > 0)
                 continue;
             if (!out->p) {
-                if (why)
-                    *why = f->why;
+                tf_err_set(err, "%s", f->why);
                 return TF_FRAME_BAD;
             }
             return TF_FRAME_RECORD;
@@ -593,6 +600,6 @@ int tf_framer_next(tf_framer *f, tf_frame *out, const char **why)
             return TF_FRAME_END;
         }
         if (!refill(f))
-            return TF_FRAME_ERROR;
+            return frame_error(f, err);
     }
 }

@@ -26,8 +26,8 @@ typedef struct {
 enum {
     TF_FRAME_END = 0,    /* stream finished cleanly */
     TF_FRAME_RECORD = 1, /* *out holds one record */
-    TF_FRAME_BAD = 2,    /* *out describes a region that cannot be a record; *why says why */
-    TF_FRAME_ERROR = -1, /* the stream failed (tf_stream_error); earlier frames stand */
+    TF_FRAME_BAD = 2,    /* *out describes a region that cannot be a record; err says why */
+    TF_FRAME_ERROR = -1, /* the stream failed (err says how); earlier frames stand */
 };
 
 /* max_record_bytes bounds one record (and the framer's memory); 0 selects
@@ -39,7 +39,8 @@ void tf_framer_free(tf_framer *f);
  * is <= skip_to are framed as usual (so the framing state stays right) but
  * not returned; skip_to is normally a frame's `end` from an earlier run. */
 void tf_framer_start(tf_framer *f, tf_stream *s, uint64_t skip_to);
-int tf_framer_next(tf_framer *f, tf_frame *out, const char **why);
+/* err (may be NULL) is filled for TF_FRAME_BAD and TF_FRAME_ERROR. */
+int tf_framer_next(tf_framer *f, tf_frame *out, tf_err *err);
 /* "lines", "array" or "values" once detected, "unknown" before. In lines
  * mode a frame is one line without its LF, trailing CR and leading blanks;
  * lines of blanks are skipped. In values mode a stray byte that cannot start

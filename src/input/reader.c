@@ -1,8 +1,6 @@
 /* reader.c: the reading stage, inline or on its own thread. */
 #include "config.h"
 #include "input/reader.h"
-#include "common/json.h"
-#include "map/profile.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -25,9 +23,7 @@ struct pool_msg {
 };
 
 struct tf_reader {
-    const tf_opts *o;
-    tf_reader_begin_fn begin;
-    void *ctx;
+    tf_reader_opts o;
     tf_source *src;
     tf_framer *fr;
     tf_stream *st; /* current stream, NULL between streams */
@@ -35,13 +31,11 @@ struct tf_reader {
     uint32_t slot;
     bool has_pending; /* the framer ended (pending_rc) after a block's frames */
     int pending_rc;
+    tf_err pending_err; /* the stream's failure, for its END message */
     bool finished;
     volatile int stop;
     /* profile detection (--profile auto) */
-    bool detect;
     const char *profile, *profile_why;
-    tf_json_parser *parser;
-    tf_arena arena;
     /* threaded hand-over */
     bool threaded;
     pthread_t thread;
@@ -77,23 +71,14 @@ static void set_name(pool_msg *s, const char *name)
 }
 
 /* Looks at one frame to pick the stream's profile (auto mode). */
-static int detect_one(void *ctx, tf_json *v, size_t start, size_t end)
-{
-    tf_reader *r = ctx;
-    if (r->profile)
-        return 0;
-    const char *why;
-    const char *name = tf_profile_detect(v, &why);
-    r->profile_why = why;
-    r->profile = name;
-    return 0;
-}
-
 static void detect_frame(tf_reader *r, const tf_frame *f)
 {
-    char err[128];
-    tf_json_parse(r->parser, &r->arena, f->p, f->len, detect_one, r, err, sizeof err);
-    tf_arena_reset(&r->arena);
+    const char *why = NULL;
+    const char *name = r->o.detect(r->o.detect_ctx, f->p, f->len, &why);
+    if (name || why) {
+        r->profile = name;
+        r->profile_why = why;
+    }
 }
 
 /* Produces the next message into s; never waits for a consumer. */
@@ -117,7 +102,7 @@ static void produce(tf_reader *r, pool_msg *s)
         }
         const tf_stream_info *info = tf_stream_get_info(st);
         uint64_t offset = 0;
-        bool read = r->begin(r->ctx, r->slot, info, &offset);
+        bool read = r->o.begin(r->o.begin_ctx, r->slot, info, &offset);
         s->m.kind = TF_RD_BEGIN;
         set_name(s, info->name);
         s->m.skip = !read;
@@ -143,8 +128,10 @@ static void produce(tf_reader *r, pool_msg *s)
     uint64_t end = 0;
     for (;;) {
         tf_frame f;
-        const char *why = NULL;
-        int rc = r->has_pending ? r->pending_rc : tf_framer_next(r->fr, &f, &why);
+        tf_err err;
+        int rc = r->has_pending ? r->pending_rc : tf_framer_next(r->fr, &f, &err);
+        if (rc == TF_FRAME_ERROR && !r->has_pending)
+            r->pending_err = err; /* kept for the END message, which may come next time */
         r->has_pending = false;
         if (rc == TF_FRAME_END || rc == TF_FRAME_ERROR) {
             if (n) { /* deliver the frames first; the end comes next time */
@@ -156,8 +143,7 @@ static void produce(tf_reader *r, pool_msg *s)
             s->m.framing = tf_framer_mode(r->fr);
             s->m.end = tf_stream_decoded_offset(r->st);
             if (rc == TF_FRAME_ERROR) {
-                const char *e = tf_stream_error(r->st);
-                s->error = tf_xstrdup(e ? e : "read error");
+                s->error = tf_xstrdup(r->pending_err.msg[0] ? r->pending_err.msg : "read error");
                 s->m.error = s->error;
             }
             tf_stream_close(r->st);
@@ -165,7 +151,7 @@ static void produce(tf_reader *r, pool_msg *s)
             r->slot++;
             return;
         }
-        if (r->detect && !r->profile && rc == TF_FRAME_RECORD)
+        if (r->o.detect && !r->profile && rc == TF_FRAME_RECORD)
             detect_frame(r, &f);
         if (n == s->cap_frames) {
             s->cap_frames = s->cap_frames ? s->cap_frames * 2 : 256;
@@ -179,7 +165,8 @@ static void produce(tf_reader *r, pool_msg *s)
         d->f.p = f.p ? (const char *)(uintptr_t)(s->bytes.len + 1) : NULL;
         if (f.p)
             tf_buf_append(&s->bytes, f.p, f.len);
-        if (why) {
+        if (rc == TF_FRAME_BAD) {
+            const char *why = err.msg[0] ? err.msg : "unusable data";
             d->why = (const char *)(uintptr_t)(s->bytes.len + 1);
             tf_buf_append(&s->bytes, why, strlen(why) + 1);
         }
@@ -233,23 +220,19 @@ static void *reader_main(void *arg)
     }
 }
 
-tf_reader *tf_reader_new(const tf_opts *o, bool threaded, tf_reader_begin_fn begin, void *ctx)
+tf_reader *tf_reader_new(const tf_reader_opts *opts)
 {
     tf_reader *r = tf_xcalloc(1, sizeof *r);
-    r->o = o;
-    r->begin = begin;
-    r->ctx = ctx;
-    tf_source_opts so = { o->include, o->n_include, o->exclude, o->n_exclude };
-    r->src = tf_source_new(o->inputs, o->n_inputs, &so);
-    r->fr = tf_framer_new(o->max_record_bytes);
-    r->detect = !o->profile || !strcmp(o->profile, "auto");
-    r->parser = tf_json_parser_new();
-    tf_arena_init(&r->arena, 64 * 1024);
+    r->o = *opts;
+    r->src = tf_source_new(opts->inputs, opts->n_inputs, &opts->source);
+    r->fr = tf_framer_new(opts->max_record_bytes);
+    bool threaded = opts->threaded;
     for (size_t i = 0; i + 1 < POOL_SIZE; i++) {
         r->pool[i].next = r->free_list;
         r->free_list = &r->pool[i];
     }
     r->done_msg = &r->pool[POOL_SIZE - 1]; /* kept back for a forced DONE */
+    r->done_msg->m.kind = TF_RD_DONE;       /* also what late callers get after the DONE */
     r->threaded = threaded;
     if (threaded) {
         pthread_mutex_init(&r->mu, NULL);
@@ -341,8 +324,6 @@ void tf_reader_free(tf_reader *r)
     for (size_t i = 0; i < POOL_SIZE; i++)
         msg_free(&r->pool[i]);
     free(r->st_name);
-    tf_json_parser_free(r->parser);
-    tf_arena_free(&r->arena);
     tf_framer_free(r->fr);
     tf_source_free(r->src);
     free(r);

@@ -4,16 +4,16 @@
  * reading and decompressing overlap with parsing and mapping; inline, the
  * same code runs on the caller's thread. Either way the messages, and so the
  * output, are identical.
- * With --profile auto the reader also picks each stream's profile: the first
- * record that a built-in profile recognises decides, and every block carries
- * the choice made by the time the block was closed.
+ * Given a detect callback (--profile auto), the reader also picks each
+ * stream's profile: the first record the callback recognises decides, and
+ * every block carries the choice made by the time the block was closed.
  * Ownership: a message and everything it points to stay valid until
- * tf_reader_release. The begin callback runs on the reader's thread. */
+ * tf_reader_release. The callbacks (begin, detect, the source's on_error)
+ * run on the reader's thread when it is threaded. */
 #ifndef TF_READER_H
 #define TF_READER_H
 
 #include "input/frame.h"
-#include "tool/opts.h"
 
 typedef struct tf_reader tf_reader;
 
@@ -51,8 +51,24 @@ typedef struct {
 /* Decides, for a stream about to be read as `slot`, whether to read it and
  * from which decoded offset (frames ending at or before it are skipped). */
 typedef bool (*tf_reader_begin_fn)(void *ctx, uint32_t slot, const tf_stream_info *info, uint64_t *offset);
+/* Names the profile for a record's text, or NULL (and *why) when it
+ * recognises none. */
+typedef const char *(*tf_reader_detect_fn)(void *ctx, const char *text, size_t len, const char **why);
 
-tf_reader *tf_reader_new(const tf_opts *o, bool threaded, tf_reader_begin_fn begin, void *ctx);
+typedef struct {
+    const char *const *inputs;
+    size_t n_inputs;
+    tf_source_opts source;   /* globs and the on_error callback */
+    size_t max_record_bytes; /* 0: the framer's default */
+    bool threaded;           /* read on a thread of its own */
+    tf_reader_begin_fn begin; /* required */
+    void *begin_ctx;
+    tf_reader_detect_fn detect; /* NULL: no detection (a fixed profile) */
+    void *detect_ctx;
+} tf_reader_opts;
+
+/* The options are copied (the strings they point to must outlive the reader). */
+tf_reader *tf_reader_new(const tf_reader_opts *opts);
 /* The next message, in order. Thread-safe: several consumers may call it. */
 tf_rd_msg *tf_reader_next(tf_reader *r);
 void tf_reader_release(tf_reader *r, tf_rd_msg *m);

@@ -5,7 +5,7 @@
 
 #include "input/decode.h"
 #include "common/hash.h"
-#include "tool/msg.h"
+#include "common/log.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -43,7 +43,7 @@ struct tf_stream {
     uint64_t decoded;
     size_t max_read;
     int state;              /* 0 reading, 1 clean end, -1 failed */
-    char err[640];
+    tf_err err;
 };
 
 struct container {
@@ -67,6 +67,11 @@ struct container {
 };
 
 typedef struct {
+    uint64_t dev, ino;
+    char *name; /* NULL: a free slot */
+} seen_file;
+
+typedef struct {
     char *dir;   /* path to open */
     char *rel;   /* path below the walked input ("" at its root) */
     char **names;
@@ -78,7 +83,12 @@ struct tf_source {
     size_t n_paths, next_path;
     char **include, **exclude;
     size_t n_include, n_exclude;
+    tf_log_kind logs;
+    seen_file *seen; /* regular files read: open-addressed on (dev, ino) */
+    size_t seen_cap, seen_n;
     tf_source_stats stats;
+    void (*on_error)(void *ctx, const tf_err *err);
+    void *on_error_ctx;
     walkdir *walk;
     size_t walk_len, walk_cap;
     container *ct;
@@ -109,10 +119,19 @@ static void stream_set_names(tf_stream *s, const char *name, const char *path, c
     s->info.member = s->member_own;
 }
 
-static void stream_fail(tf_stream *s, const char *msg)
+/* An input problem: counted, and handed to the caller's callback. */
+static void report(tf_source *src, const char *fmt, ...) TF_PRINTF(2, 3);
+static void report(tf_source *src, const char *fmt, ...)
 {
-    s->state = -1;
-    snprintf(s->err, sizeof s->err, "%s", msg ? msg : "read error");
+    src->stats.errors++;
+    if (!src->on_error)
+        return;
+    tf_err e;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+    va_end(ap);
+    src->on_error(src->on_error_ctx, &e);
 }
 
 /* Detects the compression on s->in, stacks the decoder and reads the
@@ -124,14 +143,11 @@ static void stream_start(tf_stream *s)
     s->info.compression = tf_magic_compression(p, (size_t)n);
     s->dec = tf_decoder_new(s->info.compression, s->in, 0);
     while (s->peek_len < sizeof s->peek) {
-        ssize_t r = tf_decoder_read(s->dec, s->peek + s->peek_len, sizeof s->peek - s->peek_len);
+        ssize_t r = tf_decoder_read(s->dec, s->peek + s->peek_len, sizeof s->peek - s->peek_len, &s->err);
         if (r > 0) {
             s->peek_len += (size_t)r;
         } else {
-            if (r == 0)
-                s->state = 1;
-            else
-                stream_fail(s, tf_decoder_error(s->dec));
+            s->state = r == 0 ? 1 : -1;
             break;
         }
     }
@@ -158,7 +174,7 @@ static rawfile *rawfile_new(int fd, bool close_fd)
     return rf;
 }
 
-ssize_t tf_stream_read(tf_stream *s, void *buf, size_t n)
+ssize_t tf_stream_read(tf_stream *s, void *buf, size_t n, tf_err *err)
 {
     if (s->max_read && n > s->max_read)
         n = s->max_read;
@@ -171,21 +187,19 @@ ssize_t tf_stream_read(tf_stream *s, void *buf, size_t n)
         s->decoded += k;
         return (ssize_t)k;
     }
-    if (s->state != 0)
-        return s->state > 0 ? 0 : -1;
-    ssize_t r = tf_decoder_read(s->dec, buf, n);
-    if (r > 0)
-        s->decoded += (uint64_t)r;
-    else if (r == 0)
-        s->state = 1;
-    else
-        stream_fail(s, tf_decoder_error(s->dec));
-    return r;
-}
-
-const char *tf_stream_error(const tf_stream *s)
-{
-    return s->state < 0 && s->peek_pos >= s->peek_len ? s->err : NULL;
+    if (s->state == 0) {
+        ssize_t r = tf_decoder_read(s->dec, buf, n, &s->err);
+        if (r > 0) {
+            s->decoded += (uint64_t)r;
+            return r;
+        }
+        s->state = r == 0 ? 1 : -1;
+    }
+    if (s->state > 0)
+        return 0;
+    if (err)
+        *err = s->err;
+    return -1;
 }
 
 const tf_stream_info *tf_stream_get_info(const tf_stream *s)
@@ -217,7 +231,7 @@ void tf_stream_close(tf_stream *s)
     stream_free(s);
 }
 
-static int open_input_fd(const char *path, bool *close_fd, char **err)
+static int open_input_fd(const char *path, bool *close_fd, tf_err *err)
 {
     if (strcmp(path, "-") == 0) {
         *close_fd = false;
@@ -227,15 +241,12 @@ static int open_input_fd(const char *path, bool *close_fd, char **err)
     do
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     while (fd < 0 && errno == EINTR);
-    if (fd < 0) {
-        *err = tf_xasprintf("%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
+    if (fd < 0)
+        return tf_err_set(err, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         close(fd);
-        *err = tf_xasprintf("%s: is a directory", path);
-        return -1;
+        return tf_err_set(err, "%s: is a directory", path);
     }
     *close_fd = true;
     return fd;
@@ -250,7 +261,7 @@ static void info_from_fd(tf_stream_info *info, int fd)
     }
 }
 
-tf_stream *tf_stream_open_file(const char *path, char **err)
+tf_stream *tf_stream_open_file(const char *path, tf_err *err)
 {
     bool close_fd;
     int fd = open_input_fd(path, &close_fd, err);
@@ -321,7 +332,7 @@ static ssize_t member_pull(tf_pull *pl, const uint8_t **chunk)
                 /* ARCHIVE_WARN here is a checksum mismatch (zip CRC): the data is bad. */
                 char *where = member_where(ct);
                 const char *msg = archive_error_string(ct->a);
-                snprintf(pl->err, sizeof pl->err, "%s %s", msg ? msg : "archive read error", where);
+                tf_err_set(&pl->err, "%s %s", msg ? msg : "archive read error", where);
                 free(where);
                 ct->member_failed = true;
                 if (r == ARCHIVE_FATAL)
@@ -354,7 +365,7 @@ static la_ssize_t ct_read_cb(struct archive *a, void *ud, const void **buf)
     const uint8_t *p;
     ssize_t r = tf_pull_next(&ct->rf->pull, &p, SIZE_MAX);
     if (r < 0) {
-        archive_set_error(a, EIO, "%s", ct->rf->pull.err);
+        archive_set_error(a, EIO, "%s", ct->rf->pull.err.msg);
         return -1;
     }
     *buf = p;
@@ -403,7 +414,7 @@ static void container_free(container *ct)
 
 static bool globs_match(const tf_source *src, const char *name)
 {
-    bool in = false;
+    bool in = src->n_include == 0;
     for (size_t i = 0; i < src->n_include && !in; i++)
         in = tf_glob_match(src->include[i], name);
     if (!in)
@@ -414,6 +425,50 @@ static bool globs_match(const tf_source *src, const char *name)
     return true;
 }
 
+/* Does a stream's decoded start look like a log? *why says what it looks
+ * like otherwise ("not JSON (starts with \"Release\")"). */
+static bool looks_like_log(const tf_source *src, const tf_stream *s, char *why, size_t whylen)
+{
+    const uint8_t *p = s->peek;
+    size_t n = s->peek_len;
+    if (n == 0)
+        return true; /* an empty log: nothing to read, nothing wrong */
+    if (memchr(p, 0, n)) {
+        snprintf(why, whylen, "binary data (NUL bytes)");
+        return false;
+    }
+    if (src->logs == TF_LOGS_TEXT) {
+        /* The last sequence may be cut by the 4 KiB window. */
+        size_t i = 0;
+        while (i < n) {
+            size_t k = tf_utf8_seq(p + i, n - i);
+            if (!k) {
+                if (n - i < 4 && s->peek_len == sizeof s->peek)
+                    break;
+                snprintf(why, whylen, "not text (invalid UTF-8 at byte %zu)", i);
+                return false;
+            }
+            i += k;
+        }
+        return true;
+    }
+    size_t i = n >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3) ? 3 : 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+        i++;
+    if (i == n || p[i] == '{' || p[i] == '[')
+        return true;
+    size_t k = 0;
+    char start[24];
+    for (size_t j = i; j < n && k < 16 && p[j] >= 0x20 && p[j] < 0x7f && p[j] != '"' && p[j] != '\\'; j++)
+        start[k++] = (char)p[j];
+    start[k] = '\0';
+    if (k)
+        snprintf(why, whylen, "not JSON (starts with \"%s\")", start);
+    else
+        snprintf(why, whylen, "not JSON");
+    return false;
+}
+
 /* Takes rf (rewound to byte 0), freeing it on failure; NULL after reporting
  * when the archive cannot be opened. */
 static container *container_open(tf_source *src, rawfile *rf, const char *path,
@@ -422,8 +477,7 @@ static container *container_open(tf_source *src, rawfile *rf, const char *path,
 {
     if (strcmp(kind, "7z") == 0 && !rf->fs.seekable) {
         /* libarchive reads a 7z archive's index from its end. */
-        tf_errorf("%s: a 7z archive cannot be read from a pipe; save it to a file first", display);
-        src->stats.errors++;
+        report(src, "%s: a 7z archive cannot be read from a pipe; save it to a file first", display);
         rawfile_free(rf);
         return NULL;
     }
@@ -456,8 +510,7 @@ static container *container_open(tf_source *src, rawfile *rf, const char *path,
     archive_read_set_callback_data(ct->a, ct);
     if (archive_read_open1(ct->a) != ARCHIVE_OK) {
         const char *msg = archive_error_string(ct->a);
-        tf_errorf("%s: cannot read the %s archive: %s", display, kind, msg ? msg : "unknown error");
-        src->stats.errors++;
+        report(src, "%s: cannot read the %s archive: %s", display, kind, msg ? msg : "unknown error");
         container_free(ct);
         return NULL;
     }
@@ -468,9 +521,8 @@ static void container_report(tf_source *src, container *ct, const char *what)
 {
     const char *msg = archive_error_string(ct->a);
     char *where = header_where(ct);
-    tf_errorf("%s: %s %s; %s", ct->display, msg ? msg : "archive read error", where, what);
+    report(src, "%s: %s %s; %s", ct->display, msg ? msg : "archive read error", where, what);
     free(where);
-    src->stats.errors++;
 }
 
 /* The next member stream of src->ct, or NULL when the container is done (and freed). */
@@ -511,22 +563,24 @@ static tf_stream *container_next(tf_source *src)
             mname = "?";
         if (r == ARCHIVE_FAILED) {
             const char *msg = archive_error_string(ct->a);
-            tf_errorf("%s:%s: %s; member skipped", ct->display, mname, msg ? msg : "unreadable");
-            src->stats.errors++;
+            report(src, "%s:%s: %s; member skipped", ct->display, mname, msg ? msg : "unreadable");
             continue;
         }
         if (r == ARCHIVE_WARN) {
             const char *msg = archive_error_string(ct->a);
             tf_verbosef("%s:%s: %s", ct->display, mname, msg ? msg : "warning");
         }
-        if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) ||
-            !globs_match(src, mname)) {
+        if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e)) {
+            src->stats.skipped_members++;
+            continue;
+        }
+        if (!globs_match(src, mname)) {
+            tf_verbosef("%s:%s: skipped (filtered out by --include/--exclude)", ct->display, mname);
             src->stats.skipped_members++;
             continue;
         }
         if (archive_entry_is_data_encrypted(e)) {
-            tf_errorf("%s:%s: the member is encrypted; skipped", ct->display, mname);
-            src->stats.errors++;
+            report(src, "%s:%s: the member is encrypted; skipped", ct->display, mname);
             continue;
         }
         tf_stream *s = stream_alloc();
@@ -542,6 +596,13 @@ static tf_stream *container_next(tf_source *src)
         tf_pull_init(&s->mpull, member_pull, ct);
         s->in = &s->mpull;
         stream_start(s);
+        char why[80];
+        if (s->state >= 0 && !looks_like_log(src, s, why, sizeof why)) {
+            tf_notef("%s: skipped: %s", s->info.name, why);
+            src->stats.skipped_members++;
+            stream_free(s);
+            continue;
+        }
         return s;
     }
     container_free(ct);
@@ -551,21 +612,75 @@ static tf_stream *container_next(tf_source *src)
 
 /* ---- inputs -------------------------------------------------------------- */
 
+static size_t seen_slot(const tf_source *src, uint64_t dev, uint64_t ino)
+{
+    size_t j = (ino * 0x9E3779B97F4A7C15ull ^ dev) & (src->seen_cap - 1);
+    while (src->seen[j].name && (src->seen[j].dev != dev || src->seen[j].ino != ino))
+        j = (j + 1) & (src->seen_cap - 1);
+    return j;
+}
+
+/* The name a regular file was read under when fd is the same file (device
+ * and inode) as one read before; else NULL. */
+static const char *seen_before(const tf_source *src, int fd)
+{
+    struct stat st;
+    if (!src->seen_n || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return NULL;
+    return src->seen[seen_slot(src, (uint64_t)st.st_dev, (uint64_t)st.st_ino)].name;
+}
+
+/* Remembers a regular file that is being read (containers included). */
+static void seen_add(tf_source *src, int fd, const char *name)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return;
+    if ((src->seen_n + 1) * 2 > src->seen_cap) {
+        size_t cap = src->seen_cap ? src->seen_cap * 2 : 64;
+        seen_file *t = tf_xcalloc(cap, sizeof *t);
+        for (size_t i = 0; i < src->seen_cap; i++) {
+            if (!src->seen[i].name)
+                continue;
+            size_t j = (src->seen[i].ino * 0x9E3779B97F4A7C15ull ^ src->seen[i].dev) & (cap - 1);
+            while (t[j].name)
+                j = (j + 1) & (cap - 1);
+            t[j] = src->seen[i];
+        }
+        free(src->seen);
+        src->seen = t;
+        src->seen_cap = cap;
+    }
+    size_t j = seen_slot(src, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+    if (src->seen[j].name)
+        return;
+    src->seen[j].dev = (uint64_t)st.st_dev;
+    src->seen[j].ino = (uint64_t)st.st_ino;
+    src->seen[j].name = tf_xstrdup(name);
+    src->seen_n++;
+}
+
 /* Opens one file (or stdin): returns a plain stream, or sets src->ct for a
  * container, or reports and returns NULL. rel is the path below a walked
  * directory (NULL for a command-line input, which is never filtered). */
 static tf_stream *open_path(tf_source *src, const char *path, const char *rel)
 {
     bool close_fd;
-    char *err = NULL;
+    tf_err err;
     int fd = open_input_fd(path, &close_fd, &err);
     if (fd < 0) {
-        tf_errorf("%s", err);
-        free(err);
-        src->stats.errors++;
+        report(src, "%s", err.msg);
         return NULL;
     }
     const char *display = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    const char *first = seen_before(src, fd);
+    if (first) {
+        tf_notef("%s: the same file as %s; read once", display, first);
+        src->stats.duplicates++;
+        if (close_fd)
+            close(fd);
+        return NULL;
+    }
     tf_stream *s = stream_alloc();
     stream_set_names(s, display, path, NULL);
     info_from_fd(&s->info, fd);
@@ -577,25 +692,33 @@ static tf_stream *open_path(tf_source *src, const char *path, const char *rel)
     if (kind) {
         rawfile *rf = s->rf;
         if (tf_fdsrc_rewind(&rf->fs, &rf->pull) != 0) {
-            tf_errorf("%s: cannot rewind the input to read it as a %s archive", display, kind);
-            src->stats.errors++;
+            report(src, "%s: cannot rewind the input to read it as a %s archive", display, kind);
             stream_free(s);
             return NULL;
         }
         s->rf = NULL;
         tf_stream_info info = s->info;
         const char *outer = s->info.compression;
+        seen_add(src, rf->fd, display);
         src->ct = container_open(src, rf, path, display, kind, outer, &info);
         stream_free(s);
         return NULL;
     }
     tf_fdsrc_record(&s->rf->fs, false);
     if (rel && !globs_match(src, rel)) {
-        tf_verbosef("%s: skipped (matches no --include glob)", display);
+        tf_verbosef("%s: skipped (filtered out by --include/--exclude)", display);
         src->stats.skipped_files++;
         stream_free(s);
         return NULL;
     }
+    char why[80];
+    if (rel && s->state >= 0 && !looks_like_log(src, s, why, sizeof why)) {
+        tf_notef("%s: skipped: %s", display, why);
+        src->stats.skipped_files++;
+        stream_free(s);
+        return NULL;
+    }
+    seen_add(src, s->rf->fd, display);
     return s;
 }
 
@@ -617,8 +740,7 @@ static void walk_push(tf_source *src, const char *dir, const char *rel)
 {
     DIR *d = opendir(dir);
     if (!d) {
-        tf_errorf("%s: cannot read the directory: %s", dir, strerror(errno));
-        src->stats.errors++;
+        report(src, "%s: cannot read the directory: %s", dir, strerror(errno));
         return;
     }
     walkdir w = { tf_xstrdup(dir), tf_xstrdup(rel), NULL, 0, 0 };
@@ -636,8 +758,7 @@ static void walk_push(tf_source *src, const char *dir, const char *rel)
         errno = 0;
     }
     if (errno != 0) {
-        tf_errorf("%s: error reading the directory: %s", dir, strerror(errno));
-        src->stats.errors++;
+        report(src, "%s: error reading the directory: %s", dir, strerror(errno));
     }
     closedir(d);
     if (w.n > 1)
@@ -673,13 +794,11 @@ static tf_stream *walk_step(tf_source *src)
     tf_stream *s = NULL;
     struct stat st;
     if (lstat(path, &st) != 0) {
-        tf_errorf("%s: cannot open: %s", path, strerror(errno));
-        src->stats.errors++;
+        report(src, "%s: cannot open: %s", path, strerror(errno));
     } else if (S_ISDIR(st.st_mode)) {
         walk_push(src, path, rel); /* invalidates w */
     } else if (S_ISLNK(st.st_mode) && stat(path, &st) != 0) {
-        tf_errorf("%s: cannot open: %s", path, strerror(errno));
-        src->stats.errors++;
+        report(src, "%s: cannot open: %s", path, strerror(errno));
     } else if (!S_ISREG(st.st_mode)) {
         /* Symlinked directories (no loops), FIFOs, sockets, devices. */
         tf_verbosef("%s: skipped (not a regular file)", path);
@@ -699,8 +818,7 @@ static tf_stream *input_step(tf_source *src)
     struct stat st;
     if (strcmp(path, "-") != 0) {
         if (stat(path, &st) != 0) {
-            tf_errorf("%s: cannot open: %s", path, strerror(errno));
-            src->stats.errors++;
+            report(src, "%s: cannot open: %s", path, strerror(errno));
             return NULL;
         }
         if (S_ISDIR(st.st_mode)) {
@@ -721,21 +839,20 @@ static char **copy_strv(const char *const *v, size_t n)
 
 tf_source *tf_source_new(const char *const *paths, size_t n_paths, const tf_source_opts *opts)
 {
-    static const char *const default_include[] = { "*.json*", "*.log*" };
     tf_source *src = tf_xcalloc(1, sizeof *src);
     src->paths = copy_strv(paths, n_paths);
     src->n_paths = n_paths;
-    const char *const *inc = default_include;
-    size_t n_inc = TF_ARRAY_LEN(default_include);
-    if (opts && opts->include && opts->n_include) {
-        inc = opts->include;
-        n_inc = opts->n_include;
-    }
-    src->include = copy_strv(inc, n_inc);
+    size_t n_inc = opts && opts->include ? opts->n_include : 0;
+    src->include = copy_strv(n_inc ? opts->include : NULL, n_inc);
     src->n_include = n_inc;
     size_t n_exc = opts && opts->exclude ? opts->n_exclude : 0;
     src->exclude = copy_strv(n_exc ? opts->exclude : NULL, n_exc);
     src->n_exclude = n_exc;
+    if (opts) {
+        src->on_error = opts->on_error;
+        src->on_error_ctx = opts->on_error_ctx;
+        src->logs = opts->logs;
+    }
     return src;
 }
 
@@ -787,5 +904,8 @@ void tf_source_free(tf_source *src)
     for (size_t i = 0; i < src->n_exclude; i++)
         free(src->exclude[i]);
     free(src->exclude);
+    for (size_t i = 0; i < src->seen_cap; i++)
+        free(src->seen[i].name);
+    free(src->seen);
     free(src);
 }

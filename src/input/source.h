@@ -5,10 +5,13 @@
  * bzip2, xz, lz4 ...) by content, never by name.
  * Ownership: tf_source owns the streams it hands out; a stream stays valid
  * until tf_stream_close or the next tf_source_next. Not thread-safe; one
- * thread drives a source. */
+ * thread drives a source (the reader's). Problems with one input never stop
+ * the others: they are handed to the on_error callback and counted.
+ * Example: "logs/2025-06-01.tar: cannot read the tar archive: Damaged tar archive". */
 #ifndef TF_SOURCE_H
 #define TF_SOURCE_H
 
+#include "common/err.h"
 #include "common/util.h"
 
 #include <stdbool.h>
@@ -17,11 +20,24 @@
 typedef struct tf_source tf_source;
 typedef struct tf_stream tf_stream;
 
+/* What a log looks like, for files found in directories and archive members
+ * (files named on the command line are always read). */
+typedef enum {
+    TF_LOGS_JSON = 0, /* decoded, it starts with '{' or '[' (after blanks and a BOM), or is empty */
+    TF_LOGS_TEXT,     /* decoded, it is text: no NUL and valid UTF-8 in its first 4 KiB */
+} tf_log_kind;
+
 typedef struct {
-    const char *const *include; /* member globs kept; NULL/0 means {"*.json*", "*.log*"} */
+    const char *const *include; /* path/member globs kept (none given: all that look like logs) */
     size_t n_include;
-    const char *const *exclude; /* member globs dropped, checked after include */
+    const char *const *exclude; /* globs dropped, checked after include */
     size_t n_exclude;
+    tf_log_kind logs;
+    /* An input or member that cannot be opened or listed (the source goes on
+     * with the next one). NULL: only counted in stats.errors. Called on the
+     * thread that calls tf_source_next. */
+    void (*on_error)(void *ctx, const tf_err *err);
+    void *on_error_ctx;
 } tf_source_opts;
 
 /* Stable identity of a stream, used by checkpoints (issue #6). */
@@ -43,38 +59,42 @@ typedef struct {
 typedef struct {
     uint64_t inputs;          /* command-line inputs */
     uint64_t streams;         /* streams handed out */
-    uint64_t skipped_members; /* archive members not matching the globs, dirs, links */
+    uint64_t skipped_members; /* archive members that are no log (by content), match
+                                 no --include or an --exclude glob; dirs, links */
     uint64_t errors;          /* inputs or members that could not be opened or listed */
-    uint64_t skipped_files;   /* files met while walking a directory that are not
-                                 containers and match no include glob (or an exclude
-                                 one), symlinked directories, FIFOs, sockets, devices */
+    uint64_t skipped_files;   /* files met while walking a directory that are no log
+                                 (by content) or are filtered out by the globs,
+                                 symlinked directories, FIFOs, sockets, devices */
+    uint64_t duplicates;      /* files reached a second time (the same device and inode) */
 } tf_source_stats;
 
 tf_source *tf_source_new(const char *const *paths, size_t n_paths, const tf_source_opts *opts);
 /* 1: *out is the next stream; 0: no more. Inputs that cannot be opened are
- * reported with tf_errorf (naming the path/member and the reason), counted in
- * stats.errors, and skipped. Files named on the command line are always read;
- * files found by walking a directory are read when they are containers (by
- * content) or when their path below that directory matches the globs.
+ * handed to opts->on_error (naming the path/member and the reason), counted
+ * in stats.errors, and skipped. Files named on the command line are always
+ * read; files found by walking a directory and archive members are read when
+ * they are containers or look like logs (opts->logs), judged by their
+ * decoded content, and their path (below the walked directory) or member
+ * name passes the globs. What is skipped is said at normal verbosity
+ * through the log hook ("logs/notes.txt: skipped: not JSON (starts with
+ * \"Release\")"). A file reached twice is read once.
  * A plain (non-container) stream has container "none" and outer "none". */
 int tf_source_next(tf_source *src, tf_stream **out);
 const tf_source_stats *tf_source_stats_get(const tf_source *src);
 void tf_source_free(tf_source *src);
 
 /* Reads up to n decoded bytes. Returns the count, 0 at the clean end, or -1 on
- * an error (truncated or corrupt data, I/O error); then tf_stream_error says
- * what and where ("corrupt gzip data at compressed byte 1234 (decoded byte
- * 5678)"). Bytes returned before the error are good. */
-ssize_t tf_stream_read(tf_stream *s, void *buf, size_t n);
-const char *tf_stream_error(const tf_stream *s);
+ * an error (truncated or corrupt data, I/O error), again on every later call,
+ * with err saying what and where ("corrupt gzip data at compressed byte 1234
+ * (decoded byte 5678)"). Bytes returned before the error are good. */
+ssize_t tf_stream_read(tf_stream *s, void *buf, size_t n, tf_err *err);
 const tf_stream_info *tf_stream_get_info(const tf_stream *s);
 uint64_t tf_stream_decoded_offset(const tf_stream *s); /* decoded bytes returned so far */
 void tf_stream_close(tf_stream *s);
 
 /* Opens a single file path as a stream without container handling (used by
- * unit tests and by `inspect`'s per-file detection); NULL with *err set
- * (malloc'd, "path: reason"). */
-tf_stream *tf_stream_open_file(const char *path, char **err);
+ * unit tests); NULL with err ("path: reason"). */
+tf_stream *tf_stream_open_file(const char *path, tf_err *err);
 /* A stream over memory (not copied; must outlive the stream), decoded by
  * content like a file. Each read returns at most max_read bytes (0 = no
  * limit) and the decoder is fed at most max_read bytes at a time, to test

@@ -18,6 +18,10 @@ void tf_batch_free(tf_batch *b)
     if (!b)
         return;
     tf_buf_free(&b->span_bytes);
+    if (b->arena) {
+        tf_arena_free(b->arena);
+        free(b->arena);
+    }
     free(b->spans);
     free(b->groups);
     free(b->marks);
@@ -26,10 +30,25 @@ void tf_batch_free(tf_batch *b)
 
 static uint32_t group_of(tf_batch *b, const tf_resource *r, const tf_scope *s)
 {
-    /* Almost always one group; search from the newest. */
-    for (size_t i = b->n_groups; i-- > 0;)
-        if (b->groups[i].resource == r && b->groups[i].scope == s)
-            return (uint32_t)i;
+    if (r && !r->interned) {
+        /* One record's resource: the caller's copy may be gone by the next
+         * record, so keep a copy; consecutive equal ones share a group. */
+        size_t last = b->n_groups - 1;
+        if (b->n_groups && b->groups[last].scope == s && b->groups[last].resource &&
+            !b->groups[last].resource->interned &&
+            tf_resource_eq(b->groups[last].resource, r))
+            return (uint32_t)last;
+        if (!b->arena) {
+            b->arena = tf_xmalloc(sizeof *b->arena);
+            tf_arena_init(b->arena, 16 * 1024);
+        }
+        r = tf_resource_copy(r, b->arena);
+    } else {
+        /* Almost always one group; search from the newest. */
+        for (size_t i = b->n_groups; i-- > 0;)
+            if (b->groups[i].resource == r && b->groups[i].scope == s)
+                return (uint32_t)i;
+    }
     if (b->n_groups == b->cap_groups) {
         b->cap_groups = b->cap_groups ? b->cap_groups * 2 : 4;
         b->groups = tf_xrealloc(b->groups, b->cap_groups * sizeof *b->groups);

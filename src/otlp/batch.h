@@ -4,8 +4,9 @@
  * re-assembled on its own (413 splitting). A batch also carries the stream
  * positions it completes ("marks"), so the checkpoint can advance when the
  * backend acknowledges it.
- * Ownership: a batch owns its encoded bytes; resources and scopes are borrowed
- * (interned for the whole run). */
+ * Ownership: a batch owns its encoded bytes; interned resources and scopes
+ * are borrowed (they live for the whole run), a resource that is not
+ * interned (one record's) is copied into the batch. */
 #ifndef TF_BATCH_H
 #define TF_BATCH_H
 
@@ -33,6 +34,7 @@ typedef struct tf_batch {
         const tf_scope *scope;
     } *groups;
     size_t n_groups, cap_groups;
+    tf_arena *arena;  /* copies of resources that are not interned; NULL until one comes */
     size_t est_bytes; /* encoded request size estimate (exact to within a few bytes) */
     tf_mark *marks;
     size_t n_marks, cap_marks;
@@ -41,7 +43,9 @@ typedef struct tf_batch {
 
 tf_batch *tf_batch_new(tf_encoding enc, uint64_t seq);
 void tf_batch_free(tf_batch *b);
-/* Appends one span already encoded with tf_encode_span in b->enc. */
+/* Appends one span already encoded with tf_encode_span in b->enc. Spans of
+ * one interned resource share a group; a resource that is not interned is
+ * copied and shares the last group only when equal to its resource. */
 void tf_batch_add_encoded(tf_batch *b, const tf_resource *r, const tf_scope *s, const char *p,
                           size_t len);
 /* Size a span would add, without adding it (for limit checks). */

@@ -32,7 +32,8 @@ void tf_encode_request(tf_encoding enc, tf_buf *out, const tf_encode_group *grou
 /* Upper bound of the bytes a request adds around its spans, for batch sizing. */
 size_t tf_encode_overhead(tf_encoding enc, const tf_resource *r, const tf_scope *s);
 /* The same, remembering the last (resource, scope) asked about: callers ask
- * once per span and resources/scopes are interned, so it almost always hits. */
+ * once per span and resources/scopes are interned, so it almost always hits.
+ * It compares pointers: a cache must not outlive the resources it saw. */
 typedef struct {
     const tf_resource *r;
     const tf_scope *s;

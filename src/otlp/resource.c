@@ -53,21 +53,6 @@ tf_arena *tf_interner_arena(tf_interner *in)
     return &in->arena;
 }
 
-static void copy_attrs(tf_attrs *dst, const tf_attrs *src, tf_arena *a)
-{
-    memset(dst, 0, sizeof *dst);
-    dst->dropped = src ? src->dropped : 0;
-    if (!src || !src->n)
-        return;
-    dst->kv = tf_arena_alloc(a, src->n * sizeof *dst->kv);
-    dst->n = dst->cap = src->n;
-    for (size_t i = 0; i < src->n; i++) {
-        dst->kv[i].key.p = tf_arena_strndup(a, src->kv[i].key.p, src->kv[i].key.len);
-        dst->kv[i].key.len = src->kv[i].key.len;
-        tf_value_copy(&dst->kv[i].value, &src->kv[i].value, a);
-    }
-}
-
 static tf_str copy_str(tf_arena *a, tf_str s)
 {
     return (tf_str){ tf_arena_strndup(a, s.p ? s.p : "", s.len), s.len };
@@ -137,9 +122,10 @@ const tf_resource *tf_intern_resource(tf_interner *in, const tf_attrs *attrs, tf
         return r;
     }
     r = tf_arena_calloc(&in->arena, sizeof *r);
-    copy_attrs(&r->attrs, attrs, &in->arena);
+    tf_attrs_copy(&r->attrs, attrs, &in->arena);
     r->attrs.dropped = dropped;
     r->schema_url = copy_str(&in->arena, schema_url);
+    r->interned = true;
     remember(in, &key, 0, r, h);
     pthread_mutex_unlock(&in->mu);
     return r;
@@ -166,7 +152,7 @@ const tf_scope *tf_intern_scope(tf_interner *in, tf_str name, tf_str version, co
     s = tf_arena_calloc(&in->arena, sizeof *s);
     s->name = copy_str(&in->arena, name);
     s->version = copy_str(&in->arena, version);
-    copy_attrs(&s->attrs, attrs, &in->arena);
+    tf_attrs_copy(&s->attrs, attrs, &in->arena);
     s->attrs.dropped = dropped;
     s->schema_url = copy_str(&in->arena, schema_url);
     remember(in, &key, 1, s, h);

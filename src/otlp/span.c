@@ -148,8 +148,40 @@ tf_link *tf_span_add_link(tf_span *s, tf_arena *arena)
     return l;
 }
 
-bool tf_span_ids_valid(const tf_span *s)
+void tf_attrs_copy(tf_attrs *dst, const tf_attrs *src, tf_arena *arena)
 {
-    static const uint8_t zero[16];
-    return memcmp(s->trace_id, zero, 16) != 0 && memcmp(s->span_id, zero, 8) != 0;
+    memset(dst, 0, sizeof *dst);
+    dst->dropped = src ? src->dropped : 0;
+    if (!src || !src->n)
+        return;
+    dst->kv = tf_arena_alloc(arena, src->n * sizeof *dst->kv);
+    dst->n = dst->cap = src->n;
+    for (size_t i = 0; i < src->n; i++) {
+        dst->kv[i].key.p = tf_arena_strndup(arena, src->kv[i].key.p, src->kv[i].key.len);
+        dst->kv[i].key.len = src->kv[i].key.len;
+        tf_value_copy(&dst->kv[i].value, &src->kv[i].value, arena);
+    }
+}
+
+tf_resource *tf_resource_copy(const tf_resource *r, tf_arena *arena)
+{
+    tf_resource *c = tf_arena_calloc(arena, sizeof *c);
+    tf_attrs_copy(&c->attrs, &r->attrs, arena);
+    c->hash = r->hash;
+    c->schema_url.p = tf_arena_strndup(arena, r->schema_url.p ? r->schema_url.p : "", r->schema_url.len);
+    c->schema_url.len = r->schema_url.len;
+    return c;
+}
+
+bool tf_resource_eq(const tf_resource *a, const tf_resource *b)
+{
+    if (a == b)
+        return true;
+    if (a->attrs.n != b->attrs.n || a->attrs.dropped != b->attrs.dropped || !tf_str_eq(a->schema_url, b->schema_url))
+        return false;
+    for (size_t i = 0; i < a->attrs.n; i++)
+        if (!tf_str_eq(a->attrs.kv[i].key, b->attrs.kv[i].key) ||
+            !tf_value_eq(&a->attrs.kv[i].value, &b->attrs.kv[i].value))
+            return false;
+    return true;
 }

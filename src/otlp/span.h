@@ -1,8 +1,8 @@
 /* span.h: the in-memory OTLP trace model that profiles build and encoders write.
  * Ownership: a tf_span and everything it points to (strings, attributes,
  * events, links) live in the tf_arena the builder was given; resources and
- * scopes are interned in a tf_span_batch-independent table (resource.h) and
- * outlive the spans. Fields mirror opentelemetry/proto/trace/v1/trace.proto. */
+ * scopes are interned for the whole run (otlp/resource.h) and outlive the
+ * spans. Fields mirror opentelemetry/proto/trace/v1/trace.proto. */
 #ifndef TF_SPAN_H
 #define TF_SPAN_H
 
@@ -83,11 +83,16 @@ typedef struct {
     uint32_t flags;
 } tf_link;
 
-/* Resource + scope, interned so batching can group by pointer identity. */
+/* Resource + scope. Most are interned for the run (otlp/resource.h), so
+ * batching groups by pointer identity; a profile may also build a resource
+ * for one record (OpenRouter's carries the generation id) in the record's
+ * arena: not interned, it is copied by whoever keeps it longer (the mapping
+ * worker's result, then the batch), so memory stays bounded. */
 typedef struct tf_resource {
     tf_attrs attrs;
     tf_str schema_url;
     uint64_t hash;
+    bool interned; /* lives for the whole run */
 } tf_resource;
 
 typedef struct tf_scope {
@@ -132,11 +137,13 @@ const tf_kv *tf_attrs_find(const tf_attrs *a, const char *key);
 /* Deep copy of a value into an arena. */
 void tf_value_copy(tf_value *dst, const tf_value *src, tf_arena *arena);
 bool tf_value_eq(const tf_value *a, const tf_value *b);
+/* Deep copies into an arena (a copied resource is not interned). */
+void tf_attrs_copy(tf_attrs *dst, const tf_attrs *src, tf_arena *arena);
+tf_resource *tf_resource_copy(const tf_resource *r, tf_arena *arena);
+/* Same attributes (in order), dropped count and schema URL. */
+bool tf_resource_eq(const tf_resource *a, const tf_resource *b);
 
 tf_event *tf_span_add_event(tf_span *s, tf_arena *arena);
 tf_link *tf_span_add_link(tf_span *s, tf_arena *arena);
-
-/* A span is valid for OTLP when its ids are not all zero and end >= start. */
-bool tf_span_ids_valid(const tf_span *s);
 
 #endif

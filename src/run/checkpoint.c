@@ -3,7 +3,7 @@
 #include "config.h"
 #include "run/checkpoint.h"
 #include "common/json.h"
-#include "tool/msg.h"
+#include "common/log.h"
 #include "common/timefmt.h"
 
 #include <errno.h>
@@ -103,7 +103,7 @@ static int64_t json_i64(const tf_json *v, int64_t dflt)
     return tf_json_as_int64(v, &x) ? x : dflt;
 }
 
-static int load(tf_ckpt *c, const char *text, size_t len, char **err)
+static int load(tf_ckpt *c, const char *text, size_t len, tf_err *err)
 {
     tf_json_parser *p = tf_json_parser_new();
     tf_arena a;
@@ -114,9 +114,9 @@ static int load(tf_ckpt *c, const char *text, size_t len, char **err)
     const tf_json *streams = root ? tf_json_get(root, "streams") : NULL;
     int64_t version = root ? json_i64(tf_json_get(root, "version"), -1) : -1;
     if (!root) {
-        *err = tf_xasprintf("checkpoint %s is not valid JSON (%s); move it away to start over", c->path, perr);
+        tf_err_set(err, "checkpoint %s is not valid JSON (%s); move it away to start over", c->path, perr);
     } else if (version != 1 || !streams || streams->type != TF_JSON_ARRAY) {
-        *err = tf_xasprintf("checkpoint %s is not a tracefill checkpoint (version 1 with a streams array)", c->path);
+        tf_err_set(err, "checkpoint %s is not a tracefill checkpoint (version 1 with a streams array)", c->path);
     } else {
         for (size_t i = 0; i < streams->n; i++) {
             const tf_json *e = streams->items[i];
@@ -161,13 +161,13 @@ static int load(tf_ckpt *c, const char *text, size_t len, char **err)
     return rc;
 }
 
-static int read_file(const char *path, tf_buf *out, char **err)
+static int read_file(const char *path, tf_buf *out, tf_err *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
             return 1;
-        *err = tf_xasprintf("cannot read checkpoint %s: %s", path, strerror(errno));
+        tf_err_set(err, "cannot read checkpoint %s: %s", path, strerror(errno));
         return -1;
     }
     char tmp[65536];
@@ -177,7 +177,7 @@ static int read_file(const char *path, tf_buf *out, char **err)
     int e = errno;
     close(fd);
     if (n < 0) {
-        *err = tf_xasprintf("cannot read checkpoint %s: %s", path, strerror(e));
+        tf_err_set(err, "cannot read checkpoint %s: %s", path, strerror(e));
         return -1;
     }
     return 0;
@@ -234,20 +234,20 @@ static void render(const tf_ckpt *c, tf_buf *b)
     tf_buf_puts(b, c->n ? "\n  ]\n}\n" : "]\n}\n");
 }
 
-static int write_file(tf_ckpt *c, char **err)
+static int write_file(tf_ckpt *c, tf_err *err)
 {
     tf_buf b = { 0 };
     render(c, &b);
     int fd = open(c->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     int rc = -1;
     if (fd < 0 || tf_write_all(fd, b.p, b.len) != 0 || fsync(fd) != 0) {
-        *err = tf_xasprintf("cannot write checkpoint %s: %s", c->tmp_path, strerror(errno));
+        tf_err_set(err, "cannot write checkpoint %s: %s", c->tmp_path, strerror(errno));
         if (fd >= 0) {
             close(fd);
             unlink(c->tmp_path);
         }
     } else if (close(fd) != 0 || rename(c->tmp_path, c->path) != 0) {
-        *err = tf_xasprintf("cannot replace checkpoint %s: %s", c->path, strerror(errno));
+        tf_err_set(err, "cannot replace checkpoint %s: %s", c->path, strerror(errno));
         unlink(c->tmp_path);
     } else {
         /* Make the rename itself durable. */
@@ -269,11 +269,11 @@ static int write_file(tf_ckpt *c, char **err)
 
 /* ---- lifecycle -------------------------------------------------------------- */
 
-static int take_lock(tf_ckpt *c, char **err)
+static int take_lock(tf_ckpt *c, tf_err *err)
 {
     c->lock_fd = open(c->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (c->lock_fd < 0) {
-        *err = tf_xasprintf("cannot create the lock %s: %s", c->lock_path, strerror(errno));
+        tf_err_set(err, "cannot create the lock %s: %s", c->lock_path, strerror(errno));
         return -1;
     }
     char old[64] = "";
@@ -282,11 +282,11 @@ static int take_lock(tf_ckpt *c, char **err)
     old[strcspn(old, "\n")] = '\0';
     if (flock(c->lock_fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK)
-            *err = tf_xasprintf("checkpoint %s is in use by another tracefill run (pid %s); "
+            tf_err_set(err, "checkpoint %s is in use by another tracefill run (pid %s); "
                                 "wait for it to finish or stop it first",
                                 c->path, old[0] ? old : "unknown");
         else
-            *err = tf_xasprintf("cannot lock %s: %s", c->lock_path, strerror(errno));
+            tf_err_set(err, "cannot lock %s: %s", c->lock_path, strerror(errno));
         close(c->lock_fd);
         c->lock_fd = -1;
         return -1;
@@ -297,7 +297,7 @@ static int take_lock(tf_ckpt *c, char **err)
     char pid[32];
     int len = snprintf(pid, sizeof pid, "%lld\n", (long long)getpid());
     if (ftruncate(c->lock_fd, 0) != 0 || pwrite(c->lock_fd, pid, (size_t)len, 0) != len) {
-        *err = tf_xasprintf("cannot write the lock %s: %s", c->lock_path, strerror(errno));
+        tf_err_set(err, "cannot write the lock %s: %s", c->lock_path, strerror(errno));
         return -1;
     }
     return 0;
@@ -311,7 +311,7 @@ static tf_ckpt *ckpt_new(void)
     return c;
 }
 
-tf_ckpt *tf_ckpt_open(const char *path, uint64_t interval_ns, char **err)
+tf_ckpt *tf_ckpt_open(const char *path, uint64_t interval_ns, tf_err *err)
 {
     tf_ckpt *c = ckpt_new();
     c->interval_ns = interval_ns;
@@ -412,7 +412,7 @@ static void set_identity(ck_stream *s, const tf_stream_info *info)
 }
 
 tf_ckpt_verdict tf_ckpt_stream_begin(tf_ckpt *c, uint32_t slot, const tf_stream_info *info,
-                                     uint64_t *offset, char **why)
+                                     uint64_t *offset, tf_err *why)
 {
     *offset = 0;
     char *key = stream_key(info);
@@ -442,12 +442,12 @@ tf_ckpt_verdict tf_ckpt_stream_begin(tf_ckpt *c, uint32_t slot, const tf_stream_
     tf_hex_encode(fp, info->fingerprint, 32);
     fp[64] = '\0';
     if (s->size != info->size) {
-        *why = tf_xasprintf("%s: size is %lld bytes, the checkpoint saw %lld (grown, truncated or replaced)",
+        tf_err_set(why, "%s: size is %lld bytes, the checkpoint saw %lld (grown, truncated or replaced)",
                             info->name, (long long)info->size, (long long)s->size);
         return TF_CKPT_CHANGED;
     }
     if (s->fp_len != info->fp_len || strcmp(s->fp, fp)) {
-        *why = tf_xasprintf("%s: the first %llu bytes differ from what the checkpoint saw (replaced)",
+        tf_err_set(why, "%s: the first %llu bytes differ from what the checkpoint saw (replaced)",
                             info->name, (unsigned long long)info->fp_len);
         return TF_CKPT_CHANGED;
     }
@@ -540,100 +540,59 @@ void tf_ckpt_batch_acked(tf_ckpt *c, uint64_t seq, uint64_t output_size)
     }
 }
 
-int tf_ckpt_maybe_write(tf_ckpt *c, bool force, int (*sync_fn)(void *), void *sync_ctx)
+int tf_ckpt_maybe_write(tf_ckpt *c, bool force, int (*sync_fn)(void *, tf_err *), void *sync_ctx, tf_err *err)
 {
     if (!c->path || (!c->dirty && !force))
         return 0;
     uint64_t now = tf_now_mono_ns();
     if (!force && now - c->last_write_ns < c->interval_ns)
         return 0;
-    if (sync_fn && sync_fn(sync_ctx) != 0)
+    if (sync_fn && sync_fn(sync_ctx, err) != 0)
         return -1;
-    char *err = NULL;
-    if (write_file(c, &err) != 0) {
-        tf_errorf("%s", err);
-        free(err);
+    if (write_file(c, err) != 0)
         return -1;
-    }
     c->dirty = false;
     c->last_write_ns = now;
     return 0;
 }
 
-/* ---- status ----------------------------------------------------------------- */
+/* ---- reading for `status` ---------------------------------------------------- */
 
-int tf_ckpt_status(const char *path, const char *const *inputs, size_t n_inputs)
+tf_ckpt *tf_ckpt_load(const char *path, tf_err *err)
 {
     tf_ckpt *c = ckpt_new();
     c->path = tf_xstrdup(path);
     tf_buf text = { 0 };
-    char *err = NULL;
-    int r = read_file(path, &text, &err);
+    int r = read_file(path, &text, err);
     if (r == 1)
-        err = tf_xasprintf("checkpoint %s does not exist (no run has used it yet)", path);
-    if (r != 0 || load(c, text.p ? text.p : "", text.len, &err) != 0) {
-        tf_errorf("%s", err);
-        free(err);
+        tf_err_set(err, "checkpoint %s does not exist (no run has used it yet)", path);
+    if (r != 0 || load(c, text.p ? text.p : "", text.len, err) != 0) {
         tf_buf_free(&text);
         tf_ckpt_free(c);
-        return 1;
+        return NULL;
     }
     tf_buf_free(&text);
-    uint64_t done = 0, partial = 0, errors = 0, acked = 0, last = 0;
-    printf("%-8s %14s %14s  %-20s %s\n", "STATE", "ACKED BYTES", "SIZE", "LAST ADVANCED", "STREAM");
-    for (size_t i = 0; i < c->n; i++) {
-        const ck_stream *s = &c->s[i];
-        char when[31] = "-";
-        if (s->updated_ns) {
-            tf_time_format(s->updated_ns, when);
-            when[19] = '\0'; /* to the second */
-        }
-        const char *state = s->done ? (s->error ? "error" : "done") : s->offset ? "partial" : "pending";
-        printf("%-8s %14llu %14lld  %-20s %s\n", state, (unsigned long long)s->offset, (long long)s->size,
-               when, s->name);
-        if (s->error)
-            printf("         error: %s\n", s->error);
-        done += s->done;
-        errors += s->done && s->error;
-        partial += !s->done;
-        acked += s->offset;
-        if (s->updated_ns > last)
-            last = s->updated_ns;
-    }
-    char when[31] = "never";
-    if (last)
-        tf_time_format(last, when);
-    printf("%zu streams: %llu done (%llu with errors), %llu not finished; %llu decoded bytes acknowledged; "
-           "last advanced %s\n",
-           c->n, (unsigned long long)done, (unsigned long long)errors, (unsigned long long)partial,
-           (unsigned long long)acked, when);
-    int rc = partial ? 3 : 0;
-    if (n_inputs) {
-        tf_source *src = tf_source_new(inputs, n_inputs, &(tf_source_opts){ 0 });
-        tf_stream *st;
-        uint64_t unseen = 0;
-        uint32_t slot = 0;
-        while (tf_source_next(src, &st) == 1) {
-            uint64_t off;
-            char *why = NULL;
-            tf_ckpt_verdict v = tf_ckpt_stream_begin(c, slot++, tf_stream_get_info(st), &off, &why);
-            if (v == TF_CKPT_CHANGED)
-                printf("changed  %s\n", why);
-            else if (v == TF_CKPT_START && off == 0 && c->s[c->slot_idx[slot - 1]].updated_ns == 0 &&
-                     !c->s[c->slot_idx[slot - 1]].done) {
-                printf("new      %s\n", tf_stream_get_info(st)->name);
-                unseen++;
-            }
-            free(why);
-            tf_stream_close(st);
-        }
-        tf_source_free(src);
-        printf("%llu input streams not started yet\n", (unsigned long long)unseen);
-        if (unseen)
-            rc = 3;
-    }
-    free(c->path);
+    free(c->path); /* read-only: never written */
     c->path = NULL;
-    tf_ckpt_free(c);
-    return rc;
+    return c;
+}
+
+size_t tf_ckpt_count(const tf_ckpt *c)
+{
+    return c->n;
+}
+
+void tf_ckpt_entry_get(const tf_ckpt *c, size_t i, tf_ckpt_entry *e)
+{
+    const ck_stream *s = &c->s[i];
+    *e = (tf_ckpt_entry){ .name = s->name, .size = s->size, .offset = s->offset, .done = s->done,
+                          .error = s->error, .updated_ns = s->updated_ns };
+}
+
+bool tf_ckpt_slot_started(const tf_ckpt *c, uint32_t slot)
+{
+    if (slot >= c->n_slots)
+        return false;
+    const ck_stream *s = &c->s[c->slot_idx[slot]];
+    return s->updated_ns != 0 || s->done;
 }

@@ -10,12 +10,16 @@
  * The file is JSON, replaced atomically (temp file, fsync, rename, fsync of
  * the directory). A lock file beside it (flock) keeps two runs apart.
  * Ownership: tf_ckpt owns its state; it copies what it needs from batches and
- * stream infos. Single-threaded (the pipeline thread). */
+ * stream infos. Not thread-safe: callers serialise every call (in `run`,
+ * stream_begin runs on the reader's thread and the rest on the pipeline
+ * thread, all under one mutex).
+ * Example error: "checkpoint state/run.json is in use by another tracefill run
+ * (pid 4242); wait for it to finish or stop it first". */
 #ifndef TF_CHECKPOINT_H
 #define TF_CHECKPOINT_H
 
+#include "common/err.h"
 #include "otlp/batch.h"
-#include "tool/opts.h"
 #include "input/source.h"
 
 typedef struct tf_ckpt tf_ckpt;
@@ -23,7 +27,7 @@ typedef struct tf_ckpt tf_ckpt;
 /* path NULL: track in memory only (no file, no lock). Takes the lock, loads
  * an existing file, and proves the directory is writable by writing the file
  * once; NULL with *err on any problem (before anything is sent). */
-tf_ckpt *tf_ckpt_open(const char *path, uint64_t interval_ns, char **err);
+tf_ckpt *tf_ckpt_open(const char *path, uint64_t interval_ns, tf_err *err);
 void tf_ckpt_free(tf_ckpt *c);
 
 /* What a previous run recorded for the output file and the rejects file:
@@ -36,12 +40,12 @@ typedef enum {
     TF_CKPT_START,   /* new stream: read from the beginning */
     TF_CKPT_RESUME,  /* read from *offset (frames before it were acknowledged) */
     TF_CKPT_SKIP,    /* finished in an earlier run */
-    TF_CKPT_CHANGED, /* the input differs from what the checkpoint saw; *why says how */
+    TF_CKPT_CHANGED, /* the input differs from what the checkpoint saw; why says how */
 } tf_ckpt_verdict;
 
 /* Registers a stream about to be read as `slot` (0, 1, 2 ... in order). */
 tf_ckpt_verdict tf_ckpt_stream_begin(tf_ckpt *c, uint32_t slot, const tf_stream_info *info,
-                                     uint64_t *offset, char **why);
+                                     uint64_t *offset, tf_err *why);
 /* Forget the old position and identity (--on-changed restart); read from 0. */
 void tf_ckpt_stream_restart(tf_ckpt *c, uint32_t slot, const tf_stream_info *info);
 /* The stream ended with an error after `offset`; remembered when it is done. */
@@ -52,11 +56,25 @@ void tf_ckpt_batch_closed(tf_ckpt *c, const tf_batch *b);
 void tf_ckpt_batch_acked(tf_ckpt *c, uint64_t seq, uint64_t output_size);
 
 /* Writes the file when `force` or when the watermark moved and the interval
- * given to tf_ckpt_open passed since the last write. Syncing output/rejects first is the caller's job
- * (sync_fn, called only when a write happens). -1 on a write error. */
-int tf_ckpt_maybe_write(tf_ckpt *c, bool force, int (*sync_fn)(void *), void *sync_ctx);
+ * given to tf_ckpt_open passed since the last write. Syncing output/rejects
+ * first is the caller's job (sync_fn, called only when a write happens).
+ * -1 with err on a sync or write error. */
+int tf_ckpt_maybe_write(tf_ckpt *c, bool force, int (*sync_fn)(void *, tf_err *), void *sync_ctx, tf_err *err);
 
-/* `tracefill status`: prints the checkpoint's streams and totals. */
-int tf_ckpt_status(const char *path, const char *const *inputs, size_t n_inputs);
+/* `tracefill status`: the file read without the lock (NULL with err when it
+ * is missing or unreadable), its streams, and for inputs registered with
+ * tf_ckpt_stream_begin, whether an earlier run made progress on them. */
+tf_ckpt *tf_ckpt_load(const char *path, tf_err *err);
+typedef struct {
+    const char *name;
+    int64_t size;        /* raw size the checkpoint saw, -1 unknown */
+    uint64_t offset;     /* acknowledged decoded offset */
+    bool done;
+    const char *error;   /* the stream ended with this error, or NULL */
+    uint64_t updated_ns; /* wall clock of the last advance, 0 never */
+} tf_ckpt_entry;
+size_t tf_ckpt_count(const tf_ckpt *c);
+void tf_ckpt_entry_get(const tf_ckpt *c, size_t i, tf_ckpt_entry *e);
+bool tf_ckpt_slot_started(const tf_ckpt *c, uint32_t slot);
 
 #endif

@@ -2,13 +2,13 @@
 #include "config.h"
 #include "run/rejects.h"
 #include "common/json.h"
-#include "tool/msg.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct tf_rejects {
@@ -17,6 +17,7 @@ struct tf_rejects {
     int64_t truncate_to;
     uint64_t count, size;
     bool failed;
+    tf_err open_err; /* why it could not be opened, once failed */
     tf_buf line;
 };
 
@@ -42,32 +43,35 @@ void tf_rejects_free(tf_rejects *r)
     free(r);
 }
 
-static int open_lazily(tf_rejects *r)
+static int open_lazily(tf_rejects *r, tf_err *err)
 {
     if (r->fd >= 0)
         return 0;
-    if (r->failed)
+    if (r->failed) {
+        if (err)
+            *err = r->open_err;
         return -1;
+    }
     int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (r->truncate_to < 0 ? O_TRUNC : 0);
     r->fd = open(r->path, flags, 0644);
     if (r->fd < 0 ||
         (r->truncate_to >= 0 && (ftruncate(r->fd, r->truncate_to) != 0 ||
                                  lseek(r->fd, r->truncate_to, SEEK_SET) < 0))) {
-        tf_errorf("cannot write the rejects file %s: %s", r->path, strerror(errno));
+        tf_err_set(&r->open_err, "cannot write the rejects file %s: %s", r->path, strerror(errno));
         r->failed = true;
+        if (err)
+            *err = r->open_err;
         return -1;
     }
     return 0;
 }
 
-static int emit(tf_rejects *r)
+static int emit(tf_rejects *r, tf_err *err)
 {
-    if (open_lazily(r) != 0)
+    if (open_lazily(r, err) != 0)
         return -1;
-    if (tf_write_all(r->fd, r->line.p, r->line.len) != 0) {
-        tf_errorf("cannot write the rejects file %s: %s", r->path, strerror(errno));
-        return -1;
-    }
+    if (tf_write_all(r->fd, r->line.p, r->line.len) != 0)
+        return tf_err_set(err, "cannot write the rejects file %s: %s", r->path, strerror(errno));
     r->size += r->line.len;
     r->count++;
     return 0;
@@ -84,7 +88,7 @@ static void head(tf_rejects *r, const char *kind, const char *stream, uint64_t o
 }
 
 int tf_rejects_record(tf_rejects *r, const char *stream, uint64_t offset, uint64_t line,
-                      const char *reason, const char *text, size_t len)
+                      const char *reason, const char *text, size_t len, tf_err *err)
 {
     head(r, "record", stream, offset);
     if (line)
@@ -105,16 +109,16 @@ int tf_rejects_record(tf_rejects *r, const char *stream, uint64_t offset, uint64
         }
     }
     tf_buf_puts(&r->line, "}\n");
-    return emit(r);
+    return emit(r, err);
 }
 
-int tf_rejects_stream(tf_rejects *r, const char *stream, uint64_t offset, const char *reason)
+int tf_rejects_stream(tf_rejects *r, const char *stream, uint64_t offset, const char *reason, tf_err *err)
 {
     head(r, "stream", stream, offset);
     tf_buf_puts(&r->line, ",\"reason\":");
     tf_json_write_string(&r->line, reason, strlen(reason));
     tf_buf_puts(&r->line, "}\n");
-    return emit(r);
+    return emit(r, err);
 }
 
 const char *tf_rejects_path(const tf_rejects *r)
@@ -132,12 +136,10 @@ uint64_t tf_rejects_size(const tf_rejects *r)
     return r->size;
 }
 
-int tf_rejects_sync(tf_rejects *r)
+int tf_rejects_sync(tf_rejects *r, tf_err *err)
 {
-    if (r->fd >= 0 && fsync(r->fd) != 0) {
-        tf_errorf("cannot sync the rejects file %s: %s", r->path, strerror(errno));
-        return -1;
-    }
+    if (r->fd >= 0 && fsync(r->fd) != 0)
+        return tf_err_set(err, "cannot sync the rejects file %s: %s", r->path, strerror(errno));
     return 0;
 }
 
@@ -155,11 +157,21 @@ static char *beside(const char *path, const char *suffix)
     return tf_xasprintf("%.*s%s", (int)n, path, suffix);
 }
 
+/* An output that is a file of its own (not stdout, /dev/null or a pipe), so
+ * a rejects file beside it makes sense. */
+static bool is_file_path(const char *output)
+{
+    if (!strcmp(output, "-"))
+        return false;
+    struct stat st;
+    return stat(output, &st) != 0 || S_ISREG(st.st_mode);
+}
+
 char *tf_rejects_default_path(const char *checkpoint, const char *output)
 {
     if (checkpoint)
         return beside(checkpoint, ".rejects.jsonl");
-    if (output && strcmp(output, "-"))
+    if (output && is_file_path(output))
         return beside(output, ".rejects.jsonl");
     return tf_xstrdup("tracefill.rejects.jsonl");
 }

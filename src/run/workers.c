@@ -18,6 +18,8 @@ typedef struct {
     size_t n_spans, cap_spans;
     tf_buf enc;  /* encoded spans */
     tf_buf whys; /* reject reasons, NUL-terminated */
+    tf_arena res; /* copies of per-record resources (the record's arena is reset) */
+    bool res_init;
 } slot;
 
 typedef struct {
@@ -83,6 +85,8 @@ static void on_spans(void *ctx, const tf_record *rec, tf_span **spans, size_t n)
     slot *s = wk->cur;
     tf_work *w = wk->w;
     size_t base = s->enc.len, first = s->n_spans;
+    const tf_resource *src_res = NULL, *copied = NULL;
+    tf_overhead_cache rec_ovh = { 0 }; /* for this record's own resources: their addresses are reused later */
     /* Encode them all first: a span that alone exceeds --batch-bytes
      * rejects its whole record. */
     for (size_t i = 0; i < n; i++) {
@@ -90,7 +94,8 @@ static void on_spans(void *ctx, const tf_record *rec, tf_span **spans, size_t n)
         tf_encode_span(w->enc, &s->enc, spans[i]);
         size_t len = s->enc.len - before;
         size_t cost = tf_batch_span_cost(w->enc, len) +
-                      tf_encode_overhead_cached(&wk->ovh, w->enc, spans[i]->resource, spans[i]->scope);
+                      tf_encode_overhead_cached(spans[i]->resource && !spans[i]->resource->interned ? &rec_ovh : &wk->ovh,
+                                                w->enc, spans[i]->resource, spans[i]->scope);
         if (cost > w->batch_bytes) {
             char why[160];
             snprintf(why, sizeof why, "span %zu of the record encodes to %zu bytes, more than --batch-bytes (%zu)", i,
@@ -104,9 +109,20 @@ static void on_spans(void *ctx, const tf_record *rec, tf_span **spans, size_t n)
             s->cap_spans = s->cap_spans ? s->cap_spans * 2 : 1024;
             s->spans = tf_xrealloc(s->spans, s->cap_spans * sizeof *s->spans);
         }
+        const tf_resource *res = spans[i]->resource;
+        if (res && !res->interned) { /* one record's: outlive the record's arena */
+            if (res != src_res) {
+                if (!s->res_init) {
+                    tf_arena_init(&s->res, 16 * 1024);
+                    s->res_init = true;
+                }
+                src_res = res;
+                copied = tf_resource_copy(res, &s->res);
+            }
+            res = copied;
+        }
         /* p is an offset until the slot is complete (enc may move) */
-        s->spans[s->n_spans++] = (tf_ev_span){ spans[i]->resource, spans[i]->scope,
-                                               (const char *)(uintptr_t)before, len };
+        s->spans[s->n_spans++] = (tf_ev_span){ res, spans[i]->scope, (const char *)(uintptr_t)before, len, cost };
     }
     tf_ev *e = add_ev(s, TF_EV_SPANS);
     e->first = first;
@@ -118,28 +134,42 @@ static void process(worker *wk, slot *s, tf_rd_msg *msg)
 {
     s->n_ev = s->n_spans = 0;
     s->enc.len = s->whys.len = 0;
+    if (s->res_init)
+        tf_arena_reset(&s->res);
     s->r.msg = msg;
+    s->r.bad_frames = 0;
+    memset(&s->r.counts, 0, sizeof s->r.counts);
+    s->r.profile = s->r.profile_why = NULL;
     wk->cur = s;
-    if (msg->kind == TF_RD_FRAMES) {
+    if (msg->kind == TF_RD_BEGIN || msg->kind == TF_RD_FRAMES) {
         if (!wk->stream || strcmp(wk->stream, msg->name)) {
             free(wk->stream);
             wk->stream = tf_xstrdup(msg->name);
         }
         tf_mapper_begin_stream(wk->m, wk->stream);
         tf_mapper_use_detected(wk->m, msg->profile, msg->profile_why);
+    }
+    if (msg->kind == TF_RD_FRAMES) {
+        tf_mapper_stats before = *tf_mapper_stats_get(wk->m);
         tf_mapper_cb cb = { .spans = on_spans, .reject = on_reject, .ctx = wk };
         for (size_t i = 0; i < msg->n_frames; i++) {
             const tf_rd_frame *d = &msg->frames[i];
             if (d->bad) {
                 add_reject(s, d->f.offset, d->f.line, d->f.p, d->f.p ? d->f.len : 0,
                            d->why ? d->why : "unusable data");
+                s->r.bad_frames++;
             } else {
                 tf_mapper_frame(wk->m, &d->f, &cb);
                 tf_mapper_end_frame(wk->m);
             }
             add_ev(s, TF_EV_FRAME_END)->end = d->f.end;
         }
+        const tf_mapper_stats *after = tf_mapper_stats_get(wk->m);
+        s->r.counts = (tf_mapper_stats){ after->records - before.records, after->filtered - before.filtered,
+                                         after->rejected - before.rejected, after->spans - before.spans };
     }
+    if (msg->kind == TF_RD_BEGIN || msg->kind == TF_RD_FRAMES)
+        s->r.profile = tf_mapper_profile(wk->m, &s->r.profile_why);
     for (size_t i = 0; i < s->n_spans; i++)
         s->spans[i].p = s->enc.p + (uintptr_t)s->spans[i].p;
     for (size_t i = 0; i < s->n_ev; i++)
@@ -295,6 +325,8 @@ void tf_work_free(tf_work *w)
         free(w->slots[i].spans);
         tf_buf_free(&w->slots[i].enc);
         tf_buf_free(&w->slots[i].whys);
+        if (w->slots[i].res_init)
+            tf_arena_free(&w->slots[i].res);
     }
     free(w->slots);
     pthread_mutex_destroy(&w->take_mu);

@@ -35,6 +35,7 @@ typedef struct {
     const tf_scope *scope;
     const char *p; /* encoded span */
     size_t len;
+    size_t cost;   /* bytes it adds to a request, its group's overhead included */
 } tf_ev_span;
 
 typedef struct {
@@ -42,6 +43,10 @@ typedef struct {
     const tf_ev *ev;
     size_t n_ev;
     const tf_ev_span *spans;
+    tf_mapper_stats counts; /* FRAMES: what the mapper did with this block */
+    uint64_t bad_frames;    /* FRAMES: frames that were no record at all */
+    const char *profile;    /* BEGIN, FRAMES: the profile in use for the stream (NULL: none yet) */
+    const char *profile_why;
 } tf_result;
 
 typedef struct tf_work tf_work;

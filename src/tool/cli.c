@@ -4,48 +4,19 @@
 #include "config.h"
 #include "tool/cli.h"
 #include "tool/cmd_check.h"
-#include "run/checkpoint.h"
+#include "tool/cmds.h"
+#include "tool/exit.h"
 #include "tool/msg.h"
 #include "tool/opts.h"
-#include "run/pipeline.h"
 #include "common/timefmt.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-void tf_opts_defaults(tf_opts *o)
-{
-    memset(o, 0, sizeof *o);
-    o->max_record_bytes = 4u << 20;
-    o->protocol = TF_ENC_PROTOBUF;
-    o->compression = TF_COMP_GZIP;
-    o->timeout_ms = 10000;
-    o->concurrency = 4;
-    o->batch_spans = 4096;
-    o->batch_bytes = 2u << 20;
-    o->max_retries = 10;
-    o->max_retry_time_ns = 300ull * 1000000000u;
-    o->progress = true;
-    o->checkpoint_interval_ns = 2000000000ull;
-    o->msg_level = TF_MSG_NORMAL;
-}
-
-void tf_opts_free(tf_opts *o)
-{
-    for (size_t i = 0; i < o->n_owned; i++)
-        free(o->owned[i]);
-    free(o->owned);
-    free(o->inputs);
-    free(o->include);
-    free(o->exclude);
-    free(o->headers);
-    free(o->resource_attrs);
-    free(o->where);
-    memset(o, 0, sizeof *o);
-}
+#include <unistd.h>
 
 /* Registers memory to free with the options; returns it. */
 static char *own(tf_opts *o, char *p)
@@ -72,7 +43,7 @@ typedef struct {
     const char *help;
 } opt_def;
 
-/* Sorted by name (checked at startup in debug builds by the unit test). */
+/* Sorted by name for bsearch (tests/unit/cli.c checks it with tf_cli_table_check). */
 static const opt_def options[] = {
     { "basic-auth", 0, "USER", O_BASIC_AUTH, "HTTP basic auth user (Grafana Cloud: the instance ID); the password is the token" },
     { "batch-bytes", 0, "SIZE", O_BATCH_BYTES, "largest request before compression (default 2MiB)" },
@@ -84,9 +55,9 @@ static const opt_def options[] = {
     { "concurrency", 0, "N", O_CONCURRENCY, "requests in flight at once (default 4)" },
     { "endpoint", 0, "URL", O_ENDPOINT, "OTLP/HTTP endpoint; /v1/traces is appended to a base URL" },
     { "exclude", 0, "GLOB", O_EXCLUDE, "skip archive members matching GLOB (repeatable)" },
-    { "header", 0, "K=V", O_HEADER, "extra HTTP header (repeatable)" },
+    { "header", 'H', "K=V", O_HEADER, "extra HTTP header (repeatable)" },
     { "help", 'h', NULL, O_HELP, "show this help" },
-    { "include", 0, "GLOB", O_INCLUDE, "read archive members matching GLOB (repeatable; default *.json* and *.log*)" },
+    { "include", 0, "GLOB", O_INCLUDE, "read only archive members and files in directories matching GLOB (repeatable)" },
     { "insecure", 0, NULL, O_INSECURE, "do not verify the endpoint's TLS certificate (unsafe)" },
     { "max-record-bytes", 0, "SIZE", O_MAX_RECORD_BYTES, "reject records longer than SIZE (default 4MiB)" },
     { "max-retries", 0, "N", O_MAX_RETRIES, "retries of one request before giving up (default 10)" },
@@ -117,6 +88,18 @@ static const opt_def options[] = {
 static int cmp_opt(const void *key, const void *elem)
 {
     return strcmp(key, ((const opt_def *)elem)->name);
+}
+
+const char *tf_cli_table_check(void)
+{
+    for (size_t i = 1; i < TF_ARRAY_LEN(options); i++)
+        if (strcmp(options[i - 1].name, options[i].name) >= 0)
+            return options[i].name;
+    for (size_t i = 0; i < TF_ARRAY_LEN(options); i++)
+        for (size_t j = i + 1; j < TF_ARRAY_LEN(options); j++)
+            if (options[i].short_name && options[i].short_name == options[j].short_name)
+                return options[j].name;
+    return NULL;
 }
 
 static const opt_def *find_long(const char *name)
@@ -182,14 +165,49 @@ static bool parse_size(const char *s, size_t *out)
     return true;
 }
 
+/* A count: "4096", or with a decimal suffix "20k", "1.5M", "2G". */
 static bool parse_int(const char *s, long min, long max, long *out)
 {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
+    if (errno || end == s)
+        return false;
+    if (*end) {
+        long mult = 0;
+        const char *u = end;
+        long frac = 0, fscale = 1;
+        if (*u == '.') { /* "1.5M" */
+            for (u++; *u >= '0' && *u <= '9' && fscale < 1000000; u++) {
+                frac = frac * 10 + (*u - '0');
+                fscale *= 10;
+            }
+        }
+        switch (*u) {
+        case 'k': case 'K': mult = 1000; break;
+        case 'm': case 'M': mult = 1000000; break;
+        case 'g': case 'G': mult = 1000000000; break;
+        default: return false;
+        }
+        if (u[1] || v < 0 || v > LONG_MAX / mult)
+            return false;
+        v = v * mult + frac * (mult / fscale);
+    }
+    if (v < min || v > max)
         return false;
     *out = v;
+    return true;
+}
+
+/* --since/--until: an absolute time, or a duration back from now ("24h", "7d"). */
+static bool parse_when(const char *s, uint64_t now_ns, uint64_t *out)
+{
+    if (tf_time_parse_any(s, strlen(s), out))
+        return true;
+    int64_t ago;
+    if (!tf_duration_parse(s, strlen(s), &ago) || ago <= 0 || (uint64_t)ago > now_ns)
+        return false;
+    *out = now_ns - (uint64_t)ago;
     return true;
 }
 
@@ -459,8 +477,8 @@ static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
         break;
     case O_SINCE:
     case O_UNTIL:
-        if (!tf_time_parse_any(v, strlen(v), &t))
-            return bad_value(d, v, "a time such as 2024-07-15T23:00:00Z or epoch seconds");
+        if (!parse_when(v, tf_now_wall_ns(), &t))
+            return bad_value(d, v, "a time such as 2024-07-15T23:00:00Z, 2024-07-15 or epoch seconds, or an age such as 24h or 7d");
         if (d->id == O_SINCE) {
             o->since_ns = t;
             o->has_since = true;
@@ -504,6 +522,142 @@ static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
     return 0;
 }
 
+/* Edit distance (insertions, deletions, substitutions, transpositions) of
+ * two short strings, capped at 9. */
+static int distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 40 || m > 40)
+        return 9;
+    int d[41][41];
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            c = TF_MIN(c, d[i - 1][j] + 1);
+            c = TF_MIN(c, d[i][j - 1] + 1);
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                c = TF_MIN(c, d[i - 2][j - 2] + 1);
+            d[i][j] = c;
+        }
+    return TF_MIN(d[n][m], 9);
+}
+
+const char *tf_cli_closest(const char *word, const char *const *names, size_t n)
+{
+    const char *best = NULL;
+    int best_d = 3; /* at most 2 edits away */
+    size_t wlen = strlen(word);
+    for (size_t i = 0; i < n; i++) {
+        int d = distance(word, names[i]);
+        /* or a unique-looking prefix: --rate for --rate-limit */
+        if (wlen >= 4 && !strncmp(names[i], word, wlen))
+            d = TF_MIN(d, 2);
+        if (d < best_d) {
+            best_d = d;
+            best = names[i];
+        }
+    }
+    return best;
+}
+
+/* The long option closest to a mistyped one, or NULL. */
+static const char *closest_option(const char *name)
+{
+    const char *names[TF_ARRAY_LEN(options)];
+    for (size_t i = 0; i < TF_ARRAY_LEN(options); i++)
+        names[i] = options[i].name;
+    return tf_cli_closest(name, names, TF_ARRAY_LEN(options));
+}
+
+/* Options that would put a secret on the command line (and so in `ps`, shell
+ * history and cron mail): refused with where the secret goes instead. */
+static bool secret_option(const char *name)
+{
+    static const char *const words[] = { "token", "password", "passwd", "secret", "api-key", "apikey",
+                                         "bearer", "auth-token", "access-key" };
+    for (size_t i = 0; i < TF_ARRAY_LEN(words); i++)
+        if (strstr(name, words[i]) && strcmp(name, "token-file"))
+            return true;
+    return false;
+}
+
+/* "unknown option --NAME", never with the value given after '=': it may be a secret. */
+static int unknown_long(const char *name)
+{
+    if (secret_option(name)) {
+        tf_errorf("--%s is not an option: secrets never go on the command line (they show in ps, shell "
+                  "history and cron mail); put the token in a file and give --token-file FILE, or set "
+                  "TRACEFILL_TOKEN",
+                  name);
+        return -1;
+    }
+    const char *near = closest_option(name);
+    if (near)
+        tf_errorf("unknown option --%s; did you mean --%s? (see tracefill --help)", name, near);
+    else
+        tf_errorf("unknown option --%s (see tracefill --help)", name);
+    return -1;
+}
+
+/* Applies option d with value val (NULL for a switch); 1 when --help or
+ * --version was handled. */
+static int take(tf_opts *o, const opt_def *d, char *val)
+{
+    if (d->id == O_HELP) {
+        usage(stdout);
+        return 1;
+    }
+    if (d->id == O_VERSION) {
+        printf("tracefill %s\n", PACKAGE_VERSION);
+        return 1;
+    }
+    if (apply_opt(o, d, val) != 0)
+        return -1;
+    /* Header values may carry credentials: keep them out of `ps`. */
+    if (d->id == O_HEADER) {
+        char *colon = strpbrk(val, ":=");
+        char *from = colon ? colon + 1 : val;
+        memset(from, ' ', strlen(from));
+    }
+    return 0;
+}
+
+/* One argument of short options, bundled or not: "-v", "-vv", "-qo FILE",
+ * "-oFILE". *i moves past a value taken from the next argument. */
+static int short_opts(tf_opts *o, int argc, char **argv, int *i)
+{
+    char *a = argv[*i];
+    for (char *c = a + 1; *c; c++) {
+        const opt_def *d = find_short(*c);
+        if (!d) {
+            if (c == a + 1)
+                tf_errorf("unknown option -%c (see tracefill --help)", *c);
+            else
+                tf_errorf("unknown option -%c in %.2s... (see tracefill --help)", *c, a);
+            return -1;
+        }
+        char *val = NULL;
+        if (d->arg) {
+            if (c[1]) {
+                val = c + 1;
+            } else if (*i + 1 < argc) {
+                val = argv[++*i];
+            } else {
+                tf_errorf("-%c (--%s) needs a value (%s)", *c, d->name, d->arg);
+                return -1;
+            }
+        }
+        int rc = take(o, d, val);
+        if (rc != 0 || val)
+            return rc;
+    }
+    return 0;
+}
+
 /* Returns 0, or 1 when --help/--version was handled, or -1 on a usage error. */
 static int parse_args(tf_opts *o, int argc, char **argv)
 {
@@ -518,38 +672,27 @@ static int parse_args(tf_opts *o, int argc, char **argv)
             only_inputs = true;
             continue;
         }
-        const opt_def *d;
+        if (a[1] != '-') {
+            int rc = short_opts(o, argc, argv, &i);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
         char *val = NULL;
         char name[64];
-        if (a[1] == '-') {
-            char *eq = strchr(a + 2, '=');
-            size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-            if (len >= sizeof name) {
-                tf_errorf("unknown option %.40s...", a);
-                return -1;
-            }
-            memcpy(name, a + 2, len);
-            name[len] = '\0';
-            d = find_long(name);
-            if (eq)
-                val = eq + 1;
-        } else {
-            d = find_short(a[1]);
-            if (d && a[2])
-                val = a + 2;
-        }
-        if (!d) {
-            tf_errorf("unknown option %s (see tracefill --help)", a);
+        char *eq = strchr(a + 2, '=');
+        size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (len >= sizeof name) {
+            tf_errorf("unknown option --%.40s... (see tracefill --help)", a + 2);
             return -1;
         }
-        if (d->id == O_HELP) {
-            usage(stdout);
-            return 1;
-        }
-        if (d->id == O_VERSION) {
-            printf("tracefill %s\n", PACKAGE_VERSION);
-            return 1;
-        }
+        memcpy(name, a + 2, len);
+        name[len] = '\0';
+        const opt_def *d = find_long(name);
+        if (!d)
+            return unknown_long(name);
+        if (eq)
+            val = eq + 1;
         if (d->arg && !val) {
             if (i + 1 >= argc) {
                 tf_errorf("--%s needs a value (%s)", d->name, d->arg);
@@ -560,19 +703,33 @@ static int parse_args(tf_opts *o, int argc, char **argv)
             tf_errorf("--%s takes no value", d->name);
             return -1;
         }
-        if (apply_opt(o, d, val) != 0)
-            return -1;
-        /* Header values may carry credentials: keep them out of `ps`. */
-        if (d->id == O_HEADER) {
-            char *colon = strpbrk(val, ":=");
-            char *from = colon ? colon + 1 : val;
-            memset(from, ' ', strlen(from));
-        }
+        int rc = take(o, d, val);
+        if (rc != 0)
+            return rc;
     }
     return 0;
 }
 
 static int dispatch(const char *cmd, tf_opts *o);
+
+/* A --profile that is neither a built-in profile nor an existing file, but
+ * close to a built-in name, is a typo: say so before anything runs. */
+static int check_profile_name(const char *name)
+{
+    static const char *const builtin[] = { "auto", "openrouter", "otlp" };
+    if (!name || access(name, F_OK) == 0)
+        return 0;
+    for (size_t i = 0; i < TF_ARRAY_LEN(builtin); i++)
+        if (!strcmp(name, builtin[i]))
+            return 0;
+    const char *near = tf_cli_closest(name, builtin, TF_ARRAY_LEN(builtin));
+    if (!near)
+        return 0; /* a mapping file that is missing: its loader says so */
+    tf_errorf("--profile %s: no such profile or mapping file; did you mean %s? (openrouter, otlp, auto, "
+              "or a mapping file)",
+              name, near);
+    return -1;
+}
 
 int tf_cli_main(int argc, char **argv)
 {
@@ -621,22 +778,28 @@ static int dispatch(const char *cmd, tf_opts *o_)
     }
     if (o.output)
         o.endpoint = NULL; /* -o wins over an endpoint from the environment */
+    if (o.has_since && o.has_until && o.until_ns <= o.since_ns) {
+        tf_errorf("--until is not after --since: no record could be kept");
+        return TF_EXIT_USAGE;
+    }
+    if (check_profile_name(o.profile) != 0)
+        return TF_EXIT_USAGE;
     if (!strcmp(cmd, "run") || !strcmp(cmd, "inspect")) {
         if (!o.n_inputs) {
             tf_errorf("%s needs at least one INPUT (a file, a directory or -)", cmd);
             return TF_EXIT_USAGE;
         }
-        return !strcmp(cmd, "run") ? tf_run(&o) : tf_inspect(&o);
+        return !strcmp(cmd, "run") ? tf_cmd_run(&o) : tf_cmd_inspect(&o);
     }
     if (!strcmp(cmd, "check"))
         return tf_check(&o);
-    if (!strcmp(cmd, "status")) {
-        if (!o.checkpoint) {
-            tf_errorf("status needs --checkpoint FILE");
-            return TF_EXIT_USAGE;
-        }
-        return tf_ckpt_status(o.checkpoint, o.inputs, o.n_inputs);
-    }
-    tf_errorf("unknown command '%s' (run, inspect, check, status; see tracefill --help)", cmd);
+    if (!strcmp(cmd, "status"))
+        return tf_cmd_status(&o);
+    static const char *const cmds[] = { "run", "inspect", "check", "status" };
+    const char *near = tf_cli_closest(cmd, cmds, TF_ARRAY_LEN(cmds));
+    if (near)
+        tf_errorf("unknown command '%s'; did you mean %s? (see tracefill --help)", cmd, near);
+    else
+        tf_errorf("unknown command '%s' (run, inspect, check, status; see tracefill --help)", cmd);
     return TF_EXIT_USAGE;
 }

@@ -9,7 +9,7 @@
 #include "tool/msg.h"
 #include "otlp/resource.h"
 #include "output/retry.h"
-#include "run/pipeline.h"
+#include "tool/exit.h"
 #include "common/timefmt.h"
 #include "output/upload.h"
 

@@ -1,12 +1,13 @@
-/* inspect.c: `tracefill inspect`: per stream, what was detected (container,
+/* cmd_inspect.c: `tracefill inspect`: per stream, what was detected (container,
  * compression, framing, profile), how many records, and the first span,
- * without sending or writing anything. It reads through the same reader and
- * mapper as `run`, so what it reports is what `run` would do. */
+ * without sending or writing anything. It drives the same reader and mapping
+ * workers as `run` (run/feed.h, inline), with the same encoding and batch
+ * limits, so what it reports is what `run` would do. */
 #include "config.h"
-#include "map/mapper.h"
+#include "tool/cmds.h"
+#include "run/feed.h"
+#include "tool/exit.h"
 #include "tool/msg.h"
-#include "input/reader.h"
-#include "run/pipeline.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,108 +17,102 @@ typedef struct {
     tf_buf first;          /* first span of the stream as OTLP/JSON */
     uint64_t spans, rejected, filtered, records;
     tf_buf first_reject;
+    const char *profile, *profile_why;
 } inspect_state;
-
-static void on_spans(void *ctx, const tf_record *rec, tf_span **spans, size_t n)
-{
-    inspect_state *s = ctx;
-    if (!s->first.len && n)
-        tf_encode_json_span(&s->first, spans[0]);
-    s->spans += n;
-}
-
-static void note_reject(inspect_state *s, uint64_t offset, uint64_t line, const char *why)
-{
-    if (!s->rejected++) {
-        if (line)
-            tf_buf_printf(&s->first_reject, "line %llu: %s", (unsigned long long)line, why);
-        else
-            tf_buf_printf(&s->first_reject, "byte %llu: %s", (unsigned long long)offset, why);
-    }
-}
-
-static void on_reject(void *ctx, const tf_record *rec, const char *why)
-{
-    note_reject(ctx, rec->offset, rec->line, why);
-}
-
-static void on_filtered(void *ctx, const tf_record *rec)
-{
-    ((inspect_state *)ctx)->filtered++;
-}
 
 static bool read_all(void *ctx, uint32_t slot, const tf_stream_info *info, uint64_t *offset)
 {
     return true;
 }
 
-int tf_inspect(const tf_opts *o)
+static void on_input_error(void *ctx, const tf_err *err)
 {
-    tf_interner *in = tf_interner_new();
-    tf_map_env env = { .opts = o, .interner = in };
-    env.scope = tf_intern_scope(in, TF_STR("tracefill"), TF_STR(PACKAGE_VERSION), NULL, TF_STR(""), 0);
-    char *err = NULL;
-    tf_mapper *m = tf_mapper_new(&env, &err);
-    if (!m) {
-        tf_errorf("%s", err);
-        free(err);
-        tf_interner_free(in);
+    tf_errorf("%s", err->msg);
+}
+
+static void on_frames(inspect_state *s, const tf_result *res)
+{
+    for (size_t i = 0; i < res->n_ev; i++) {
+        const tf_ev *e = &res->ev[i];
+        if (e->kind == TF_EV_SPANS) {
+            if (!s->first.len && e->n) {
+                const tf_ev_span *sp = &res->spans[e->first];
+                tf_buf_append(&s->first, sp->p, sp->len);
+            }
+            s->spans += e->n;
+        } else if (e->kind == TF_EV_REJECT && !s->rejected++) {
+            if (e->line)
+                tf_buf_printf(&s->first_reject, "line %llu: %s", (unsigned long long)e->line, e->why);
+            else
+                tf_buf_printf(&s->first_reject, "byte %llu: %s", (unsigned long long)e->offset, e->why);
+        }
+    }
+    s->records += res->counts.records + res->bad_frames;
+    s->filtered += res->counts.filtered;
+}
+
+static void print_end(const inspect_state *s, const tf_rd_msg *msg)
+{
+    const char *pwhy = s->profile_why;
+    printf("  framing:     %s\n", msg->framing ? msg->framing : "unknown");
+    printf("  profile:     %s%s%s%s\n", s->profile ? s->profile : "none", pwhy ? " (" : "", pwhy ? pwhy : "",
+           pwhy ? ")" : "");
+    printf("  records:     %llu (%llu spans, %llu rejected, %llu filtered out)\n", (unsigned long long)s->records,
+           (unsigned long long)s->spans, (unsigned long long)s->rejected, (unsigned long long)s->filtered);
+    if (s->rejected)
+        printf("  first reject: %.*s\n", (int)s->first_reject.len, s->first_reject.p);
+    if (msg->error)
+        printf("  error:       %s\n", msg->error);
+    if (s->first.len)
+        printf("  first span:  %.*s\n", (int)s->first.len, s->first.p);
+}
+
+int tf_cmd_inspect(const tf_opts *o_)
+{
+    /* Spans are shown as OTLP/JSON whatever the sink would take; the checks
+     * that depend on the sink (the oversize-span reject) use its plan. */
+    tf_opts o = *o_;
+    tf_feed_opts fo = { .begin = read_all, .on_input_error = on_input_error };
+    tf_run_plan_make(&o, true, &fo.plan);
+    fo.plan.enc = TF_ENC_JSON;
+    tf_err err;
+    tf_feed *feed = tf_feed_new(&o, &fo, &err);
+    if (!feed) {
+        tf_errorf("%s", err.msg);
         return TF_EXIT_USAGE;
     }
-    tf_reader *rd = tf_reader_new(o, false, read_all, NULL);
+    if (tf_feed_start(feed, &err) != 0) {
+        tf_errorf("%s", err.msg);
+        tf_feed_free(feed);
+        return TF_EXIT_USAGE;
+    }
     inspect_state s = { 0 };
-    tf_mapper_cb cb = { .spans = on_spans, .reject = on_reject, .filtered = on_filtered, .ctx = &s };
     int status = TF_EXIT_OK;
     uint64_t total_records = 0;
-    char *name = NULL;
-    const char *profile = NULL, *pwhy = NULL;
-    for (tf_rd_msg *msg; (msg = tf_reader_next(rd))->kind != TF_RD_DONE; tf_reader_release(rd, msg)) {
+    for (const tf_result *res; (res = tf_feed_next(feed))->msg->kind != TF_RD_DONE; tf_feed_release(feed, res)) {
+        const tf_rd_msg *msg = res->msg;
         if (msg->kind == TF_RD_BEGIN) {
-            free(name);
-            name = tf_xstrdup(msg->name);
-            tf_mapper_begin_stream(m, name);
             s.first.len = s.first_reject.len = 0;
             s.spans = s.rejected = s.filtered = s.records = 0;
-            profile = pwhy = NULL;
+            s.profile = res->profile;
+            s.profile_why = res->profile_why;
             printf("%s\n", msg->name);
             printf("  container:   %s%s%s\n", msg->container,
                    msg->outer && strcmp(msg->outer, "none") ? ", compressed with " : "",
                    msg->outer && strcmp(msg->outer, "none") ? msg->outer : "");
             printf("  compression: %s\n", msg->compression);
         } else if (msg->kind == TF_RD_FRAMES) {
-            tf_mapper_use_detected(m, msg->profile, msg->profile_why);
-            uint64_t before = tf_mapper_stats_get(m)->records;
-            for (size_t i = 0; i < msg->n_frames; i++) {
-                const tf_rd_frame *d = &msg->frames[i];
-                if (d->bad) {
-                    s.records++;
-                    note_reject(&s, d->f.offset, d->f.line, d->why ? d->why : "unusable data");
-                    continue;
-                }
-                tf_mapper_frame(m, &d->f, &cb);
-                tf_mapper_end_frame(m);
-            }
-            s.records += tf_mapper_stats_get(m)->records - before;
+            on_frames(&s, res);
+            s.profile = res->profile;
+            s.profile_why = res->profile_why;
         } else if (msg->kind == TF_RD_END) {
-            profile = tf_mapper_profile(m, &pwhy);
             total_records += s.records;
-            printf("  framing:     %s\n", msg->framing ? msg->framing : "unknown");
-            printf("  profile:     %s%s%s%s\n", profile ? profile : "none", pwhy ? " (" : "", pwhy ? pwhy : "",
-                   pwhy ? ")" : "");
-            printf("  records:     %llu (%llu spans, %llu rejected, %llu filtered out)\n",
-                   (unsigned long long)s.records, (unsigned long long)s.spans, (unsigned long long)s.rejected,
-                   (unsigned long long)s.filtered);
-            if (s.rejected)
-                printf("  first reject: %.*s\n", (int)s.first_reject.len, s.first_reject.p);
-            if (msg->error) {
-                printf("  error:       %s\n", msg->error);
+            print_end(&s, msg);
+            if (msg->error)
                 status = TF_EXIT_INPUT_ERRORS;
-            }
-            if (s.first.len)
-                printf("  first span:  %.*s\n", (int)s.first.len, s.first.p);
         }
     }
-    const tf_source_stats *ss = tf_reader_stats(rd);
+    const tf_source_stats *ss = tf_feed_source_stats(feed);
     printf("%llu streams, %llu records", (unsigned long long)ss->streams, (unsigned long long)total_records);
     if (ss->skipped_members)
         printf(", %llu archive members skipped", (unsigned long long)ss->skipped_members);
@@ -126,11 +121,8 @@ int tf_inspect(const tf_opts *o)
     printf("\n");
     if (ss->errors)
         status = TF_EXIT_INPUT_ERRORS;
-    free(name);
     tf_buf_free(&s.first);
     tf_buf_free(&s.first_reject);
-    tf_reader_free(rd);
-    tf_mapper_free(m);
-    tf_interner_free(in);
+    tf_feed_free(feed);
     return status;
 }

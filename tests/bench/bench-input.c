@@ -47,26 +47,26 @@ int main(int argc, char **argv)
         const tf_stream_info *in = tf_stream_get_info(s);
         uint64_t sb = 0, sr = 0, sbad = 0;
         const char *err = NULL;
+        tf_err e;
         if (do_frame) {
             tf_framer_start(fr, s, 0);
             tf_frame f;
-            const char *why;
             int r;
-            while ((r = tf_framer_next(fr, &f, &why)) > 0) {
+            while ((r = tf_framer_next(fr, &f, &e)) > 0) {
                 if (r == TF_FRAME_RECORD)
                     sr++;
                 else
                     sbad++;
             }
             if (r < 0)
-                err = tf_stream_error(s);
+                err = e.msg;
             sb = tf_stream_decoded_offset(s);
         } else {
             ssize_t n;
-            while ((n = tf_stream_read(s, buf, TF_INPUT_BUFSIZE)) > 0)
+            while ((n = tf_stream_read(s, buf, TF_INPUT_BUFSIZE, &e)) > 0)
                 sb += (uint64_t)n;
             if (n < 0)
-                err = tf_stream_error(s);
+                err = e.msg;
         }
         if (list) {
             char fp[17];

@@ -33,7 +33,7 @@ for code in 0 1 2 3 4 75; do
     grep -A1 '^\.TP' "$M" | grep -qx "\.B $code" && pass "exit status $code is in the man page" || fail "exit status $code undocumented"
 done
 for code in 0 1 2 3 4 75; do
-    grep -q "TF_EXIT_[A-Z_]* = $code" "$top_srcdir/src/run/pipeline.h" && pass "exit status $code exists in run/pipeline.h" || fail "exit status $code missing from run/pipeline.h"
+    grep -q "TF_EXIT_[A-Z_]* = $code" "$top_srcdir/src/tool/exit.h" && pass "exit status $code exists in tool/exit.h" || fail "exit status $code missing from tool/exit.h"
 done
 if command -v groff >/dev/null 2>&1; then
     groff -man -Tutf8 -ww -z "$M" >"$T/groff" 2>&1

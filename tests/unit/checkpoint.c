@@ -61,13 +61,13 @@ int main(void)
         return 1;
     char file[256];
     snprintf(file, sizeof file, "%s/ck.json", dir);
-    char *err = NULL;
+    tf_err err = { "" };
     tf_ckpt *c = tf_ckpt_open(file, 0, &err);
-    ok(c != NULL, "a new checkpoint opens (and is written once) %s", err ? err : "");
+    ok(c != NULL, "a new checkpoint opens (and is written once) %s", err.msg);
     tf_ckpt_set_files(c, NULL, "/tmp/rejects.jsonl");
     tf_stream_info ia = info_for("/nonexistent/a.jsonl"), ib = info_for("/nonexistent/b.jsonl");
     uint64_t off;
-    char *why = NULL;
+    tf_err why = { "" };
     is_int(tf_ckpt_stream_begin(c, 0, &ia, &off, &why), TF_CKPT_START, "stream a starts from 0");
     is_int(tf_ckpt_stream_begin(c, 1, &ib, &off, &why), TF_CKPT_START, "stream b starts from 0");
 
@@ -93,13 +93,13 @@ int main(void)
     /* Out of order: 2 and 1 acknowledged, 0 not yet: nothing may move. */
     tf_ckpt_batch_acked(c, 2, 0);
     tf_ckpt_batch_acked(c, 1, 0);
-    tf_ckpt_maybe_write(c, true, NULL, NULL);
+    tf_ckpt_maybe_write(c, true, NULL, NULL, NULL);
     read_back(file, ia.name, &o, &done, &rj);
     ok(o == 0 && !done && rj == 0, "acks of batches 1 and 2 do not move it while batch 0 is out (offset %lld)",
        (long long)o);
     /* 0 arrives: the watermark jumps to the end of batch 2. */
     tf_ckpt_batch_acked(c, 0, 0);
-    tf_ckpt_maybe_write(c, true, NULL, NULL);
+    tf_ckpt_maybe_write(c, true, NULL, NULL, NULL);
     read_back(file, ia.name, &o, &done, &rj);
     ok(o == 300 && done, "with 0, 1, 2 acknowledged stream a is done at 300 (offset %lld)", (long long)o);
     is_int(rj, 30, "the rejects size is the one recorded with batch 2");
@@ -107,11 +107,11 @@ int main(void)
     ok(o == 10 && !done, "stream b is at the mark batch 2 carried (offset %lld)", (long long)o);
     /* 4 before 3: still 10; then 3: done. */
     tf_ckpt_batch_acked(c, 4, 0);
-    tf_ckpt_maybe_write(c, true, NULL, NULL);
+    tf_ckpt_maybe_write(c, true, NULL, NULL, NULL);
     read_back(file, ib.name, &o, &done, &rj);
     ok(o == 10 && !done, "batch 4 acknowledged before 3 changes nothing");
     tf_ckpt_batch_acked(c, 3, 0);
-    tf_ckpt_maybe_write(c, true, NULL, NULL);
+    tf_ckpt_maybe_write(c, true, NULL, NULL, NULL);
     read_back(file, ib.name, &o, &done, &rj);
     ok(o == 50 && done && rj == 40, "batch 3 completes stream b");
     tf_ckpt_free(c);
@@ -125,20 +125,15 @@ int main(void)
     tf_stream_info grown = ia;
     grown.size = 2000;
     is_int(tf_ckpt_stream_begin(c, 1, &grown, &off, &why), TF_CKPT_CHANGED, "a stream whose size changed is reported");
-    ok(why && strstr(why, "size is 2000 bytes, the checkpoint saw 1000"), "with what changed: %s", why ? why : "");
-    free(why);
-    why = NULL;
+    ok(strstr(why.msg, "size is 2000 bytes, the checkpoint saw 1000") != NULL, "with what changed: %s", why.msg);
     tf_stream_info replaced = ib;
     replaced.fingerprint[0] = 1;
     is_int(tf_ckpt_stream_begin(c, 2, &replaced, &off, &why), TF_CKPT_CHANGED, "a stream whose first bytes changed is reported");
-    free(why);
-    why = NULL;
 
     /* A second holder of the same checkpoint is refused. */
     tf_ckpt *other = tf_ckpt_open(file, 0, &err);
-    ok(other == NULL && err && strstr(err, "in use by another tracefill run"), "a second open is refused: %s",
-       err ? err : "");
-    free(err);
+    ok(other == NULL && strstr(err.msg, "in use by another tracefill run"), "a second open is refused: %s",
+       err.msg);
     tf_ckpt_free(other);
     tf_ckpt_free(c);
 
@@ -146,10 +141,9 @@ int main(void)
     FILE *f = fopen(file, "w");
     fputs("{\"version\": 1, \"streams\": [", f);
     fclose(f);
-    err = NULL;
+    tf_err_clear(&err);
     c = tf_ckpt_open(file, 0, &err);
-    ok(c == NULL && err && strstr(err, "not valid JSON"), "a torn checkpoint is refused: %s", err ? err : "");
-    free(err);
+    ok(c == NULL && strstr(err.msg, "not valid JSON"), "a torn checkpoint is refused: %s", err.msg);
     tf_ckpt_free(c);
     unlink(file);
     char lock[300];

@@ -18,14 +18,14 @@ static char *frames_of(const void *data, size_t n, size_t max_read, size_t max_r
     tf_buf out = { 0 };
     for (;;) {
         tf_frame fr;
-        const char *why = NULL;
+        tf_err why;
         int r = tf_framer_next(f, &fr, &why);
         if (r == TF_FRAME_END) {
             tf_buf_puts(&out, "END");
             break;
         }
         if (r == TF_FRAME_ERROR) {
-            tf_buf_printf(&out, "ERROR %s", tf_stream_error(s));
+            tf_buf_printf(&out, "ERROR %s", why.msg);
             break;
         }
         tf_buf_printf(&out, "%s %llu+%zu end=%llu L%llu #%llu ", r == TF_FRAME_RECORD ? "R" : "BAD",
@@ -34,7 +34,7 @@ static char *frames_of(const void *data, size_t n, size_t max_read, size_t max_r
         if (r == TF_FRAME_RECORD)
             tf_buf_append(&out, fr.p, fr.len);
         else
-            tf_buf_printf(&out, "[%s]%s", why, fr.p ? " p!=NULL" : "");
+            tf_buf_printf(&out, "[%s]%s", why.msg, fr.p ? " p!=NULL" : "");
         tf_buf_putc(&out, '\n');
     }
     if (mode)
@@ -389,7 +389,7 @@ static void test_bounded_memory(void)
     tf_framer *f = tf_framer_new(4096);
     tf_framer_start(f, s, 0);
     tf_frame fr;
-    const char *why;
+    tf_err why;
     int r1 = tf_framer_next(f, &fr, &why);
     ok(r1 == TF_FRAME_BAD && fr.p == NULL && fr.len == line && fr.offset == 0 && fr.end == line + 1,
        "big line: one BAD frame of %zu bytes", fr.len);

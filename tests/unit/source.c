@@ -84,7 +84,8 @@ static void describe(tf_buf *out, tf_stream *s, size_t chunk)
     uint64_t total = 0;
     char *buf = tf_xmalloc(chunk);
     ssize_t r;
-    while ((r = tf_stream_read(s, buf, chunk)) > 0) {
+    tf_err err;
+    while ((r = tf_stream_read(s, buf, chunk, &err)) > 0) {
         tf_sha256_update(&all, buf, (size_t)r);
         size_t k = TF_MIN((size_t)r, sizeof first - nfirst);
         memcpy(first + nfirst, buf, k);
@@ -99,7 +100,7 @@ static void describe(tf_buf *out, tf_stream *s, size_t chunk)
                  total == tf_stream_decoded_offset(s);
     tf_buf_printf(out, "%s %s/%s/%s", in->name, in->container, in->compression, in->outer);
     if (r < 0) {
-        tf_buf_printf(out, " bytes=%llu error=%s", (unsigned long long)total, tf_stream_error(s));
+        tf_buf_printf(out, " bytes=%llu error=%s", (unsigned long long)total, err.msg);
     } else {
         const char *label = NULL;
         for (size_t i = 0; i < n_known && !label; i++)
@@ -137,15 +138,25 @@ static char *capture_end(void)
     return slurp(cap_path, &n);
 }
 
+/* The source's on_error callback: each input problem as the tool prints it. */
+static void collect_error(void *ctx, const tf_err *err)
+{
+    tf_buf_printf(ctx, "tracefill: error: %s\n", err->msg);
+}
+
 /* Runs a source over inputs; returns the description of every stream and the
- * stats; *err gets what was said on stderr. Streams are closed explicitly
- * every other time (the source closes the others). */
+ * stats; *err gets the input problems it reported and anything said on
+ * stderr. Streams are closed explicitly every other time (the source closes
+ * the others). */
 static char *run_opts(const char *const *inputs, size_t n, const tf_source_opts *o, size_t chunk,
                       char **err)
 {
-    tf_buf out = { 0 };
+    tf_buf out = { 0 }, errs = { 0 };
+    tf_source_opts so = o ? *o : (tf_source_opts){ 0 };
+    so.on_error = collect_error;
+    so.on_error_ctx = &errs;
     capture_begin();
-    tf_source *src = tf_source_new(inputs, n, o);
+    tf_source *src = tf_source_new(inputs, n, &so);
     tf_stream *s;
     int i = 0;
     while (tf_source_next(src, &s) == 1) {
@@ -159,7 +170,11 @@ static char *run_opts(const char *const *inputs, size_t n, const tf_source_opts 
                   (unsigned long long)st->skipped_members, (unsigned long long)st->skipped_files,
                   (unsigned long long)st->errors);
     tf_source_free(src);
-    *err = capture_end();
+    char *said = capture_end();
+    tf_buf_puts(&errs, said);
+    free(said);
+    tf_buf_cstr(&errs);
+    *err = errs.p ? errs.p : tf_xstrdup("");
     tf_buf_cstr(&out);
     return out.p;
 }
@@ -295,7 +310,7 @@ static void test_compressed(void)
     /* A memory stream caps each read at max_read. */
     tf_stream *ms = tf_stream_open_memory("hello world", 11, 4, "m");
     char b[16];
-    is_int(tf_stream_read(ms, b, sizeof b), 4, "memory stream: reads capped at max_read");
+    is_int(tf_stream_read(ms, b, sizeof b, NULL), 4, "memory stream: reads capped at max_read");
     is_str(tf_stream_get_info(ms)->name, "m", "memory stream: name");
     tf_stream_close(ms);
 }
@@ -385,7 +400,7 @@ static void test_containers(void)
 
     /* Globs. */
     const char *gz[] = { "*.gz" }, *noempty[] = { "*empty*" };
-    tf_source_opts o1 = { gz, 1, NULL, 0 }, o2 = { NULL, 0, noempty, 1 };
+    tf_source_opts o1 = { .include = gz, .n_include = 1 }, o2 = { .exclude = noempty, .n_exclude = 1 };
     check_run("include glob", INPUTS("gnu.tar"), &o1,
               "gnu.tar:logs/b.jsonl.gz tar/gzip/none = B\n"
               "inputs=1 streams=1 skipped_members=5 skipped_files=0 errors=0",
@@ -403,7 +418,7 @@ static void test_containers(void)
         char b[100];
         int n1 = tf_source_next(src, &s);
         int n2 = tf_source_next(src, &s);
-        ssize_t r = tf_stream_read(s, b, sizeof b);
+        ssize_t r = tf_stream_read(s, b, sizeof b, NULL);
         bool big = n2 == 1 && strcmp(tf_stream_get_info(s)->member, "logs/big.jsonl") == 0;
         int n3 = tf_source_next(src, &s);
         tf_buf d = { 0 };
@@ -487,15 +502,17 @@ static void test_bad(void)
     /* The same archive with the broken member left unread: the source reports it. */
     static const char *cuts[] = { "trunc.tar", "trunc.tar.gz" };
     for (size_t i = 0; i < 2; i++) {
-        capture_begin();
-        tf_source *src = tf_source_new(&cuts[i], 1, NULL);
+        tf_buf reported = { 0 };
+        tf_source_opts so = { .on_error = collect_error, .on_error_ctx = &reported };
+        tf_source *src = tf_source_new(&cuts[i], 1, &so);
         tf_stream *s;
         tf_buf names = { 0 };
         while (tf_source_next(src, &s) == 1)
             tf_buf_printf(&names, "%s,", tf_stream_get_info(s)->member);
         uint64_t errors = tf_source_stats_get(src)->errors;
         tf_source_free(src);
-        char *msg = capture_end();
+        tf_buf_cstr(&reported);
+        char *msg = reported.p;
         tf_buf_cstr(&names);
         is_str(names.p, "logs/a.jsonl,logs/big.jsonl,", "%s unread: the members up to the break", cuts[i]);
         is_int(errors, 1, "%s unread: one error", cuts[i]);
@@ -551,18 +568,34 @@ static void test_bad(void)
 static void test_dirs(void)
 {
     bool fifo = have_file("junk/pipe.log");
+    /* Walked files are judged by their decoded content, not their names:
+     * data.bin (gzip'd JSON lines) is read, x.jsonl (binary) and README (text,
+     * not JSON) are not; sub/app.log is the file link.log already read. */
     char *want = tf_xasprintf(
         "junk/B/bundle.dat:logs/a.jsonl tar/none/zstd = A\n"
         "junk/B/bundle.dat:logs/b.jsonl.gz tar/gzip/zstd = B\n"
         "junk/B/bundle.dat:logs/empty.jsonl tar/none/zstd = EMPTY\n"
         "junk/_empty.log none/none/none = EMPTY\n"
+        "junk/data.bin none/gzip/none = A\n"
         "junk/link.log none/none/none = A\n"
-        "junk/sub/app.log none/none/none = A\n"
         "junk/sub/app.log.1.zst none/zstd/none = A\n"
-        "junk/x.jsonl none/none/none = BINARY\n"
-        "inputs=1 streams=8 skipped_members=3 skipped_files=%d errors=0",
+        "inputs=1 streams=7 skipped_members=3 skipped_files=%d errors=0",
         fifo ? 4 : 3);
     check_run("a directory of mixed junk, walked in byte order", INPUTS("junk"), NULL, want, "");
+    free(want);
+    tf_source *dsrc = tf_source_new(INPUTS("junk"), NULL);
+    for (tf_stream *ds; tf_source_next(dsrc, &ds) == 1;)
+        ;
+    is_int(tf_source_stats_get(dsrc)->duplicates, 1, "the file reached again through a symlink is read once");
+    tf_source_free(dsrc);
+    /* Text logs: README is one now; the binary one still is not. */
+    tf_source_opts text = { .logs = TF_LOGS_TEXT, .include = (const char *const[]){ "R*", "x.*" }, .n_include = 2 };
+    /* skipped: the six bundle.dat members (globs), _empty.log, data.bin,
+     * link.log, sub/app.log, sub/app.log.1.zst (globs), link-to-dir, pipe.log,
+     * and x.jsonl (binary) */
+    want = tf_xasprintf("junk/README none/none/none bytes=7 (unknown content)\n"
+                        "inputs=1 streams=1 skipped_members=6 skipped_files=%d errors=0", fifo ? 8 : 7);
+    check_run("text logs, narrowed by --include", INPUTS("junk"), &text, want, "");
     free(want);
     check_run("trailing slash and explicit files are never filtered",
               INPUTS("junk/sub/", "junk/README"), NULL,
@@ -580,8 +613,9 @@ static void test_dirs(void)
         fprintf(f, "{\"n\":%zu}\n", i);
         fclose(f);
     }
-    capture_begin();
-    tf_source *src = tf_source_new(INPUTS("vanish"), NULL);
+    tf_buf reported = { 0 };
+    tf_source_opts vso = { .on_error = collect_error, .on_error_ctx = &reported };
+    tf_source *src = tf_source_new(INPUTS("vanish"), &vso);
     tf_stream *s;
     tf_buf out = { 0 };
     int r1 = tf_source_next(src, &s);
@@ -591,7 +625,8 @@ static void test_dirs(void)
         tf_buf_printf(&out, ",%s", tf_stream_get_info(s)->name);
     uint64_t errors = tf_source_stats_get(src)->errors;
     tf_source_free(src);
-    char *err = capture_end();
+    tf_buf_cstr(&reported);
+    char *err = reported.p;
     tf_buf_cstr(&out);
     ok(r1 == 1 && strcmp(out.p, "vanish/a.jsonl,vanish/c.jsonl") == 0 && errors == 1,
        "a file removed after listing is reported and skipped (%s)", out.p);
@@ -795,7 +830,7 @@ static void test_stdin(void)
 
 static void test_open_file(void)
 {
-    char *err = NULL;
+    tf_err err;
     tf_stream *s = tf_stream_open_file("tar.gz.bin", &err);
     tf_buf d = { 0 };
     if (s)
@@ -808,12 +843,9 @@ static void test_open_file(void)
     tf_buf_free(&d);
     s = tf_stream_open_file("nope.jsonl", &err);
     ok(s == NULL, "tf_stream_open_file: missing file");
-    is_str(err, "nope.jsonl: cannot open: No such file or directory", "tf_stream_open_file: message");
-    free(err);
-    err = NULL;
+    is_str(err.msg, "nope.jsonl: cannot open: No such file or directory", "tf_stream_open_file: message");
     s = tf_stream_open_file("junk", &err);
-    is_str(err, "junk: is a directory", "tf_stream_open_file: a directory");
-    free(err);
+    is_str(err.msg, "junk: is a directory", "tf_stream_open_file: a directory");
 }
 
 int main(void)

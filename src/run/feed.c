@@ -1,0 +1,155 @@
+/* feed.c: reader + workers, set up from the options. */
+#include "config.h"
+#include "run/feed.h"
+#include "common/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct tf_feed {
+    const tf_opts *o;
+    tf_feed_opts fo;
+    tf_interner *interner;
+    tf_map_env env;
+    tf_reader *rd;
+    tf_work *wk;
+    /* --profile auto: detection on the reader's thread */
+    tf_json_parser *parser;
+    tf_arena arena;
+    const char *detected, *detected_why;
+};
+
+void tf_run_plan_make(const tf_opts *o, bool inline_only, tf_run_plan *p)
+{
+    p->enc = o->endpoint ? o->protocol : TF_ENC_JSON;
+    p->batch_spans = o->batch_spans;
+    p->batch_bytes = o->batch_bytes;
+    /* With a rate limit, one request must fit in the limiter's burst (a tenth
+     * of a second's worth) or a single request would exceed the rate. */
+    if (o->endpoint && o->rate_spans > 0)
+        p->batch_spans = TF_MAX(1, TF_MIN(p->batch_spans, (size_t)(o->rate_spans / 10)));
+    if (o->endpoint && o->rate_bytes > 0)
+        p->batch_bytes = TF_MAX(1024, TF_MIN(p->batch_bytes, (size_t)(o->rate_bytes / 10)));
+    /* Reading gets a thread, and mapping one worker per core (at most 4),
+     * unless there is one core or --threads 1 says to do it all inline. */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int workers = o->threads ? o->threads : (int)TF_MIN(TF_MAX(cores, 1), 4);
+    p->threads = inline_only || workers <= 1 ? 0 : workers;
+}
+
+static int detect_one(void *ctx, tf_json *v, size_t start, size_t end)
+{
+    tf_feed *f = ctx;
+    if (!f->detected)
+        f->detected = tf_profile_detect(v, &f->detected_why);
+    return 0;
+}
+
+/* The reader's detect callback: the first value of the record decides. */
+static const char *detect(void *ctx, const char *text, size_t len, const char **why)
+{
+    tf_feed *f = ctx;
+    char err[128];
+    f->detected = f->detected_why = NULL;
+    tf_json_parse(f->parser, &f->arena, text, len, detect_one, f, err, sizeof err);
+    tf_arena_reset(&f->arena);
+    *why = f->detected_why;
+    return f->detected;
+}
+
+tf_feed *tf_feed_new(const tf_opts *o, const tf_feed_opts *fo, tf_err *err)
+{
+    tf_feed *f = tf_xcalloc(1, sizeof *f);
+    f->interner = tf_interner_new();
+    f->env = (tf_map_env){ .opts = o, .interner = f->interner };
+    f->env.scope = tf_intern_scope(f->interner, TF_STR("tracefill"), TF_STR(PACKAGE_VERSION), NULL, TF_STR(""), 0);
+    /* Fail on a bad profile before touching any file. */
+    char *perr = NULL;
+    tf_mapper *probe = tf_mapper_new(&f->env, &perr);
+    if (!probe) {
+        tf_err_set(err, "%s", perr);
+        free(perr);
+        tf_feed_free(f);
+        return NULL;
+    }
+    tf_mapper_free(probe);
+    f->o = o;
+    f->fo = *fo;
+    return f;
+}
+
+int tf_feed_start(tf_feed *f, tf_err *err)
+{
+    const tf_opts *o = f->o;
+    const tf_feed_opts *fo = &f->fo;
+    bool auto_profile = !o->profile || !strcmp(o->profile, "auto");
+    if (auto_profile) {
+        f->parser = tf_json_parser_new();
+        tf_arena_init(&f->arena, 64 * 1024);
+    }
+    char *perr = NULL;
+    tf_reader_opts ro = {
+        .inputs = o->inputs,
+        .n_inputs = o->n_inputs,
+        .source = { .include = o->include, .n_include = o->n_include, .exclude = o->exclude,
+                    .n_exclude = o->n_exclude, .on_error = fo->on_input_error,
+                    .on_error_ctx = fo->input_error_ctx },
+        .max_record_bytes = o->max_record_bytes,
+        .threaded = fo->plan.threads > 0,
+        .begin = fo->begin,
+        .begin_ctx = fo->begin_ctx,
+        .detect = auto_profile ? detect : NULL,
+        .detect_ctx = f,
+    };
+    f->rd = tf_reader_new(&ro);
+    f->wk = tf_work_new(f->rd, &f->env, fo->plan.threads, fo->plan.enc, fo->plan.batch_bytes, &perr);
+    if (!f->wk) {
+        tf_err_set(err, "%s", perr);
+        free(perr);
+        return -1;
+    }
+    return 0;
+}
+
+const tf_result *tf_feed_next(tf_feed *f)
+{
+    return tf_work_next(f->wk);
+}
+
+void tf_feed_release(tf_feed *f, const tf_result *r)
+{
+    tf_work_release(f->wk, r);
+}
+
+void tf_feed_stop(tf_feed *f)
+{
+    tf_work_stop(f->wk);
+}
+
+tf_mapper_stats tf_feed_mapper_stats(tf_feed *f)
+{
+    return f->wk ? tf_work_stats(f->wk) : (tf_mapper_stats){ 0 };
+}
+
+const tf_source_stats *tf_feed_source_stats(tf_feed *f)
+{
+    static const tf_source_stats none;
+    if (f->wk)
+        tf_work_stats(f->wk); /* joins the workers before the reader */
+    return f->rd ? tf_reader_stats(f->rd) : &none;
+}
+
+void tf_feed_free(tf_feed *f)
+{
+    if (!f)
+        return;
+    tf_work_free(f->wk);
+    tf_reader_free(f->rd);
+    if (f->parser) {
+        tf_json_parser_free(f->parser);
+        tf_arena_free(&f->arena);
+    }
+    tf_interner_free(f->interner);
+    free(f);
+}

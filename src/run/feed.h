@@ -1,0 +1,52 @@
+/* feed.h: the reading and mapping stages exactly as `run` drives them, shared
+ * with `inspect` so that it shows what `run` would do: the reader (source →
+ * decode → frame, on a thread of its own when mapping is threaded), the
+ * mapping workers (parse, map, filter, encode, with the oversize-span
+ * reject), and the results handed back strictly in reader order.
+ * Ownership: the feed owns the interner (the resources and scopes of every
+ * span it produced live until tf_feed_free), the reader and the workers; a
+ * result lives until tf_feed_release. One consumer thread calls next/release.
+ * Example error: "mapping.json: key \"span.name\": expected a string". */
+#ifndef TF_FEED_H
+#define TF_FEED_H
+
+#include "run/workers.h"
+
+/* How the stages are set up for a run: derived from the options once, so
+ * `run` and `inspect` agree. */
+typedef struct {
+    tf_encoding enc;    /* the sink's encoding: JSON for a file, --protocol for HTTP */
+    size_t batch_spans; /* the batch limits after --rate-limit capped them */
+    size_t batch_bytes; /* a span costing more is rejected with its record */
+    int threads;        /* mapping threads; 0: all inline, reader included */
+} tf_run_plan;
+
+/* inline_only: no threads whatever the options say (inspect). */
+void tf_run_plan_make(const tf_opts *o, bool inline_only, tf_run_plan *plan);
+
+typedef struct {
+    tf_run_plan plan;
+    tf_reader_begin_fn begin; /* where each stream starts; runs on the reader's thread */
+    void *begin_ctx;
+    /* An input that cannot be opened or listed; reader's thread. */
+    void (*on_input_error)(void *ctx, const tf_err *err);
+    void *input_error_ctx;
+} tf_feed_opts;
+
+typedef struct tf_feed tf_feed;
+
+/* Opens the profile; NULL with err when it cannot be created (a bad mapping
+ * file). Nothing is read and no thread runs until tf_feed_start. */
+tf_feed *tf_feed_new(const tf_opts *o, const tf_feed_opts *fo, tf_err *err);
+/* Starts reading (the callbacks may run from now on); -1 with err. */
+int tf_feed_start(tf_feed *f, tf_err *err);
+const tf_result *tf_feed_next(tf_feed *f);
+void tf_feed_release(tf_feed *f, const tf_result *r);
+/* Asks the stages to stop soon; tf_feed_next then reaches DONE. */
+void tf_feed_stop(tf_feed *f);
+/* Joins the threads; then the totals of the mapping and the source. */
+tf_mapper_stats tf_feed_mapper_stats(tf_feed *f);
+const tf_source_stats *tf_feed_source_stats(tf_feed *f);
+void tf_feed_free(tf_feed *f);
+
+#endif

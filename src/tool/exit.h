@@ -1,0 +1,15 @@
+/* exit.h: tracefill's exit statuses, the only place they are defined
+ * (documented in doc/tracefill.1; tests/cli/docs.sh checks the two agree). */
+#ifndef TF_EXIT_H
+#define TF_EXIT_H
+
+enum {
+    TF_EXIT_OK = 0,
+    TF_EXIT_FAILURE = 1,     /* fatal: output/backend refused, I/O error */
+    TF_EXIT_USAGE = 2,       /* bad command line or configuration */
+    TF_EXIT_REJECTS = 3,     /* finished; some records were rejected (see the rejects file) */
+    TF_EXIT_INPUT_ERRORS = 4,/* finished; some inputs were unreadable or corrupt part-way */
+    TF_EXIT_INTERRUPTED = 75 /* stopped by a signal; the checkpoint allows resuming (EX_TEMPFAIL) */
+};
+
+#endif

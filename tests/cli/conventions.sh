@@ -1,0 +1,85 @@
+#!/bin/sh
+# conventions.sh: the command line behaves like the tools people know:
+# bundled short options, secrets never echoed, did-you-mean, count suffixes,
+# relative times, rejects beside real files only, a file reached twice read
+# once, directories read by content.
+. "$top_srcdir/tests/setup.sh"
+need_cmd jq gzip zstd
+GEN=$top_builddir/tests/tools/gen-records
+"$GEN" 3 1 >"$T/a.jsonl"
+
+# Bundled short options.
+run_tf rc run -vv -o "$T/vv.jsonl" "$T/a.jsonl"
+is "$rc" 0 "-vv is accepted (verbose twice)"
+contains "$T/err" "3 records from 1 stream" "-vv still prints the summary"
+run_tf rc run -qo "$T/qo.jsonl" "$T/a.jsonl"
+is "$rc" 0 "-qo FILE is -q then -o FILE"
+is "$(cat "$T/err")" "" "-q: nothing on stderr"
+is "$(jq -c '.resourceSpans[].scopeSpans[].spans[]' "$T/qo.jsonl" | wc -l | tr -d ' ')" 12 "-qo wrote the spans to FILE"
+run_tf rc run -q "-o$T/glued.jsonl" "$T/a.jsonl"
+check "-oFILE (value glued to the option)" -- cmp "$T/qo.jsonl" "$T/glued.jsonl"
+
+# Secrets on the command line are refused and never echoed.
+run_tf rc run --token=glc_secret_abc -o "$T/x" "$T/a.jsonl"
+is "$rc" 2 "--token=... is a usage error"
+lacks "$T/err" "glc_secret_abc" "the value is not echoed"
+contains "$T/err" "--token-file" "the error says where the token goes instead"
+run_tf rc run --api-key glc_secret_abc -o "$T/x" "$T/a.jsonl"
+lacks "$T/err" "glc_secret_abc" "nor for --api-key VALUE"
+run_tf rc run --bogus-option=hunter2 -o "$T/x" "$T/a.jsonl"
+is "$rc" 2 "an unknown option is a usage error"
+lacks "$T/err" "hunter2" "an unknown option's value is not echoed"
+
+# Did you mean.
+run_tf rc run --rate-limt 10 -o "$T/x" "$T/a.jsonl"
+contains "$T/err" "did you mean --rate-limit?" "a mistyped option gets a suggestion"
+run_tf rc run --profile openroutr -o "$T/x" "$T/a.jsonl"
+is "$rc" 2 "an unknown profile name is a usage error"
+contains "$T/err" "did you mean openrouter?" "and gets a suggestion"
+run_tf rc inpsect "$T/a.jsonl"
+contains "$T/err" "did you mean inspect?" "a mistyped command gets a suggestion"
+
+# Count suffixes, -H.
+run_tf rc check --endpoint http://127.0.0.1:1 --rate-limit 20k --batch-spans 1.5k -H 'X-Test: 1' --timeout 1s
+is "$rc" 1 "k suffixes and -H parse: check gets as far as the (closed) endpoint"
+lacks "$T/err" "expected" "no value error for 20k, 1.5k or -H"
+
+# Relative times: --since 1h keeps records from the last hour only.
+now=$(date -u +%Y-%m-%dT%H:%M:%S)
+old=$(date -u -d '-3 hours' +%Y-%m-%dT%H:%M:%S)
+printf '{"id":"gen-now","created_at":"%s.000000+00:00","model":"a/b","latency":10}\n{"id":"gen-old","created_at":"%s.000000+00:00","model":"a/b","latency":10}\n' \
+    "$now" "$old" >"$T/times.jsonl"
+run_tf rc run --since 1h -o "$T/since.jsonl" "$T/times.jsonl"
+is "$rc" 0 "--since 1h runs"
+contains "$T/err" "1 filtered out" "--since 1h drops the record from 3 hours ago"
+run_tf rc run --since 1h --until 2h -o "$T/x" "$T/times.jsonl"
+is "$rc" 2 "--until before --since is a usage error"
+
+# Rejects of -o /dev/null go to ./tracefill.rejects.jsonl, not /dev/null.rejects.jsonl.
+mkdir -p "$T/cwd"
+printf '{"not":"openrouter"}\n' >"$T/bad.jsonl"
+(cd "$T/cwd" && "$TRACEFILL" run -q --profile openrouter -o /dev/null "$T/bad.jsonl") || true
+[ -s "$T/cwd/tracefill.rejects.jsonl" ] && pass "rejects of -o /dev/null are in ./tracefill.rejects.jsonl" ||
+    fail "rejects of -o /dev/null are in ./tracefill.rejects.jsonl"
+[ ! -e /dev/null.rejects.jsonl ] && pass "no /dev/null.rejects.jsonl" || fail "no /dev/null.rejects.jsonl"
+
+# The same file reached through two symlinks is read once.
+mkdir -p "$T/links"
+cp "$T/a.jsonl" "$T/links/real.jsonl"
+ln -s real.jsonl "$T/links/one.jsonl"
+ln -s real.jsonl "$T/links/two.jsonl"
+run_tf rc run -o "$T/once.jsonl" "$T/links"
+is "$rc" 0 "a directory with two links to one file runs"
+contains "$T/err" "3 records from 1 stream" "the file is read once"
+contains "$T/err" "the same file as" "with a note naming the first name"
+
+# A directory is read by content, whatever the names.
+mkdir -p "$T/mix"
+"$GEN" 2 2 | gzip >"$T/mix/2025-06-01.ndjson.gz"
+"$GEN" 2 3 | zstd -q >"$T/mix/openrouter-2025-06-02.zst"
+"$GEN" 2 4 >"$T/mix/gen.txt"
+printf 'Release notes: nothing here\n' >"$T/mix/NOTES"
+run_tf rc run -o "$T/mix.jsonl" "$T/mix"
+is "$rc" 0 "a directory of oddly named logs runs"
+contains "$T/err" "6 records from 3 streams" "all three logs are read, whatever their names"
+contains "$T/err" "NOTES: skipped: not JSON (starts with \"Release notes: n\")" "the file that is no log is named, with what it looked like"
