@@ -35,7 +35,7 @@
  * and name no line number (the caller knows it and adds it):
  *     "does not match nginx-combined from byte 58: \"abc \\\"-\\\" ...\""
  *     "field \"status\": \"2xx\" is not an integer"
- *     "7 fields, but the header names 6 columns"
+ *     "7 fields, but the header row names 6 columns"
  * Nothing here prints. */
 #ifndef TF_TEXT_H
 #define TF_TEXT_H
@@ -112,9 +112,10 @@ const tf_text_preset *tf_text_preset_find(const char *name);
 
 /* ---- the compiled format (shared, read-only) ---------------------------------- */
 
-/* NULL with err naming the key: "format.pattern: at character 17: missing
- * closing parenthesis", "format.fields.request_tme: the pattern has no group
- * of that name", "format: unknown preset \"nginx\" (one of: ...)". */
+/* NULL with err naming the mapping key: "\"format.pattern\": at character
+ * 17: missing closing parenthesis", "\"format.fields.request_tme\": the
+ * pattern has no group of that name", "\"format.preset\": unknown preset
+ * \"nginx\" (one of: ...)". */
 tf_text_format *tf_text_format_new(const tf_text_spec *spec, tf_err *err);
 void tf_text_format_free(tf_text_format *f);
 /* The preset's name, else the format's ("nginx-combined", "csv"). */
