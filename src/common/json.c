@@ -501,6 +501,10 @@ static inline bool word_special(uint64_t w)
 void tf_json_write_string(tf_buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
+    if (len == 0) { /* s may be NULL then (an empty tf_str): no pointer arithmetic on it */
+        tf_buf_append(out, "\"\"", 2);
+        return;
+    }
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     tf_buf_reserve(out, len + 2);
     tf_buf_putc(out, '"');
