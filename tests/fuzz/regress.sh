@@ -15,7 +15,7 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/setup.sh"
 F=$top_srcdir/tests/fuzz
 B=$top_builddir/tests/fuzz
-HARNESSES="frame decode json time ids openrouter otlp mapping-compile mapping-eval checkpoint response archive"
+HARNESSES="frame decode json time ids openrouter otlp mapping-compile mapping-eval checkpoint response archive text"
 
 # The seed corpora made from the fixtures.
 if ! sh "$F/make-seeds.sh" "$T/seeds" >"$T/seeds.log" 2>&1; then

@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
 done
 secs=${1:?usage: run-all.sh [-b BUILDDIR] [-w WORKDIR] SECONDS [HARNESS...]}
 shift
-all="frame decode json time ids openrouter otlp mapping-compile mapping-eval checkpoint response archive"
+all="frame decode json time ids openrouter otlp mapping-compile mapping-eval checkpoint response archive text"
 [ $# -gt 0 ] && all=$*
 [ -n "$work" ] || work=$(mktemp -d "${TMPDIR:-/tmp}/tracefill-fuzz.XXXXXX")
 mkdir -p "$work/logs"
