@@ -110,6 +110,9 @@ struct tf_framer {
     /* detection */
     int dphase, dkind, ddepth;
     bool din_str, desc;
+    bool dnl;              /* a raw newline inside the first value (values mode, if it closes) */
+    bool dgap;             /* a raw newline since dlast */
+    unsigned char dlast;   /* its last byte outside strings and blanks */
     size_t vstart;
     uint64_t vline;
     /* the record being scanned */
@@ -248,6 +251,13 @@ static void check_oversize(tf_framer *f)
 
 /* ---- mode detection ------------------------------------------------------ */
 
+/* Can c be the last byte of a JSON value (a string's quote, a closing
+ * bracket, a number's digit, the end of true/false/null)? */
+static bool value_end(unsigned char c)
+{
+    return c == '"' || c == '}' || c == ']' || (c >= '0' && c <= '9') || c == 'e' || c == 'l';
+}
+
 static int detect(tf_framer *f)
 {
     for (;;) {
@@ -289,14 +299,23 @@ static int detect(tf_framer *f)
             f->ddepth = 1;
             f->din_str = c == '"';
             f->desc = false;
+            f->dnl = f->dgap = false;
+            f->dlast = c;
             f->pos++;
             f->dphase = 2;
         }
         /* Scan the first value: a raw newline outside strings means values
-         * mode; one inside a string means a broken line (lines mode). */
+         * mode (pretty-printed values) when the value closes; one inside a
+         * string means a broken line (lines mode), and so does a first value
+         * that is cut by the end of the stream or that turns invalid on its
+         * next line (a value right after a value: '{"broken": 0' and then
+         * '{"a": 1}'), so that a bad first line does not swallow the
+         * good lines after it into one record. */
         while (f->dphase == 2 && f->pos < f->len) {
             if (f->pos - f->vstart > f->max + 1) {
-                f->mode = MODE_LINES;
+                /* Too big to be a record either way; over several lines it
+                 * is an oversize pretty-printed value, the rest may be fine. */
+                f->mode = f->dnl ? MODE_VALUES : MODE_LINES;
                 return SCAN_DETECTED;
             }
             unsigned char c = (unsigned char)f->buf[f->pos];
@@ -317,7 +336,7 @@ static int detect(tf_framer *f)
                     break;
                 }
             } else if (f->din_str) {
-                if (c == '\n') {
+                if (c == '\n' && !f->dnl) { /* (after one outside: values, as it was) */
                     f->mode = MODE_LINES;
                     return SCAN_DETECTED;
                 }
@@ -333,19 +352,28 @@ static int detect(tf_framer *f)
                         break;
                     }
                 }
-            } else if (c == '"') {
-                f->din_str = true;
-            } else if (cls[c] & C_OPEN) {
-                f->ddepth++;
-            } else if (cls[c] & C_CLOSE) {
-                if (--f->ddepth == 0) {
+            } else if (c == '\n') {
+                f->dnl = f->dgap = true;
+            } else if (!(cls[c] & C_WS)) {
+                if (f->dgap && value_end(f->dlast) && (cls[c] & C_START)) {
+                    f->mode = MODE_LINES; /* two values in a row: not one value over lines */
+                    return SCAN_DETECTED;
+                }
+                if (c == '"') {
+                    f->din_str = true;
+                } else if (cls[c] & C_OPEN) {
+                    f->ddepth++;
+                } else if ((cls[c] & C_CLOSE) && --f->ddepth == 0) {
+                    if (f->dnl) {
+                        f->mode = MODE_VALUES;
+                        return SCAN_DETECTED;
+                    }
                     f->pos++;
                     f->dphase = 3;
                     break;
                 }
-            } else if (c == '\n') {
-                f->mode = MODE_VALUES;
-                return SCAN_DETECTED;
+                f->dlast = c;
+                f->dgap = false;
             }
             f->pos++;
         }

@@ -17,11 +17,14 @@
  *     one member or two), decoded offsets included;
  *   - resuming at a frame's end gives exactly the frames after it (streams
  *     that do not fail);
+ *   - JSON lines whose first line is broken still give every later line
+ *     (each a JSON object) as a record of its own;
  *   - a RECORD's bytes lie inside the stream at its offset, offsets and
  *     ends never go backwards and end <= the stream's length. */
 #include "tests/fuzz/fuzz.h"
 #include "input/frame.h"
 #include "input/decode.h"
+#include "common/json.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -190,6 +193,76 @@ static void compress_as(tf_buf *out, unsigned codec, const uint8_t *p, size_t n)
     }
 }
 
+/* JSON lines with a broken first line: when every non-blank line after the
+ * first is a JSON object on its own (at least two of them) and the first is
+ * not, each of those lines is a record of its own (a bad line must not take
+ * the good ones after it down with it). */
+static tf_str trim_line(const char *p, size_t n)
+{
+    while (n && (p[0] == ' ' || p[0] == '\t'))
+        p++, n--;
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
+        n--;
+    return (tf_str){ p, n };
+}
+
+static bool alone_object(tf_json_parser *jp, tf_str l)
+{
+    tf_arena a;
+    tf_arena_init(&a, 4096);
+    char err[256];
+    tf_json *v = tf_json_parse_one(jp, &a, l.p, l.len, err, sizeof err);
+    bool ok = v && v->type == TF_JSON_OBJECT;
+    tf_arena_free(&a);
+    return ok;
+}
+
+static void check_broken_first_line(const frames *ref, const uint8_t *p, size_t n)
+{
+    if (n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+        return;
+    tf_json_parser *jp = tf_json_parser_new();
+    tf_str lines[64];
+    size_t nl = 0;
+    bool all = true;
+    const char *s = (const char *)p, *end = s + n;
+    while (s < end && all) {
+        const char *e = memchr(s, '\n', (size_t)(end - s));
+        tf_str l = trim_line(s, (size_t)((e ? e : end) - s));
+        s = e ? e + 1 : end;
+        if (!l.len)
+            continue;
+        if (nl == TF_ARRAY_LEN(lines) || memchr(l.p, '\0', l.len)) {
+            all = false;
+            break;
+        }
+        lines[nl] = l;
+        all = nl == 0 ? !alone_object(jp, l) : alone_object(jp, l);
+        nl++;
+    }
+    tf_json_parser_free(jp);
+    if (!all || nl < 3)
+        return;
+    for (size_t i = 1; i < nl; i++) {
+        bool found = false;
+        for (size_t k = 0; k < ref->n && !found; k++) {
+            const char *line = ref->text.p + ref->line_at[k];
+            if (line[0] != 'R')
+                continue;
+            const char *rec = memchr(line, ' ', 64); /* "R off+len end=E L #I TEXT" */
+            for (int sp = 0; rec && sp < 4; sp++)
+                rec = memchr(rec + 1, ' ', (size_t)(ref->text.p + ref->text.len - rec - 1));
+            if (rec && (size_t)(ref->text.p + ref->text.len - rec - 1) >= lines[i].len + 1 &&
+                memcmp(rec + 1, lines[i].p, lines[i].len) == 0 && rec[1 + lines[i].len] == '\n')
+                found = true;
+        }
+        if (!found)
+            fprintf(stderr, "line \"%.*s\" is no record of its own:\n%.*s\n", (int)TF_MIN(lines[i].len, 200),
+                    lines[i].p, (int)TF_MIN(ref->text.len, 2000), ref->text.p);
+        TF_FUZZ_CHECK(found);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 4)
@@ -206,6 +279,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *plain = is_plain ? p : NULL;
     frames ref, got;
     frame_all(&ref, p, n, 0, max_rec, 0, plain, n);
+    if (plain && !max_rec)
+        check_broken_first_line(&ref, p, n);
 
     frame_all(&got, p, n, max_read, max_rec, 0, plain, n);
     if (!same_frames(&got, &ref)) {
