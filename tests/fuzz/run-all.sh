@@ -5,11 +5,14 @@
 # the fixtures (make-seeds.sh) and the kept findings that are fixed. Builds
 # nothing. Exits non-zero when a harness crashed (or hung, or ran out of
 # memory) on an input that is not a known open bug, printing the reproducer's
-# path and the top of the report; a crash in the function of an OPEN finding
-# (tests/fuzz/findings/OPEN) is printed as KNOWN and the harness goes on for
-# the rest of its time (FUZZ_STRICT=1 makes those fail too).
+# path and the top of the report. libFuzzer runs in fork mode, so fuzzing
+# goes on after a crash; each reproducer is replayed at the end, and one that
+# crashes in the function of an OPEN finding (tests/fuzz/findings/OPEN) is
+# printed as KNOWN and does not fail the run (FUZZ_STRICT=1 fails on those
+# too).
 # BUILDDIR defaults to the current directory; WORKDIR (corpora as they grow,
-# crashes/HARNESS/, logs/HARNESS.log) to a new directory under $TMPDIR, kept.
+# crashes/HARNESS/, reports/HARNESS/, logs/HARNESS.log) to a new directory
+# under $TMPDIR, kept.
 # Extra libFuzzer flags can be given in FUZZ_FLAGS (e.g. FUZZ_FLAGS=-jobs=2).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -56,8 +59,9 @@ rc=0
 for h in $all; do
     bin=$build/tests/fuzz/fuzz-$h
     corpus=$work/corpus/$h
-    mkdir -p "$corpus" "$work/crashes/$h"
-    # Fixed findings seed the run; open ones would only stop it at once.
+    crashes=$work/crashes/$h
+    mkdir -p "$corpus" "$crashes"
+    # Fixed findings seed the run; open ones would only crash it at once.
     fixed=$work/fixed/$h
     rm -rf "$fixed"
     mkdir -p "$fixed"
@@ -72,42 +76,53 @@ for h in $all; do
     json | openrouter | otlp | mapping-* | checkpoint) dict=-dict=$here/dict/json.dict ;;
     *) dict= ;;
     esac
-    start=$(date +%s)
-    left=$secs
-    while [ "$left" -gt 0 ]; do
-        log=$work/logs/$h.log
-        dirs=$corpus
-        for d in "$here/corpus/$h" "$work/seeds/$h" "$fixed"; do
-            [ -d "$d" ] && dirs="$dirs $d"
-        done
-        # shellcheck disable=SC2086 # dirs: paths without blanks (mktemp, the tree)
-        "$bin" -max_total_time="$left" -timeout=20 -rss_limit_mb=3072 -print_final_stats=1 \
-            -artifact_prefix="$work/crashes/$h/" $dict ${FUZZ_FLAGS:-} $dirs >"$log" 2>&1
-        status=$?
-        cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
-        execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-        if [ $status -eq 0 ]; then
-            echo "fuzz-$h: ok: ${execs:-?} executions, ${cov:-cov: ?} edges, corpus $(ls "$corpus" | wc -l) inputs"
-            break
-        fi
-        art=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
-        fn=$(crash_fn "$log")
-        note=$(known "$h" "${fn:-?}")
-        if [ -n "$note" ] && [ "${FUZZ_STRICT:-0}" != 1 ]; then
-            echo "fuzz-$h: KNOWN open bug in $fn (${art:-no reproducer}): $note"
-            mkdir -p "$work/known/$h"
-            [ -n "$art" ] && mv "$art" "$work/known/$h/" 2>/dev/null
-        else
-            echo "fuzz-$h: FAILED (exit $status) after ${execs:-?} executions; reproducer: ${art:-none written}"
-            echo "  reproduce: $bin ${art:-INPUT}"
-            grep -m 1 -E 'ERROR: |invariant failed|runtime error|SUMMARY' "$log" | sed 's/^/  /'
-            grep -E '^ *#[0-9]+ ' "$log" | head -n 12 | sed 's/^/  /'
-            echo "  log: $log"
-            rc=1
-            break
-        fi
-        left=$((secs - ($(date +%s) - start)))
+    dirs=$corpus
+    for d in "$here/corpus/$h" "$work/seeds/$h" "$fixed"; do
+        [ -d "$d" ] && dirs="$dirs $d"
     done
+    log=$work/logs/$h.log
+    before=$(ls "$crashes" | wc -l)
+    # Fork mode: a crash (hang, memory blow-up) is kept and the fuzzing goes
+    # on with the next job, so a known open bug does not stop the run.
+    # shellcheck disable=SC2086 # dirs: paths without blanks (mktemp, the tree)
+    "$bin" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$secs" \
+        -timeout=20 -rss_limit_mb=3072 -artifact_prefix="$crashes/" $dict ${FUZZ_FLAGS:-} $dirs >"$log" 2>&1
+    status=$?
+    stats=$(grep -E '^#[0-9]+: cov' "$log" | tail -n 1)
+    execs=$(echo "$stats" | sed -n 's/^#\([0-9]*\):.*/\1/p')
+    cov=$(echo "$stats" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
+    new=$(ls "$crashes" | wc -l)
+    bad=0
+    if [ "$new" -gt "$before" ] || [ $status -ne 0 ]; then
+        for art in $(ls -t "$crashes" | head -n $((new - before))); do
+            rep=$work/reports/$h/$art.txt
+            art=$crashes/$art
+            mkdir -p "$work/reports/$h"
+            "$bin" "$art" >"$rep" 2>&1
+            fn=$(crash_fn "$rep")
+            note=$(known "$h" "${fn:-?}")
+            if [ -n "$note" ] && [ "${FUZZ_STRICT:-0}" != 1 ]; then
+                echo "fuzz-$h: KNOWN open bug in $fn: $art"
+                continue
+            fi
+            bad=1
+            echo "fuzz-$h: FAILED: reproducer $art"
+            echo "  reproduce: $bin $art"
+            grep -m 1 -E 'ERROR: |invariant failed|runtime error' "$rep" | sed 's/^/  /'
+            grep -E '^ *#[0-9]+ .* in ' "$rep" | grep -v -E ' in (fuzzer::|__sanitizer|__interceptor|abort|raise|__pthread)' |
+                head -n 8 | sed 's/^/  /'
+        done
+        if [ $status -ne 0 ] && [ "$new" -eq "$before" ]; then
+            bad=1
+            echo "fuzz-$h: FAILED: libFuzzer exited with status $status and no reproducer; log: $log"
+            tail -n 5 "$log" | sed 's/^/  /'
+        fi
+    fi
+    if [ $bad = 0 ]; then
+        echo "fuzz-$h: ok: ${execs:-?} executions, cov ${cov:-?}, corpus $(ls "$corpus" | wc -l) new inputs"
+    else
+        rc=1
+    fi
 done
 echo "run-all.sh: corpora, crashes and logs in $work"
 exit $rc
