@@ -28,7 +28,8 @@ export UBSAN_OPTIONS
 # Keep ASan/UBSan reports and the harnesses' own messages for the diagnostics.
 replay() { # replay LOG FILE...
     _log=$1; shift
-    "$B/fuzz-$h" "$@" >"$_log" 2>&1
+    # (libFuzzer's default 2 GiB malloc limit: `zstd --long=31` input asks for a 2 GiB window)
+    "$B/fuzz-$h" -rss_limit_mb=4096 "$@" >"$_log" 2>&1
 }
 
 open_reason() { # open_reason HARNESS NAME: the OPEN line's note, or nothing

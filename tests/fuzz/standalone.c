@@ -1,6 +1,7 @@
 /* standalone.c: a main for the harnesses when libFuzzer is not linked (every
  * build but --enable-fuzzing): runs each FILE given once, in order, as
- * libFuzzer does when given files, and exits 0 when none crashed. Used by
+ * libFuzzer does when given files, and exits 0 when none crashed; libFuzzer
+ * flags (arguments starting with '-') are accepted and ignored. Used by
  * tests/fuzz/regress.sh to replay the seed corpora and the kept findings
  * under whatever sanitizers the build has. Directories are refused: with
  * libFuzzer a directory means "fuzz this corpus", which a replay must not do. */
@@ -14,6 +15,8 @@ int main(int argc, char **argv)
 {
     LLVMFuzzerInitialize(&argc, &argv);
     for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-') /* a libFuzzer flag (-rss_limit_mb=...): nothing to do here */
+            continue;
         struct stat st;
         if (stat(argv[i], &st) != 0 || !S_ISREG(st.st_mode)) {
             fprintf(stderr, "%s: %s: not a regular file\n", argv[0], argv[i]);
