@@ -79,6 +79,11 @@ tf_rd_msg *tf_reader_next(tf_reader *r);
 void tf_reader_release(tf_reader *r, tf_rd_msg *m);
 /* Asks the reader to stop early; tf_reader_next then soon returns DONE. */
 void tf_reader_stop(tf_reader *r);
+/* For a progress line, from any thread: the raw bytes of input gone through
+ * (tf_source_raw_read as of the last message) and the stream being read
+ * ("" between streams). */
+uint64_t tf_reader_raw_read(tf_reader *r);
+void tf_reader_current(tf_reader *r, char *buf, size_t n);
 /* Joins the thread; the source's statistics stay readable until free. */
 const tf_source_stats *tf_reader_stats(tf_reader *r);
 void tf_reader_free(tf_reader *r);

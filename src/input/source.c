@@ -25,6 +25,8 @@ typedef struct {
     tf_pull pull;
     int fd;
     bool close_fd;
+    int64_t size;        /* of a regular file, else -1 */
+    uint64_t *done;      /* when freed, its size (or the bytes read) is added here; may be NULL */
 } rawfile;
 
 typedef struct container container;
@@ -85,6 +87,7 @@ struct tf_source {
     size_t n_include, n_exclude;
     tf_log_kind logs;
     seen_file *seen; /* regular files read: open-addressed on (dev, ino) */
+    uint64_t raw_done; /* raw (compressed) bytes of the files finished with */
     size_t seen_cap, seen_n;
     tf_source_stats stats;
     void (*on_error)(void *ctx, const tf_err *err);
@@ -161,6 +164,8 @@ static void rawfile_free(rawfile *rf)
 {
     if (!rf)
         return;
+    if (rf->done) /* read, skipped or failed: either way, done with for the progress */
+        *rf->done += rf->size >= 0 ? (uint64_t)rf->size : rf->pull.pos;
     if (rf->close_fd && rf->fd >= 0)
         close(rf->fd);
     tf_fdsrc_free(&rf->fs);
@@ -172,6 +177,8 @@ static rawfile *rawfile_new(int fd, bool close_fd)
     rawfile *rf = tf_xcalloc(1, sizeof *rf);
     rf->fd = fd;
     rf->close_fd = close_fd;
+    struct stat st;
+    rf->size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
     tf_fdsrc_init(&rf->fs, &rf->pull, fd);
     return rf;
 }
@@ -687,6 +694,7 @@ static tf_stream *open_path(tf_source *src, const char *path, const char *rel)
     stream_set_names(s, display, path, NULL);
     info_from_fd(&s->info, fd);
     s->rf = rawfile_new(fd, close_fd);
+    s->rf->done = &src->raw_done;
     s->rf->fs.stopping = src->stopping;
     s->rf->fs.stopping_ctx = src->stopping_ctx;
     tf_fdsrc_record(&s->rf->fs, true); /* for a pipe that turns out to be a container */
@@ -914,4 +922,53 @@ void tf_source_free(tf_source *src)
         free(src->seen[i].name);
     free(src->seen);
     free(src);
+}
+
+uint64_t tf_source_raw_read(const tf_source *src)
+{
+    const rawfile *rf = src->ct ? src->ct->rf : src->cur ? src->cur->rf : NULL;
+    return src->raw_done + (rf ? rf->pull.pos : 0);
+}
+
+/* Adds the sizes of the regular files below dir (symlinked directories are
+ * not followed, as the walk does not follow them). */
+static uint64_t tree_size(const char *dir, int depth)
+{
+    DIR *d = depth < 64 ? opendir(dir) : NULL;
+    if (!d)
+        return 0;
+    uint64_t total = 0;
+    for (struct dirent *de; (de = readdir(d)) != NULL;) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char *path = path_join(dir, de->d_name);
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            total += tree_size(path, depth + 1);
+        else if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            total += (uint64_t)st.st_size;
+        free(path);
+    }
+    closedir(d);
+    return total;
+}
+
+uint64_t tf_source_total_bytes(const char *const *paths, size_t n_paths, bool *complete)
+{
+    uint64_t total = 0;
+    *complete = true;
+    for (size_t i = 0; i < n_paths; i++) {
+        struct stat st;
+        if (!strcmp(paths[i], "-") || stat(paths[i], &st) != 0) {
+            *complete = false; /* stdin, or an input that will fail to open */
+            continue;
+        }
+        if (S_ISDIR(st.st_mode))
+            total += tree_size(paths[i], 0);
+        else if (S_ISREG(st.st_mode))
+            total += (uint64_t)st.st_size;
+        else
+            *complete = false;
+    }
+    return total;
 }

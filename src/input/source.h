@@ -85,6 +85,14 @@ tf_source *tf_source_new(const char *const *paths, size_t n_paths, const tf_sour
  * A plain (non-container) stream has container "none" and outer "none". */
 int tf_source_next(tf_source *src, tf_stream **out);
 const tf_source_stats *tf_source_stats_get(const tf_source *src);
+/* Raw (compressed, as stored) bytes of the inputs gone through so far: the
+ * whole size of every file finished with (read, skipped or failed) plus the
+ * position in the file being read. Same thread as tf_source_next. */
+uint64_t tf_source_raw_read(const tf_source *src);
+/* The raw size of all regular files the inputs name or hold (directories
+ * walked as tf_source_next walks them), for a percentage; *complete is
+ * false when some size is unknown (stdin, a pipe, a missing input). */
+uint64_t tf_source_total_bytes(const char *const *paths, size_t n_paths, bool *complete);
 void tf_source_free(tf_source *src);
 
 /* Reads up to n decoded bytes. Returns the count, 0 at the clean end, or -1 on

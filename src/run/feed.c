@@ -125,3 +125,16 @@ void tf_feed_free(tf_feed *f)
     tf_interner_free(f->interner);
     free(f);
 }
+
+uint64_t tf_feed_raw_read(tf_feed *f)
+{
+    return f->rd ? tf_reader_raw_read(f->rd) : 0;
+}
+
+void tf_feed_current(tf_feed *f, char *buf, size_t n)
+{
+    if (f->rd)
+        tf_reader_current(f->rd, buf, n);
+    else if (n)
+        buf[0] = '\0';
+}

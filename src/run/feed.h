@@ -48,6 +48,10 @@ void tf_feed_stop(tf_feed *f);
 /* Joins the threads; then the totals of the mapping and the source. */
 tf_mapper_stats tf_feed_mapper_stats(tf_feed *f);
 const tf_source_stats *tf_feed_source_stats(tf_feed *f);
+/* For the progress line, from the consumer's thread: raw input bytes gone
+ * through, and the input being read. */
+uint64_t tf_feed_raw_read(tf_feed *f);
+void tf_feed_current(tf_feed *f, char *buf, size_t n);
 void tf_feed_free(tf_feed *f);
 
 #endif

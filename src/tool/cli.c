@@ -28,8 +28,9 @@ static char *own(tf_opts *o, char *p)
 
 typedef enum {
     O_ALLOW_EMPTY, O_BASIC_AUTH, O_BATCH_BYTES, O_BATCH_SPANS, O_CACERT, O_CHECKPOINT, O_CHECKPOINT_INTERVAL, O_COMPRESSION,
-    O_CONCURRENCY, O_ENDPOINT, O_EXCLUDE, O_HEADER, O_HELP, O_INCLUDE, O_INSECURE,
-    O_MAX_RECORD_BYTES, O_MAX_RETRIES, O_MAX_RETRY_TIME, O_NO_PROGRESS, O_ON_CHANGED, O_OUTPUT,
+    O_CONCURRENCY, O_ENDPOINT, O_EXCLUDE, O_HEADER, O_HELP, O_INCLUDE, O_INSECURE, O_JOB_NAME,
+    O_MAX_RECORD_BYTES, O_MAX_RETRIES, O_MAX_RETRY_TIME, O_METRICS_FILE, O_NO_PROGRESS, O_ON_CHANGED, O_OUTPUT,
+    O_PROGRESS, O_SUMMARY_JSON,
     O_PRIVACY, O_PROFILE, O_PROTOCOL, O_QUIET, O_RATE_LIMIT, O_RATE_LIMIT_BYTES, O_REJECTS,
     O_RESOURCE_ATTR, O_SINCE, O_TENANT, O_THREADS, O_TIME_SHIFT, O_TIMEOUT, O_TOKEN_FILE,
     O_UNTIL, O_VERBOSE, O_VERSION, O_WHERE,
@@ -60,14 +61,17 @@ static const opt_def options[] = {
     { "help", 'h', NULL, O_HELP, "show this help" },
     { "include", 0, "GLOB", O_INCLUDE, "read only archive members and files in directories matching GLOB (repeatable)" },
     { "insecure", 0, NULL, O_INSECURE, "do not verify the endpoint's TLS certificate (unsafe)" },
+    { "job-name", 0, "NAME", O_JOB_NAME, "the job label of --metrics-file (default tracefill)" },
     { "max-record-bytes", 0, "SIZE", O_MAX_RECORD_BYTES, "reject records longer than SIZE (default 4MiB)" },
     { "max-retries", 0, "N", O_MAX_RETRIES, "retries of one request before giving up (default 10)" },
     { "max-retry-time", 0, "DURATION", O_MAX_RETRY_TIME, "give up retrying a request after DURATION (default 5m)" },
+    { "metrics-file", 0, "FILE", O_METRICS_FILE, "Prometheus textfile of the run's counters (node_exporter), every 30s and at the end" },
     { "no-progress", 0, NULL, O_NO_PROGRESS, "no progress line on stderr" },
     { "on-changed", 0, "ACTION", O_ON_CHANGED, "an input changed since the checkpoint: fail (default), restart or skip" },
     { "output", 'o', "FILE", O_OUTPUT, "write OTLP/JSON lines to FILE (- for stdout) instead of uploading" },
     { "privacy", 0, NULL, O_PRIVACY, "leave prompt and completion content out" },
     { "profile", 0, "NAME|FILE", O_PROFILE, "openrouter, otlp, or a mapping file (default: detected)" },
+    { "progress", 0, "WHEN", O_PROGRESS, "auto (a line on a terminal, else every 30s), plain (every 30s) or none" },
     { "protocol", 0, "PROTO", O_PROTOCOL, "http/protobuf (default) or http/json" },
     { "quiet", 'q', NULL, O_QUIET, "only errors on stderr" },
     { "rate-limit", 0, "N", O_RATE_LIMIT, "at most N spans per second" },
@@ -75,6 +79,7 @@ static const opt_def options[] = {
     { "rejects", 0, "FILE", O_REJECTS, "where rejected records go (default beside the checkpoint or output)" },
     { "resource-attr", 0, "K=V", O_RESOURCE_ATTR, "add a resource attribute (repeatable)" },
     { "since", 0, "TIME", O_SINCE, "only records whose span starts at or after TIME" },
+    { "summary-json", 0, "FILE", O_SUMMARY_JSON, "write what the run did as JSON to FILE (- for stdout), also on failure" },
     { "tenant", 0, "ID", O_TENANT, "Tempo tenant, sent as X-Scope-OrgID" },
     { "threads", 0, "N", O_THREADS, "worker threads (default: one per core, at most 4)" },
     { "time-shift", 0, "DURATION", O_TIME_SHIFT, "move all span times by DURATION (e.g. 720h, -5m)" },
@@ -427,6 +432,21 @@ static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
         break;
     case O_INCLUDE: push_str(&o->include, &o->n_include, v); break;
     case O_INSECURE: o->insecure = true; break;
+    case O_JOB_NAME: o->job_name = v; break;
+    case O_METRICS_FILE: o->metrics_file = v; break;
+    case O_SUMMARY_JSON: o->summary_json = v; break;
+    case O_PROGRESS:
+        if (!strcmp(v, "auto")) {
+            o->progress = true;
+            o->progress_plain = false;
+        } else if (!strcmp(v, "plain")) {
+            o->progress = o->progress_plain = true;
+        } else if (!strcmp(v, "none")) {
+            o->progress = false;
+        } else {
+            return bad_value(d, v, "auto, plain or none");
+        }
+        break;
     case O_MAX_RECORD_BYTES:
         if (!parse_size(v, &sz) || sz < 64)
             return bad_value(d, v, "a size of at least 64 bytes, e.g. 4MiB");

@@ -65,10 +65,16 @@ typedef struct tf_opts {
     uint64_t checkpoint_interval_ns;
     tf_on_changed on_changed;
 
+    /* reporting */
+    const char *summary_json; /* --summary-json FILE ("-": stdout) */
+    const char *metrics_file; /* --metrics-file FILE */
+    const char *job_name;     /* the job label in the metrics */
+
     /* behaviour */
     int threads; /* 0 = auto */
     bool allow_empty; /* reading no record at all is not an error */
-    bool progress;
+    bool progress;     /* false: --no-progress (or --progress none) */
+    bool progress_plain; /* --progress plain: lines every 30 s even on a terminal */
     int msg_level;
 
     /* memory the parser allocated, freed by tf_opts_free */
