@@ -5,6 +5,7 @@
 // and If-Match, and injects faults chosen by a path prefix:
 //   /fail/N/PATH      the first N requests for this URL answer 503 (Retry-After: 0)
 //   /reset/B/PATH     the first request for this URL sends B body bytes, then drops the connection
+//   /change/B/PATH    like /reset/B, and appends a line to the file before dropping (a new ETag)
 //   /norange/PATH     ignores Range (always the whole file, 200)
 //   /redirect/PATH    302 to /PATH
 //   /status/S/PATH    always answers S with a short text body
@@ -72,7 +73,11 @@ function serve(req, res, rel, opts) {
   res.writeHead(status, headers);
   log(req, status);
   if (opts.resetAfter !== undefined) {
-    res.write(part.subarray(0, opts.resetAfter), () => setTimeout(() => req.socket.destroy(), 50));
+    res.write(part.subarray(0, opts.resetAfter), () => setTimeout(() => {
+      if (opts.change)
+        fs.appendFileSync(opts.change, 'changed\n');
+      req.socket.destroy();
+    }, 50));
     return;
   }
   res.end(part);
@@ -94,6 +99,12 @@ const server = http.createServer((req, res) => {
       p = m[2];
       if (count('reset' + req.url) === 1)
         opts.resetAfter = Number(m[1]);
+    } else if ((m = /^\/change\/(\d+)(\/.*)$/.exec(p))) {
+      p = m[2];
+      if (count('change' + req.url) === 1) {
+        opts.resetAfter = Number(m[1]);
+        opts.change = path.join(dir, decodeURIComponent(p));
+      }
     } else if ((m = /^\/norange(\/.*)$/.exec(p))) {
       p = m[1];
       opts.norange = true;
