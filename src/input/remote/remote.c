@@ -3,6 +3,7 @@
 #include "config.h"
 #include "input/remote/remote.h"
 
+#include "common/log.h"
 #include "input/remote/httpget.h"
 #include "input/remote/s3.h"
 
@@ -20,6 +21,7 @@ struct tf_remote {
     const tf_s3_object *obj;
     tf_httpget *pending; /* http: the GET tf_remote_next started, until tf_remote_open takes it */
     bool http_done;
+    uint64_t listed;     /* objects the listing gave */
 };
 
 struct tf_remote_body {
@@ -86,6 +88,18 @@ static int next_http(tf_remote *r, tf_remote_item *it, tf_err *err)
     return 1;
 }
 
+/* An empty listing: a folder-like prefix ("logs/2025-06-03/") may well be
+ * empty yet; a prefix naming one object that is not there is an error. */
+static int no_objects(tf_remote *r, tf_err *err)
+{
+    size_t n = strlen(r->prefix);
+    if (n == 0 || r->prefix[n - 1] == '/') {
+        tf_warnf("%s: no objects under this prefix", r->display);
+        return 0;
+    }
+    return tf_err_set(err, "%s: no such object (no key in the bucket starts with \"%s\")", r->display, r->prefix);
+}
+
 int tf_remote_next(tf_remote *r, tf_remote_item *it, tf_err *err)
 {
     tf_httpget_free(r->pending);
@@ -95,8 +109,11 @@ int tf_remote_next(tf_remote *r, tf_remote_item *it, tf_err *err)
     for (;;) {
         const tf_s3_object *o;
         int rc = tf_s3_list_next(r->lister, &o, err);
+        if (rc == 0 && r->listed == 0)
+            return no_objects(r, err);
         if (rc <= 0)
             return rc;
+        r->listed++;
         size_t kl = strlen(o->key);
         if (kl && o->key[kl - 1] == '/' && o->size == 0)
             continue; /* a "folder" marker */
