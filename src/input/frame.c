@@ -600,9 +600,11 @@ int tf_framer_next(tf_framer *f, tf_frame *out, tf_err *err)
             f->done = true;
             return TF_FRAME_END;
         }
-        /* Between lines, with the resume point beyond what was read: a stream
-         * that can jump there (a ranged GET) need not be read up to it. */
-        if (f->mode == MODE_LINES && !f->in_rec && f->pos == f->len && f->skip_to > f->base + f->len) {
+        /* The resume point is beyond what was read: a stream that can jump
+         * there (a ranged GET) need not be read up to it. In lines mode the
+         * resume point starts a line, so a line in progress ends before it and
+         * would be skipped anyway. */
+        if (f->mode == MODE_LINES && f->pos == f->len && f->skip_to > f->base + f->len) {
             int j = tf_stream_skip_to(f->s, f->skip_to);
             if (j < 0) {
                 f->failed = true;
@@ -612,6 +614,7 @@ int tf_framer_next(tf_framer *f, tf_frame *out, tf_err *err)
                 f->base = f->skip_to;
                 f->len = f->pos = 0;
                 f->prev_byte = '\n';
+                f->in_rec = f->oversize = false;
                 f->jumped = true;
             }
         }

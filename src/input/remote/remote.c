@@ -22,6 +22,7 @@ struct tf_remote {
     tf_httpget *pending; /* http: the GET tf_remote_next started, until tf_remote_open takes it */
     bool http_done;
     uint64_t listed;     /* objects the listing gave */
+    bool exact;          /* the prefix named one object: read only that one */
 };
 
 struct tf_remote_body {
@@ -107,6 +108,8 @@ int tf_remote_next(tf_remote *r, tf_remote_item *it, tf_err *err)
     if (!r->s3)
         return next_http(r, it, err);
     for (;;) {
+        if (r->exact)
+            return 0;
         const tf_s3_object *o;
         int rc = tf_s3_list_next(r->lister, &o, err);
         if (rc == 0 && r->listed == 0)
@@ -114,6 +117,10 @@ int tf_remote_next(tf_remote *r, tf_remote_item *it, tf_err *err)
         if (rc <= 0)
             return rc;
         r->listed++;
+        /* Keys come sorted, so an object named exactly by the URL comes first;
+         * s3://b/a.log then means that object, not also a.log.gz. */
+        if (r->listed == 1 && *r->prefix && r->prefix[strlen(r->prefix) - 1] != '/' && !strcmp(o->key, r->prefix))
+            r->exact = true;
         size_t kl = strlen(o->key);
         if (kl && o->key[kl - 1] == '/' && o->size == 0)
             continue; /* a "folder" marker */

@@ -1,7 +1,8 @@
 /* remote.h: inputs that are URLs, for input/source.c:
  *   s3://BUCKET/PREFIX   every object whose key starts with PREFIX, in key
  *                        order (ListObjectsV2, all pages; "folder" markers,
- *                        keys ending in '/', are left out);
+ *                        keys ending in '/', are left out); when an object's
+ *                        key is PREFIX itself, only that object;
  *   http(s)://...        one file.
  * Each yields items (identity, size, ETag) and, on request, a body: a tf_pull
  * streamed over HTTP that can start again at any byte (to rewind, or to skip
