@@ -207,6 +207,17 @@ static void req_free(s3_req *r)
     memset(r, 0, sizeof *r);
 }
 
+char *tf_s3_url(tf_s3 *c, const char *bucket, const char *key)
+{
+    s3_req r;
+    req_init(&r, c, bucket, key, "get");
+    req_set_url(&r);
+    char *url = r.url;
+    r.url = NULL;
+    req_free(&r);
+    return url;
+}
+
 static void req_add_query(s3_req *r, const char *k, const char *v)
 {
     r->q[r->n_q].key = r->qk[r->n_q] = tf_xstrdup(k);
@@ -280,9 +291,12 @@ static void s3_hint(void *ctx, const tf_http_answer *a, tf_buf *msg)
         if (!c->cfg.access_key)
             tf_buf_puts(msg, "; no AWS credentials were found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
                              "AWS_PROFILE");
+        else if (!strcmp(c->cfg.source, "environment"))
+            tf_buf_printf(msg, "; the credentials (AWS_ACCESS_KEY_ID) may not %s, or they are wrong or expired",
+                          get ? "read this object (s3:GetObject)" : "list the bucket (s3:ListBucket)");
         else
-            tf_buf_printf(msg, "; the credentials (%s, profile \"%s\") may not %s, or they are wrong or expired",
-                          c->cfg.source, c->cfg.profile,
+            tf_buf_printf(msg, "; the credentials (profile \"%s\" in the %s) may not %s, or they are wrong or expired",
+                          c->cfg.profile, c->cfg.source,
                           get ? "read this object (s3:GetObject)" : "list the bucket (s3:ListBucket)");
     }
 }

@@ -41,6 +41,10 @@ void tf_s3_free(tf_s3 *c);
 /* Where requests go, for messages: "https://s3.us-east-1.amazonaws.com". */
 const char *tf_s3_endpoint(const tf_s3 *c);
 bool tf_s3_signed(const tf_s3 *c);
+/* The URL an object's GET goes to (malloc'd): virtual-hosted
+ * "https://BUCKET.s3.REGION.amazonaws.com/KEY" or path-style
+ * "ENDPOINT/BUCKET/KEY", the key percent-encoded as it is signed. */
+char *tf_s3_url(tf_s3 *c, const char *bucket, const char *key);
 
 /* Every object under the prefix, page after page, in key order. */
 typedef struct tf_s3_lister tf_s3_lister;
