@@ -476,8 +476,10 @@ static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
         break;
     case O_REJECTS: o->rejects = v; break;
     case O_S3_ENDPOINT:
-        if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
-            return bad_value(d, v, "an http:// or https:// URL");
+        if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) {
+            tf_errorf("--%s: expected an http:// or https:// URL", d->name); /* the value may hold a password */
+            return -1;
+        }
         o->s3_endpoint = v;
         break;
     case O_S3_PATH_STYLE: o->s3_path_style = true; break;

@@ -73,3 +73,9 @@ contains "$HTTP_LOG" "GET /big.jsonl range=bytes=$off- if-match=\"$(fixture_etag
 spans "$T/ref-big.jsonl" >"$T/want"
 awk '{print $1" "$2}' "$RECV_DIR/spans.log" | sort -u >"$T/got"
 check "every span arrived at least once" -- cmp "$T/want" "$T/got"
+
+# --s3-endpoint that is no URL: a usage error that does not echo the value
+# (it may hold a password).
+run_tf rc run --s3-endpoint 'user:pw-s3cret@host' -o "$T/x.jsonl" s3://b/
+is "$rc" 2 "--s3-endpoint without http(s):// is a usage error"
+lacks "$T/err" "pw-s3cret" "and the value is not echoed"
