@@ -264,6 +264,32 @@ static bool c_zone(cur *c, int64_t *off_s)
 /* ------------------------------------------------------------------------ */
 /* RFC 3339 / ISO 8601 */
 
+/* The basic format "20240715T233319.5+0200": the date and the time each
+ * without separators, 'T' required (so a plain number stays an epoch). */
+static bool iso8601_basic(cur c, uint64_t *ns)
+{
+    unsigned y, mo, d, h, mi, sec = 0;
+    uint32_t frac = 0;
+    int64_t off = 0;
+    if (!c_digits(&c, 4, 4, &y) || !c_digits(&c, 2, 2, &mo) || !c_digits(&c, 2, 2, &d))
+        return false;
+    if (!c_eat(&c, 'T') && !c_eat(&c, 't'))
+        return false;
+    if (!c_digits(&c, 2, 2, &h) || !c_digits(&c, 2, 2, &mi))
+        return false;
+    if (is_digit(c_peek(&c))) {
+        if (!c_digits(&c, 2, 2, &sec))
+            return false;
+        if ((c_eat(&c, '.') || c_eat(&c, ',')) && !c_fraction(&c, &frac))
+            return false;
+    }
+    if (!c_end(&c) && !c_zone(&c, &off))
+        return false;
+    if (!c_end(&c))
+        return false;
+    return civil_to_ns(y, mo, d, h, mi, sec, frac, off, ns);
+}
+
 bool tf_time_parse_iso8601(const char *s, size_t len, uint64_t *ns)
 {
     if (!s)
@@ -272,6 +298,8 @@ bool tf_time_parse_iso8601(const char *s, size_t len, uint64_t *ns)
     unsigned y, mo, d, h = 0, mi = 0, sec = 0;
     uint32_t frac = 0;
     int64_t off = 0;
+    if (len > 8 && is_digit((unsigned char)s[4]))
+        return iso8601_basic(c, ns);
     if (!c_digits(&c, 4, 4, &y) || !c_eat(&c, '-') || !c_digits(&c, 2, 2, &mo) || !c_eat(&c, '-') ||
         !c_digits(&c, 2, 2, &d))
         return false;
@@ -539,7 +567,7 @@ bool tf_time_parse_clf(const char *s, size_t len, uint64_t *ns)
 /* strptime-style formats */
 
 typedef struct {
-    bool has_year, has_mon, has_mday, has_yday, has_epoch;
+    bool has_year, has_mon, has_mday, has_yday, has_epoch, has_12h, pm;
     unsigned year, mon, mday, yday, hour, min, sec;
     uint32_t frac;
     int64_t off;
@@ -597,8 +625,49 @@ static bool parse_directive(char dir, cur *c, fields *f)
     case 'j':
         f->has_yday = true;
         return c_digits(c, 1, 3, &f->yday) && f->yday >= 1 && f->yday <= 366;
+    case 'k':
+        if (c_peek(c) == ' ')
+            c->p++;
+        TF_FALLTHROUGH;
     case 'H':
         return c_digits(c, 1, 2, &f->hour) && f->hour <= 23;
+    case 'l':
+        if (c_peek(c) == ' ')
+            c->p++;
+        TF_FALLTHROUGH;
+    case 'I':
+        /* 12 o'clock is hour 0 until %p says PM (as strptime does). */
+        if (!c_digits(c, 1, 2, &v) || v < 1 || v > 12)
+            return false;
+        f->hour = v % 12;
+        f->has_12h = true;
+        return true;
+    case 'p':
+        if (c_word(c, "am"))
+            f->pm = false;
+        else if (c_word(c, "pm"))
+            f->pm = true;
+        else
+            return false;
+        return true;
+    case 'Z':
+        /* Only names that say UTC: any other abbreviation is ambiguous. */
+        f->off = 0;
+        return c_word(c, "utc") || c_word(c, "gmt") || c_word(c, "ut") || c_eat(c, 'Z') ||
+               c_eat(c, 'z');
+    case 'u':
+        return c_digits(c, 1, 1, &v) && v >= 1 && v <= 7; /* the weekday, ignored */
+    case 'w':
+        return c_digits(c, 1, 1, &v) && v <= 6;
+    case 'n':
+    case 't':
+        while (is_blank(c_peek(c)))
+            c->p++;
+        return true;
+    case 'D':
+        return parse_seq("%m/%d/%y", c, f);
+    case 'R':
+        return parse_seq("%H:%M", c, f);
     case 'M':
         return c_digits(c, 1, 2, &f->min) && f->min <= 59;
     case 'S':
@@ -651,6 +720,8 @@ bool tf_time_parse_format(const char *fmt, const char *s, size_t len, uint64_t *
             return false;
         return secs_to_ns((int64_t)f.epoch, f.frac, ns);
     }
+    if (f.has_12h && f.pm)
+        f.hour += 12;
     if (!f.has_year)
         return false; /* a time without a year cannot be placed */
     unsigned mon = f.has_mon ? f.mon : 1, mday = f.has_mday ? f.mday : 1;
@@ -732,6 +803,29 @@ bool tf_time_parse_any(const char *s, size_t len, uint64_t *ns)
         len--;
     return tf_time_parse_iso8601(s, len, ns) || tf_time_parse_clf(s, len, ns) ||
            tf_time_parse_epoch_auto(s, len, ns);
+}
+
+size_t tf_duration_format_secs(int64_t ns, char out[32])
+{
+    size_t n = 0;
+    uint64_t mag = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+    if (ns < 0)
+        out[n++] = '-';
+    n += tf_fmt_u64(out + n, mag / NS_PER_SEC);
+    out[n++] = '.';
+    uint64_t frac = mag % NS_PER_SEC;
+    int digits = 9;
+    while (digits > 1 && frac % 10 == 0) {
+        frac /= 10;
+        digits--;
+    }
+    for (int i = digits - 1; i >= 0; i--) {
+        out[n + (size_t)i] = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    n += (size_t)digits;
+    out[n] = '\0';
+    return n;
 }
 
 static void put_digits(char *out, uint64_t v, int n)

@@ -16,9 +16,10 @@
  * of fraction digits (beyond 9 truncated), offsets +hh:mm, +hhmm, +hh, a space
  * instead of 'T', a missing offset meaning UTC. Also: 't'/'z' in lower case,
  * ',' as the decimal mark, hh:mm without seconds, a date alone (midnight UTC),
- * one blank before a numeric offset, and :60 (a leap second, folded into the
- * next second). Returns false when malformed or before 1970 / after
- * TF_TIME_MAX_NS. */
+ * one blank before a numeric offset, :60 (a leap second, folded into the
+ * next second), and the basic format without separators when it has a time
+ * ("20240715T233319.5+0200", "20240715T2333Z"). Returns false when malformed
+ * or before 1970 / after TF_TIME_MAX_NS. */
 bool tf_time_parse_iso8601(const char *s, size_t len, uint64_t *ns);
 
 /* Epoch numbers as decimal text (from JSON numbers or strings), with an
@@ -37,9 +38,13 @@ bool tf_time_parse_clf(const char *s, size_t len, uint64_t *ns);
 
 /* strptime-style format: %Y %m %d %H %M %S %f (fraction, any digits) %z
  * (+hhmm, +hh:mm, Z) %b (month name) %j %s (epoch seconds) %e %y %T %F %%
- * and literal characters. Without %z the time is UTC. Also %B/%h (= %b) and
- * %a/%A (a weekday name, ignored). A blank in fmt matches any run of blanks
- * (or none); the whole of s must be consumed. A year (or %s) is required. */
+ * and literal characters. Without %z the time is UTC. Also %B/%h (= %b),
+ * %a/%A (a weekday name, ignored), %u/%w (a weekday number, ignored), %I and
+ * %l (12-hour clock) with %p (AM/PM, any case), %k (= %H, leading blank
+ * allowed), %Z (only UTC, GMT, UT or Z: other zone names are ambiguous),
+ * %D (= %m/%d/%y), %R (= %H:%M), %n/%t (any blanks). A blank in fmt matches
+ * any run of blanks (or none); the whole of s must be consumed. A year (or
+ * %s) is required. */
 bool tf_time_parse_format(const char *fmt, const char *s, size_t len, uint64_t *ns);
 
 /* HTTP-date (RFC 9110 5.6.7): IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT",
@@ -59,6 +64,11 @@ bool tf_time_parse_any(const char *s, size_t len, uint64_t *ns);
  * magnitude must fit in int64; sub-ns digits are truncated. */
 bool tf_duration_parse_number(const char *s, size_t len, uint64_t units_per_sec, int64_t *ns);
 bool tf_duration_parse(const char *s, size_t len, int64_t *ns);
+
+/* Writes a duration as decimal seconds, exactly, with at least one fraction
+ * digit and no trailing zeros: 57 ms is "0.057", 2 s is "2.0", -1.5 s is
+ * "-1.5". out needs 32 bytes (NUL-terminated); returns the length. */
+size_t tf_duration_format_secs(int64_t ns, char out[32]);
 
 /* Formats ns since the epoch as RFC 3339 UTC with 9 fraction digits:
  * "2024-07-15T23:33:19.433273000Z"; out needs 31 bytes. */

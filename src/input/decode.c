@@ -7,6 +7,7 @@
 #include <archive.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,17 @@ static ssize_t fd_pull(tf_pull *pl, const uint8_t **chunk)
         }
         fs->replaying = false;
         tf_buf_free(&fs->rec);
+    }
+    /* A pipe may stay silent for ever: wait in steps, so a stop request
+     * (Ctrl-C) is seen even then. */
+    while (!fs->seekable && fs->stopping) {
+        if (fs->stopping(fs->stopping_ctx)) {
+            tf_err_set(&pl->err, "stopped while waiting for input at byte %llu", (unsigned long long)pl->pos);
+            return -1;
+        }
+        struct pollfd pfd = { .fd = fs->fd, .events = POLLIN };
+        if (poll(&pfd, 1, 100) != 0)
+            break; /* readable, closed, or an error read() will report */
     }
     ssize_t r;
     do

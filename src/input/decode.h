@@ -60,6 +60,10 @@ typedef struct {
     size_t replay_pos;       /* < rec.len while replaying */
     bool replaying;
     const char *what;        /* "read error" context, e.g. the path */
+    /* Asked every 100 ms while a pipe or terminal stays silent: true stops
+     * waiting (the read fails). NULL: wait for ever. */
+    bool (*stopping)(void *ctx);
+    void *stopping_ctx;
 } tf_fdsrc;
 
 #define TF_PULL_RECORD_MAX (16u * 1024u * 1024u)

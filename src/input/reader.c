@@ -220,11 +220,20 @@ static void *reader_main(void *arg)
     }
 }
 
+/* The source asks this while waiting on a silent pipe. */
+static bool stopping(void *ctx)
+{
+    const tf_reader *r = ctx;
+    return r->stop || (r->o.stop_request && *r->o.stop_request);
+}
+
 tf_reader *tf_reader_new(const tf_reader_opts *opts)
 {
     tf_reader *r = tf_xcalloc(1, sizeof *r);
     r->o = *opts;
-    r->src = tf_source_new(opts->inputs, opts->n_inputs, &opts->source);
+    r->o.source.stopping = stopping;
+    r->o.source.stopping_ctx = r;
+    r->src = tf_source_new(opts->inputs, opts->n_inputs, &r->o.source);
     r->fr = tf_framer_new(opts->max_record_bytes);
     bool threaded = opts->threaded;
     for (size_t i = 0; i + 1 < POOL_SIZE; i++) {

@@ -15,6 +15,8 @@
 
 #include "input/frame.h"
 
+#include <signal.h>
+
 typedef struct tf_reader tf_reader;
 
 typedef enum {
@@ -65,6 +67,9 @@ typedef struct {
     void *begin_ctx;
     tf_reader_detect_fn detect; /* NULL: no detection (a fixed profile) */
     void *detect_ctx;
+    /* Set asynchronously (a signal handler) to stop reading: also ends a wait
+     * on a silent pipe. May be NULL. */
+    const volatile sig_atomic_t *stop_request;
 } tf_reader_opts;
 
 /* The options are copied (the strings they point to must outlive the reader). */

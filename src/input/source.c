@@ -93,6 +93,8 @@ struct tf_source {
     tf_source_stats stats;
     void (*on_error)(void *ctx, const tf_err *err);
     void *on_error_ctx;
+    bool (*stopping)(void *ctx);
+    void *stopping_ctx;
     walkdir *walk;
     size_t walk_len, walk_cap;
     container *ct;
@@ -745,6 +747,8 @@ static tf_stream *open_path(tf_source *src, const char *path, const char *rel)
     stream_set_names(s, display, path, NULL);
     info_from_fd(&s->info, fd);
     s->rf = rawfile_new(fd, close_fd);
+    s->rf->fs.stopping = src->stopping;
+    s->rf->fs.stopping_ctx = src->stopping_ctx;
     tf_fdsrc_record(&s->rf->fs, true); /* for a pipe that turns out to be a container */
     s->in = &s->rf->pull;
     stream_start(s);
@@ -1000,6 +1004,8 @@ tf_source *tf_source_new(const char *const *paths, size_t n_paths, const tf_sour
         src->on_error = opts->on_error;
         src->on_error_ctx = opts->on_error_ctx;
         src->logs = opts->logs;
+        src->stopping = opts->stopping;
+        src->stopping_ctx = opts->stopping_ctx;
         if (opts->s3_endpoint)
             src->s3_endpoint = tf_xstrdup(opts->s3_endpoint);
         src->ropts.s3_path_style = opts->s3_path_style;

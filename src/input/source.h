@@ -41,6 +41,10 @@ typedef struct {
      * thread that calls tf_source_next. */
     void (*on_error)(void *ctx, const tf_err *err);
     void *on_error_ctx;
+    /* Asked while a pipe or terminal stays silent: true once the caller wants
+     * to stop, and the read fails instead of waiting for ever. May be NULL. */
+    bool (*stopping)(void *ctx);
+    void *stopping_ctx;
     const char *s3_endpoint;    /* --s3-endpoint, NULL for the environment's or AWS's */
     bool s3_path_style;         /* --s3-path-style */
 } tf_source_opts;

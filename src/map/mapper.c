@@ -9,12 +9,13 @@
 
 struct tf_mapper {
     const tf_map_env *env;
+    const tf_profiles *ps;
     tf_json_parser *parser;
     tf_arena arena;
     bool auto_detect;
-    tf_profile *fixed;                /* --profile NAME|FILE */
-    tf_profile *openrouter, *otlp;    /* auto: created on first use */
-    tf_profile *current;
+    tf_profile_state **states; /* one per profile of ps */
+    const tf_profile *fixed;   /* --profile NAME|FILE */
+    int current;               /* index into ps, -1: none */
     const char *why;
     const char *stream;
     tf_mapper_stats stats;
@@ -23,23 +24,23 @@ struct tf_mapper {
     const tf_mapper_cb *cb;
 };
 
-tf_mapper *tf_mapper_new(const tf_map_env *env, char **err)
+tf_mapper *tf_mapper_new(const tf_map_env *env, const tf_profiles *profiles)
 {
     tf_mapper *m = tf_xcalloc(1, sizeof *m);
     m->env = env;
+    m->ps = profiles;
     m->parser = tf_json_parser_new();
     tf_arena_init(&m->arena, 64 * 1024);
-    const char *name = env->opts->profile;
-    if (!name || !strcmp(name, "auto")) {
-        m->auto_detect = true;
-    } else {
-        m->fixed = tf_profile_create(env, name, err);
-        if (!m->fixed) {
-            tf_mapper_free(m);
-            return NULL;
-        }
-        m->why = strcmp(name, "openrouter") && strcmp(name, "otlp") ? "given by --profile (mapping file)"
-                                                                      : "given by --profile";
+    size_t n = tf_profiles_count(profiles);
+    m->states = tf_xcalloc(n ? n : 1, sizeof *m->states);
+    for (size_t i = 0; i < n; i++)
+        m->states[i] = tf_profile_state_new(tf_profiles_at(profiles, i));
+    m->auto_detect = tf_profiles_auto(profiles);
+    m->current = -1;
+    if (!m->auto_detect) {
+        m->fixed = tf_profiles_at(profiles, 0);
+        const char *name = env->opts->profile;
+        m->why = !tf_profile_is_builtin(name) ? "given by --profile (mapping file)" : "given by --profile";
     }
     return m;
 }
@@ -48,10 +49,9 @@ void tf_mapper_free(tf_mapper *m)
 {
     if (!m)
         return;
-    tf_profile *ps[3] = { m->fixed, m->openrouter, m->otlp };
-    for (int i = 0; i < 3; i++)
-        if (ps[i])
-            ps[i]->destroy(ps[i]);
+    for (size_t i = 0; i < tf_profiles_count(m->ps); i++)
+        tf_profile_state_free(tf_profiles_at(m->ps, i), m->states[i]);
+    free(m->states);
     tf_json_parser_free(m->parser);
     tf_arena_free(&m->arena);
     free(m);
@@ -60,7 +60,7 @@ void tf_mapper_free(tf_mapper *m)
 void tf_mapper_begin_stream(tf_mapper *m, const char *stream)
 {
     m->stream = stream;
-    m->current = m->fixed;
+    m->current = m->fixed ? 0 : -1;
     if (m->auto_detect)
         m->why = NULL;
 }
@@ -70,23 +70,14 @@ void tf_mapper_use_detected(tf_mapper *m, const char *profile, const char *why)
     if (!m->auto_detect)
         return;
     m->why = why;
-    m->current = NULL;
-    if (!profile)
-        return;
-    tf_profile **slot = !strcmp(profile, "otlp") ? &m->otlp : &m->openrouter;
-    if (!*slot) {
-        char *err = NULL;
-        *slot = tf_profile_create(m->env, profile, &err);
-        free(err); /* built-in profiles cannot fail */
-    }
-    m->current = *slot;
+    m->current = profile ? tf_profiles_find(m->ps, profile) : -1;
 }
 
 const char *tf_mapper_profile(const tf_mapper *m, const char **why)
 {
     if (why)
         *why = m->why;
-    return m->current ? m->current->name : NULL;
+    return m->current >= 0 ? tf_profile_name(tf_profiles_at(m->ps, (size_t)m->current)) : NULL;
 }
 
 const tf_mapper_stats *tf_mapper_stats_get(const tf_mapper *m)
@@ -111,16 +102,18 @@ static int on_value(void *ctx, tf_json *v, size_t start, size_t end)
         rec.offset = f->offset;
     }
     m->stats.records++;
-    if (!m->current) {
+    if (m->current < 0) {
         m->stats.rejected++;
         m->cb->reject(m->cb->ctx, &rec, m->why ? m->why : "no profile matches this record");
         return 0;
     }
     tf_map_out out = { .arena = &m->arena };
-    const char *why = NULL;
-    if (m->current->map(m->current, &rec, &out, &why) != TF_MAP_OK) {
+    tf_err why;
+    why.msg[0] = '\0';
+    if (tf_profile_map(tf_profiles_at(m->ps, (size_t)m->current), m->states[m->current], &rec, &out, &why) !=
+        TF_MAP_OK) {
         m->stats.rejected++;
-        m->cb->reject(m->cb->ctx, &rec, why ? why : "record rejected");
+        m->cb->reject(m->cb->ctx, &rec, why.msg[0] ? why.msg : "record rejected");
         return 0;
     }
     const tf_opts *o = m->env->opts;
@@ -151,8 +144,8 @@ static bool outside_window(tf_mapper *m, const tf_frame *f)
 {
     const tf_opts *o = m->env->opts;
     uint64_t t;
-    if (!(o->has_since || o->has_until) || !m->current || !m->current->raw_start ||
-        !m->current->raw_start(m->current, f->p, f->len, &t))
+    if (!(o->has_since || o->has_until) || m->current < 0 ||
+        !tf_profile_raw_start(tf_profiles_at(m->ps, (size_t)m->current), f->p, f->len, &t))
         return false;
     return (o->has_since && t < o->since_ns) || (o->has_until && t >= o->until_ns);
 }

@@ -2,8 +2,12 @@
  * spans, with the filters and time shift applied. With --profile auto the
  * reader detects each stream's profile and the caller passes it on with
  * tf_mapper_use_detected. Results come back through callbacks, during the
- * call; span memory is valid until tf_mapper_end_frame.
- * Ownership: the mapper owns its parser, arena and profiles. One thread. */
+ * call (a reject's why is valid only then); span memory is valid until
+ * tf_mapper_end_frame.
+ * Ownership and threads: the profiles are the run's, opened once and shared
+ * by every mapper (they must outlive them); a mapper owns only its parser,
+ * arena and one tf_profile_state per profile, so each thread has its own
+ * mapper and uses it alone. Nothing here prints. */
 #ifndef TF_MAPPER_H
 #define TF_MAPPER_H
 
@@ -26,8 +30,8 @@ typedef struct {
     uint64_t records, filtered, rejected, spans;
 } tf_mapper_stats;
 
-/* Fails (NULL, *err set) when a named profile or mapping file is unusable. */
-tf_mapper *tf_mapper_new(const tf_map_env *env, char **err);
+/* A mapper over the run's profiles (from tf_profiles_open with env). */
+tf_mapper *tf_mapper_new(const tf_map_env *env, const tf_profiles *profiles);
 void tf_mapper_free(tf_mapper *m);
 
 void tf_mapper_begin_stream(tf_mapper *m, const char *stream);

@@ -1,4 +1,4 @@
-/* profile_openrouter.c: OpenRouter generation records → spans that look like
+/* openrouter.c: OpenRouter generation records → spans that look like
  * the ones OpenRouter Broadcast sends live (service.name=openrouter, gen_ai.*).
  * The record may be the generation object itself (snake_case, as the
  * generation API returns it), wrapped as {"data": {...}}, or camelCase as the
@@ -105,7 +105,7 @@ static void known_fill(void)
     }
 }
 
-/* Profiles are created on worker threads: fill the table exactly once. */
+/* Fill the table exactly once, whichever thread opens a profile first. */
 static void known_init(void)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -309,14 +309,14 @@ static void add_provider_attempts(tf_map_out *out, const tf_span *root, tf_str g
     }
 }
 
-static int or_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const char **why)
+static int or_map(const tf_profile *pp, tf_profile_state *st, const tf_record *rec, tf_map_out *out, tf_err *why)
 {
-    or_profile *p = (or_profile *)pp;
+    const or_profile *p = (const or_profile *)pp;
     const tf_opts *opts = pp->env->opts;
     tf_arena *a = out->arena;
     const tf_json *g = rec->json;
     if (!g || g->type != TF_JSON_OBJECT) {
-        *why = "record is not a JSON object";
+        tf_err_set(why, "record is not a JSON object");
         return TF_MAP_REJECT;
     }
     const tf_json *data = tf_json_get(g, "data");
@@ -340,18 +340,18 @@ static int or_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const c
     }
 
     if (!f[F_ID] || f[F_ID]->type != TF_JSON_STRING || f[F_ID]->str.len == 0) {
-        *why = "no generation id (\"id\" missing, null or not a string)";
+        tf_err_set(why, "no generation id (\"id\" missing, null or not a string)");
         return TF_MAP_REJECT;
     }
     tf_str gen_id = f[F_ID]->str;
     uint64_t start;
     if (!f[F_CREATED_AT]) {
-        *why = "no created_at timestamp";
+        tf_err_set(why, "no created_at timestamp");
         return TF_MAP_REJECT;
     }
     if (!(f[F_CREATED_AT]->type == TF_JSON_STRING || f[F_CREATED_AT]->type == TF_JSON_NUMBER) ||
         !tf_time_parse_any(f[F_CREATED_AT]->str.p, f[F_CREATED_AT]->str.len, &start)) {
-        *why = "created_at is not a valid timestamp";
+        tf_err_set(why, "created_at is not a valid timestamp");
         return TF_MAP_REJECT;
     }
 
@@ -549,7 +549,7 @@ static int or_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const c
     return TF_MAP_OK;
 }
 
-static bool or_raw_start(tf_profile *p, const char *text, size_t len, uint64_t *start_ns)
+static bool or_raw_start(const tf_profile *p, const char *text, size_t len, uint64_t *start_ns)
 {
     static const char *const keys[] = { "created_at", "createdAt" };
     tf_str v;
@@ -561,16 +561,21 @@ static void or_destroy(tf_profile *p)
     free(p);
 }
 
+static const tf_profile_ops or_ops = {
+    .map = or_map,
+    .raw_start = or_raw_start,
+    .destroy = or_destroy,
+};
+
+/* Stateless: one profile serves every thread (st is NULL). */
 tf_profile *tf_profile_openrouter_new(const tf_map_env *env)
 {
     known_init();
     or_profile *p = tf_xcalloc(1, sizeof *p);
+    p->base.ops = &or_ops;
     p->base.name = "openrouter";
-    p->base.map = or_map;
-    p->base.raw_start = or_raw_start;
-    p->base.destroy = or_destroy;
     p->base.env = env;
-    /* May run on a worker thread: build in a private arena; interning copies. */
+    /* Built in a private arena; interning copies. */
     tf_arena a;
     tf_arena_init(&a, 4096);
     tf_attrs attrs = { 0 };

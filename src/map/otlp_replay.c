@@ -1,4 +1,4 @@
-/* profile_otlp.c: OTLP/JSON export requests (as the Collector's file
+/* otlp_replay.c: OTLP/JSON export requests (as the Collector's file
  * exporter writes them, one per line, or one pretty-printed document) are
  * re-sent unchanged: ids, times, attributes, events, links, status, flags,
  * resources and scopes as they were. Both the OTLP lowerCamelCase keys and
@@ -251,14 +251,14 @@ static tf_str str_of(const tf_json *v)
     return v && v->type == TF_JSON_STRING ? v->str : (tf_str){ "", 0 };
 }
 
-static int otlp_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const char **why)
+static int otlp_map(const tf_profile *pp, tf_profile_state *st, const tf_record *rec, tf_map_out *out, tf_err *why)
 {
     const tf_map_env *env = pp->env;
     tf_arena *a = out->arena;
     const tf_json *req = rec->json;
     const tf_json *rss = req ? get2(req, "resourceSpans", "resource_spans") : NULL;
     if (!rss || rss->type != TF_JSON_ARRAY) {
-        *why = "not an OTLP/JSON export request (no resourceSpans array)";
+        tf_err_set(why, "not an OTLP/JSON export request (no resourceSpans array)");
         return TF_MAP_REJECT;
     }
     out->independent = true;
@@ -298,7 +298,7 @@ static int otlp_map(tf_profile *pp, const tf_record *rec, tf_map_out *out, const
                 tf_span *s = tf_map_new_span(out);
                 const char *bad = parse_span(s, spans->items[i], a);
                 if (bad) {
-                    *why = bad;
+                    tf_err_set(why, "%s", bad);
                     return TF_MAP_REJECT;
                 }
                 s->resource = resource;
@@ -314,12 +314,17 @@ static void otlp_destroy(tf_profile *p)
     free(p);
 }
 
+static const tf_profile_ops otlp_ops = {
+    .map = otlp_map,
+    .destroy = otlp_destroy,
+};
+
+/* Stateless: one profile serves every thread (st is NULL). */
 tf_profile *tf_profile_otlp_new(const tf_map_env *env)
 {
     otlp_profile *p = tf_xcalloc(1, sizeof *p);
+    p->base.ops = &otlp_ops;
     p->base.name = "otlp";
-    p->base.map = otlp_map;
-    p->base.destroy = otlp_destroy;
     p->base.env = env;
     return &p->base;
 }

@@ -1,8 +1,105 @@
-/* profile.c: helpers every profile shares, profile creation and detection. */
+/* profile.c: the registry of profiles, the profiles of a run, and helpers
+ * every profile shares. */
 #include "config.h"
 #include "map/profile.h"
+#include "map/mapfile/mapfile.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+/* ---- the registry ----------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    tf_profile *(*create)(const tf_map_env *env);
+} builtins[] = {
+    { "openrouter", tf_profile_openrouter_new },
+    { "otlp", tf_profile_otlp_new },
+};
+
+bool tf_profile_is_builtin(const char *name)
+{
+    for (size_t i = 0; i < TF_ARRAY_LEN(builtins); i++)
+        if (!strcmp(name, builtins[i].name))
+            return true;
+    return false;
+}
+
+tf_profile *tf_profile_open(const tf_map_env *env, const char *name, tf_err *err)
+{
+    for (size_t i = 0; i < TF_ARRAY_LEN(builtins); i++)
+        if (!strcmp(name, builtins[i].name))
+            return builtins[i].create(env);
+    return tf_profile_mapfile_new(env, name, err);
+}
+
+void tf_profile_free(tf_profile *p)
+{
+    if (p)
+        p->ops->destroy(p);
+}
+
+/* ---- the profiles of one run ------------------------------------------------- */
+
+struct tf_profiles {
+    bool is_auto;
+    size_t n;
+    tf_profile *v[TF_ARRAY_LEN(builtins)];
+};
+
+tf_profiles *tf_profiles_open(const tf_map_env *env, const char *spec, tf_err *err)
+{
+    tf_profiles *ps = tf_xcalloc(1, sizeof *ps);
+    if (!spec || !strcmp(spec, "auto")) {
+        ps->is_auto = true;
+        for (size_t i = 0; i < TF_ARRAY_LEN(builtins); i++)
+            ps->v[ps->n++] = builtins[i].create(env);
+        return ps;
+    }
+    ps->v[0] = tf_profile_open(env, spec, err);
+    if (!ps->v[0]) {
+        free(ps);
+        return NULL;
+    }
+    ps->n = 1;
+    return ps;
+}
+
+void tf_profiles_free(tf_profiles *ps)
+{
+    if (!ps)
+        return;
+    for (size_t i = 0; i < ps->n; i++)
+        tf_profile_free(ps->v[i]);
+    free(ps);
+}
+
+bool tf_profiles_auto(const tf_profiles *ps)
+{
+    return ps->is_auto;
+}
+
+size_t tf_profiles_count(const tf_profiles *ps)
+{
+    return ps->n;
+}
+
+const tf_profile *tf_profiles_at(const tf_profiles *ps, size_t i)
+{
+    return i < ps->n ? ps->v[i] : NULL;
+}
+
+int tf_profiles_find(const tf_profiles *ps, const char *name)
+{
+    if (!ps->is_auto || !name)
+        return -1;
+    for (size_t i = 0; i < ps->n; i++)
+        if (!strcmp(ps->v[i]->name, name))
+            return (int)i;
+    return -1;
+}
+
+/* ---- helpers ------------------------------------------------------------------ */
 
 tf_span *tf_map_new_span(tf_map_out *out)
 {
@@ -98,37 +195,3 @@ void tf_attrs_add_json_flat(tf_attrs *a, tf_arena *arena, const char *key, size_
     tf_value_from_json(&kv->value, v, arena);
 }
 
-tf_profile *tf_profile_create(const tf_map_env *env, const char *name, char **err)
-{
-    if (!strcmp(name, "openrouter"))
-        return tf_profile_openrouter_new(env);
-    if (!strcmp(name, "otlp"))
-        return tf_profile_otlp_new(env);
-    return tf_profile_mapfile_new(env, name, err);
-}
-
-const char *tf_profile_detect(const tf_json *rec, const char **why)
-{
-    if (!rec || rec->type != TF_JSON_OBJECT) {
-        *why = "the first record is not a JSON object";
-        return NULL;
-    }
-    if (tf_json_get(rec, "resourceSpans") || tf_json_get(rec, "resource_spans")) {
-        *why = "the first record has resourceSpans, like an OTLP/JSON export request";
-        return "otlp";
-    }
-    const tf_json *g = rec;
-    const tf_json *data = tf_json_get(rec, "data");
-    if (data && data->type == TF_JSON_OBJECT && !tf_json_get(rec, "id"))
-        g = data;
-    const tf_json *id = tf_json_get(g, "id");
-    bool gen_id = id && id->type == TF_JSON_STRING && id->str.len > 4 && !memcmp(id->str.p, "gen-", 4);
-    if (id && (gen_id || tf_json_get(g, "created_at") || tf_json_get(g, "createdAt"))) {
-        *why = g != rec ? "the first record wraps an OpenRouter generation in \"data\""
-               : gen_id ? "the first record has a gen-… id, like an OpenRouter generation"
-                        : "the first record has id and created_at, like an OpenRouter generation";
-        return "openrouter";
-    }
-    *why = "the first record matches no built-in profile (use --profile with a mapping file)";
-    return NULL;
-}

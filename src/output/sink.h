@@ -1,17 +1,39 @@
 /* sink.h: where finished batches go: a local OTLP/JSON file (sink_file.c) or
- * an OTLP/HTTP backend (upload.c). A sink takes ownership of each batch it is
- * given and hands it back through `done` once the destination has accepted
- * it (acked) or it was given up (not acked); `done` runs in the thread that
- * calls submit/poll/finish, never concurrently. */
+ * an OTLP/HTTP backend (sink_http.c). The pipeline drives every sink the same
+ * way and never needs to know which one it has.
+ *
+ * Ownership: a sink takes each batch given to submit and hands it back
+ * through `done` once the destination accepted it (acked) or it was given up
+ * (not acked); the callee of `done` owns it from then on. With it comes
+ * output_size: the size of the output once this batch is in it, the point a
+ * resumed run truncates the file to (the file sink; durable after the next
+ * sync), 0 for sinks without such a position (HTTP).
+ *
+ * Threads: submit, poll, finish, sync and destroy are called from one thread
+ * (the pipeline's); `done` runs in that thread, inside those calls, never
+ * concurrently. The HTTP sink sends from a thread of its own.
+ *
+ * Errors (common/err.h): submit, poll, finish and sync return -1 and fill the
+ * caller's tf_err with the fatal error, e.g.
+ *     "https://host/v1/traces: HTTP 400: bad span (not retried); hint: ..."
+ *     "cannot write out.jsonl: No space left on device"
+ * A sink never prints an error. A failed sink stays failed: later submit,
+ * poll and finish calls return -1 with that same first message (the caller
+ * shows it once). sync fails only when acknowledged output cannot be made
+ * durable, so after a failed write the lines before it can still be synced
+ * and checkpointed. Notes on retries, partial-success warnings and
+ * per-request detail go through common/log.h. */
 #ifndef TF_SINK_H
 #define TF_SINK_H
 
+#include "common/err.h"
 #include "otlp/batch.h"
+#include "tool/opts.h"
 
 #include <stdbool.h>
 
 typedef struct tf_sink tf_sink;
-typedef void (*tf_sink_done_fn)(void *ctx, tf_batch *b, bool acked);
+typedef void (*tf_sink_done_fn)(void *ctx, tf_batch *b, bool acked, uint64_t output_size);
 
 typedef struct {
     uint64_t requests;   /* requests accepted by the destination */
@@ -24,22 +46,27 @@ typedef struct {
 struct tf_sink {
     const char *describe;        /* "file out.jsonl", "https://host/v1/traces" (no secrets) */
     tf_encoding encoding;        /* what batches for this sink must be encoded in */
-    int (*submit)(tf_sink *s, tf_batch *b); /* may block for back-pressure; -1: fatal */
-    int (*poll)(tf_sink *s);     /* delivers finished batches; -1: fatal */
+    /* May block for back-pressure; the batch is the sink's even on -1 (it
+     * comes back through `done`, unacked). */
+    int (*submit)(tf_sink *s, tf_batch *b, tf_err *err);
+    int (*poll)(tf_sink *s, tf_err *err); /* delivers finished batches */
     /* Waits for everything in flight; with deadline (monotonic ns, 0 = none)
-     * it abandons what is not done by then (handed back unacked). -1: fatal. */
-    int (*finish)(tf_sink *s, uint64_t deadline_ns);
-    int (*sync)(tf_sink *s);     /* makes acknowledged output durable (fsync) */
+     * it abandons what is not done by then (handed back unacked). */
+    int (*finish)(tf_sink *s, uint64_t deadline_ns, tf_err *err);
+    int (*sync)(tf_sink *s, tf_err *err); /* makes acknowledged output durable (fsync) */
     void (*destroy)(tf_sink *s);
-    tf_sink_done_fn done;
+    tf_sink_done_fn done;        /* set by the caller before the first submit */
     void *done_ctx;
-    tf_sink_stats stats;
+    tf_sink_stats stats;         /* up to date after each call above */
 };
 
 /* The file sink: path "-" is stdout. truncate_to >= 0 reopens an existing file
- * for a resumed run, cutting it to that size first; -1 starts a new file. */
-tf_sink *tf_sink_file_new(const char *path, int64_t truncate_to, char **err);
-/* Bytes of complete requests written so far (the resume point of the file). */
-uint64_t tf_sink_file_size(const tf_sink *s);
+ * for a resumed run, cutting it to that size first; -1 starts a new file.
+ * NULL with err ("cannot open output out.jsonl: Permission denied"). */
+tf_sink *tf_sink_file_new(const char *path, int64_t truncate_to, tf_err *err);
+
+/* The OTLP/HTTP sink for o->endpoint (o must outlive it); NULL with err on
+ * bad endpoint/auth/header options (see output/http.h). */
+tf_sink *tf_sink_http_new(const tf_opts *o, tf_err *err);
 
 #endif

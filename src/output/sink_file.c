@@ -1,7 +1,11 @@
 /* sink_file.c: writes each request as one OTLP/JSON line (the format of the
- * OpenTelemetry Collector's file exporter and otlpjsonfile receiver). */
+ * OpenTelemetry Collector's file exporter and otlpjsonfile receiver). After
+ * a failed write the sink is failed: nothing more is written (a torn line
+ * must stay the last thing in the file, where a resumed run cuts it off) and
+ * submit/poll/finish return that error; sync still makes the lines before it
+ * durable, so the checkpoint can record them, and fails only once an fsync
+ * has failed (from then on, always). */
 #include "config.h"
-#include "tool/msg.h"
 #include "output/sink.h"
 
 #include <errno.h>
@@ -19,18 +23,38 @@ typedef struct {
     char *describe;
     uint64_t size;
     tf_buf buf;
+    tf_err failed;      /* the first error; "" while none */
+    tf_err sync_failed; /* the first fsync error; "" while none */
 } file_sink;
 
-static int file_submit(tf_sink *s, tf_batch *b)
+/* -1 with the error kept in e, if any. */
+static int sticky(const tf_err *e, tf_err *err)
+{
+    if (!e->msg[0])
+        return 0;
+    tf_err_set(err, "%s", e->msg);
+    return -1;
+}
+
+static int failed(file_sink *f, tf_err *err)
+{
+    return sticky(&f->failed, err);
+}
+
+static int file_submit(tf_sink *s, tf_batch *b, tf_err *err)
 {
     file_sink *f = (file_sink *)s;
+    if (failed(f, err)) {
+        s->done(s->done_ctx, b, false, f->size);
+        return -1;
+    }
     f->buf.len = 0;
     tf_batch_request(b, 0, b->n_spans, &f->buf);
     tf_buf_putc(&f->buf, '\n');
     if (b->n_spans && tf_write_all(f->fd, f->buf.p, f->buf.len) != 0) {
-        tf_errorf("cannot write %s: %s", f->path, strerror(errno));
-        s->done(s->done_ctx, b, false);
-        return -1;
+        tf_err_set(&f->failed, "cannot write %s: %s", f->path, strerror(errno));
+        s->done(s->done_ctx, b, false, f->size);
+        return failed(f, err);
     }
     if (b->n_spans) {
         f->size += f->buf.len;
@@ -38,30 +62,37 @@ static int file_submit(tf_sink *s, tf_batch *b)
         s->stats.spans += b->n_spans;
         s->stats.bytes += f->buf.len;
     }
-    s->done(s->done_ctx, b, true);
+    s->done(s->done_ctx, b, true, f->size);
     return 0;
 }
 
-static int file_poll(tf_sink *s)
+static int file_poll(tf_sink *s, tf_err *err)
 {
-    return 0;
+    return failed((file_sink *)s, err);
 }
 
-static int file_sync(tf_sink *s)
+static int file_sync(tf_sink *s, tf_err *err)
 {
     file_sink *f = (file_sink *)s;
+    if (sticky(&f->sync_failed, err))
+        return -1;
     if (f->is_stdout)
         return 0;
     if (fsync(f->fd) != 0 && errno != EINVAL) {
-        tf_errorf("cannot sync %s: %s", f->path, strerror(errno));
-        return -1;
+        tf_err_set(&f->sync_failed, "cannot sync %s: %s", f->path, strerror(errno));
+        if (!f->failed.msg[0])
+            f->failed = f->sync_failed;
+        return sticky(&f->sync_failed, err);
     }
     return 0;
 }
 
-static int file_finish(tf_sink *s, uint64_t deadline_ns)
+static int file_finish(tf_sink *s, uint64_t deadline_ns, tf_err *err)
 {
-    return file_sync(s);
+    (void)deadline_ns;
+    if (file_sync(s, err) != 0)
+        return -1;
+    return failed((file_sink *)s, err);
 }
 
 static void file_destroy(tf_sink *s)
@@ -75,34 +106,35 @@ static void file_destroy(tf_sink *s)
     free(f);
 }
 
-tf_sink *tf_sink_file_new(const char *path, int64_t truncate_to, char **err)
+static int open_output(file_sink *f, const char *path, int64_t truncate_to, tf_err *err)
+{
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate_to < 0 ? O_TRUNC : 0);
+    f->fd = open(path, flags, 0644);
+    if (f->fd < 0)
+        return tf_err_set(err, "cannot open output %s: %s", path, strerror(errno));
+    if (truncate_to >= 0) {
+        if (ftruncate(f->fd, truncate_to) != 0 || lseek(f->fd, truncate_to, SEEK_SET) < 0) {
+            tf_err_set(err, "cannot resume output %s at byte %lld: %s", path, (long long)truncate_to,
+                       strerror(errno));
+            close(f->fd);
+            return -1;
+        }
+        f->size = (uint64_t)truncate_to;
+    }
+    return 0;
+}
+
+tf_sink *tf_sink_file_new(const char *path, int64_t truncate_to, tf_err *err)
 {
     file_sink *f = tf_xcalloc(1, sizeof *f);
-    f->path = tf_xstrdup(strcmp(path, "-") ? path : "<stdout>");
     if (!strcmp(path, "-")) {
         f->fd = STDOUT_FILENO;
         f->is_stdout = true;
-    } else {
-        int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate_to < 0 ? O_TRUNC : 0);
-        f->fd = open(path, flags, 0644);
-        if (f->fd < 0) {
-            *err = tf_xasprintf("cannot open output %s: %s", path, strerror(errno));
-            free(f->path);
-            free(f);
-            return NULL;
-        }
-        if (truncate_to >= 0) {
-            if (ftruncate(f->fd, truncate_to) != 0 || lseek(f->fd, truncate_to, SEEK_SET) < 0) {
-                *err = tf_xasprintf("cannot resume output %s at byte %lld: %s", path,
-                                    (long long)truncate_to, strerror(errno));
-                close(f->fd);
-                free(f->path);
-                free(f);
-                return NULL;
-            }
-            f->size = (uint64_t)truncate_to;
-        }
+    } else if (open_output(f, path, truncate_to, err) != 0) {
+        free(f);
+        return NULL;
     }
+    f->path = tf_xstrdup(f->is_stdout ? "<stdout>" : path);
     f->describe = tf_xasprintf("file %s", f->path);
     f->base.describe = f->describe;
     f->base.encoding = TF_ENC_JSON;
@@ -112,9 +144,4 @@ tf_sink *tf_sink_file_new(const char *path, int64_t truncate_to, char **err)
     f->base.sync = file_sync;
     f->base.destroy = file_destroy;
     return &f->base;
-}
-
-uint64_t tf_sink_file_size(const tf_sink *s)
-{
-    return ((const file_sink *)s)->size;
 }

@@ -340,6 +340,16 @@ tf_ckpt *tf_ckpt_open(const char *path, uint64_t interval_ns, tf_err *err)
         return NULL;
     }
     tf_buf_free(&text);
+    /* Until the caller names this run's files, the earlier run's stand: a
+     * kill right after this first write must not lose where they ended. */
+    if (c->old_output_path && c->old_output_size >= 0) {
+        c->output_path = tf_xstrdup(c->old_output_path);
+        c->output_size = (uint64_t)c->old_output_size;
+    }
+    if (c->old_rejects_path && c->old_rejects_size >= 0) {
+        c->rejects_path = tf_xstrdup(c->old_rejects_path);
+        c->rejects_size = (uint64_t)c->old_rejects_size;
+    }
     /* Prove now, before anything is sent, that the checkpoint can be written. */
     if (write_file(c, err) != 0) {
         tf_ckpt_free(c);

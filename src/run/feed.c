@@ -1,7 +1,7 @@
 /* feed.c: reader + workers, set up from the options. */
 #include "config.h"
 #include "run/feed.h"
-#include "common/json.h"
+#include "map/detect.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +12,10 @@ struct tf_feed {
     tf_feed_opts fo;
     tf_interner *interner;
     tf_map_env env;
+    tf_profiles *profiles; /* opened once, shared by the workers */
     tf_reader *rd;
     tf_work *wk;
-    /* --profile auto: detection on the reader's thread */
-    tf_json_parser *parser;
-    tf_arena arena;
-    const char *detected, *detected_why;
+    tf_detector *detector; /* --profile auto: on the reader's thread */
 };
 
 void tf_run_plan_make(const tf_opts *o, bool inline_only, tf_run_plan *p)
@@ -38,24 +36,10 @@ void tf_run_plan_make(const tf_opts *o, bool inline_only, tf_run_plan *p)
     p->threads = inline_only || workers <= 1 ? 0 : workers;
 }
 
-static int detect_one(void *ctx, tf_json *v, size_t start, size_t end)
-{
-    tf_feed *f = ctx;
-    if (!f->detected)
-        f->detected = tf_profile_detect(v, &f->detected_why);
-    return 0;
-}
-
 /* The reader's detect callback: the first value of the record decides. */
 static const char *detect(void *ctx, const char *text, size_t len, const char **why)
 {
-    tf_feed *f = ctx;
-    char err[128];
-    f->detected = f->detected_why = NULL;
-    tf_json_parse(f->parser, &f->arena, text, len, detect_one, f, err, sizeof err);
-    tf_arena_reset(&f->arena);
-    *why = f->detected_why;
-    return f->detected;
+    return tf_detector_frame(ctx, text, len, why);
 }
 
 tf_feed *tf_feed_new(const tf_opts *o, const tf_feed_opts *fo, tf_err *err)
@@ -64,16 +48,13 @@ tf_feed *tf_feed_new(const tf_opts *o, const tf_feed_opts *fo, tf_err *err)
     f->interner = tf_interner_new();
     f->env = (tf_map_env){ .opts = o, .interner = f->interner };
     f->env.scope = tf_intern_scope(f->interner, TF_STR("tracefill"), TF_STR(PACKAGE_VERSION), NULL, TF_STR(""), 0);
-    /* Fail on a bad profile before touching any file. */
-    char *perr = NULL;
-    tf_mapper *probe = tf_mapper_new(&f->env, &perr);
-    if (!probe) {
-        tf_err_set(err, "%s", perr);
-        free(perr);
+    /* The profiles are opened once, before any file is touched (a bad one
+     * fails here), and shared by every worker. */
+    f->profiles = tf_profiles_open(&f->env, o->profile, err);
+    if (!f->profiles) {
         tf_feed_free(f);
         return NULL;
     }
-    tf_mapper_free(probe);
     f->o = o;
     f->fo = *fo;
     return f;
@@ -83,12 +64,9 @@ int tf_feed_start(tf_feed *f, tf_err *err)
 {
     const tf_opts *o = f->o;
     const tf_feed_opts *fo = &f->fo;
-    bool auto_profile = !o->profile || !strcmp(o->profile, "auto");
-    if (auto_profile) {
-        f->parser = tf_json_parser_new();
-        tf_arena_init(&f->arena, 64 * 1024);
-    }
-    char *perr = NULL;
+    bool auto_profile = tf_profiles_auto(f->profiles);
+    if (auto_profile)
+        f->detector = tf_detector_new();
     tf_reader_opts ro = {
         .inputs = o->inputs,
         .n_inputs = o->n_inputs,
@@ -101,15 +79,11 @@ int tf_feed_start(tf_feed *f, tf_err *err)
         .begin = fo->begin,
         .begin_ctx = fo->begin_ctx,
         .detect = auto_profile ? detect : NULL,
-        .detect_ctx = f,
+        .detect_ctx = f->detector,
+        .stop_request = fo->stop_request,
     };
     f->rd = tf_reader_new(&ro);
-    f->wk = tf_work_new(f->rd, &f->env, fo->plan.threads, fo->plan.enc, fo->plan.batch_bytes, &perr);
-    if (!f->wk) {
-        tf_err_set(err, "%s", perr);
-        free(perr);
-        return -1;
-    }
+    f->wk = tf_work_new(f->rd, &f->env, f->profiles, fo->plan.threads, fo->plan.enc, fo->plan.batch_bytes);
     return 0;
 }
 
@@ -147,10 +121,8 @@ void tf_feed_free(tf_feed *f)
         return;
     tf_work_free(f->wk);
     tf_reader_free(f->rd);
-    if (f->parser) {
-        tf_json_parser_free(f->parser);
-        tf_arena_free(&f->arena);
-    }
+    tf_detector_free(f->detector);
+    tf_profiles_free(f->profiles);
     tf_interner_free(f->interner);
     free(f);
 }

@@ -8,7 +8,6 @@
 #include "run/rejects.h"
 #include "common/log.h"
 #include "output/sink.h"
-#include "output/upload.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -26,7 +25,7 @@ typedef struct {
     const tf_opts *o;
     const tf_run_hooks *hooks;
     tf_sink *sink;
-    bool file_sink;
+    tf_err fatal_err; /* the fatal error last reported */
     tf_rejects *rejects;
     tf_ckpt *ckpt;
     pthread_mutex_t ckpt_mu; /* the reader thread asks the checkpoint about streams */
@@ -51,19 +50,23 @@ static void report(const run_state *r, const tf_err *err)
         r->hooks->on_error(r->hooks->ctx, err);
 }
 
-/* A fatal error: reported, and the run stops. */
+/* A fatal error: the run stops. A failed sink returns the same error from
+ * later calls (and from the sync before a checkpoint write): reported once. */
 static void fail(run_state *r, const tf_err *err)
 {
-    report(r, err);
+    if (strcmp(r->fatal_err.msg, err->msg) != 0) {
+        report(r, err);
+        r->fatal_err = *err;
+    }
     r->fatal = true;
 }
 
-static void batch_done(void *ctx, tf_batch *b, bool acked)
+static void batch_done(void *ctx, tf_batch *b, bool acked, uint64_t output_size)
 {
     run_state *r = ctx;
     if (acked) {
         pthread_mutex_lock(&r->ckpt_mu);
-        tf_ckpt_batch_acked(r->ckpt, b->seq, r->file_sink ? tf_sink_file_size(r->sink) : 0);
+        tf_ckpt_batch_acked(r->ckpt, b->seq, output_size);
         pthread_mutex_unlock(&r->ckpt_mu);
     }
     else if (!r->interrupted)
@@ -85,17 +88,16 @@ static void flush_batch(run_state *r)
     tf_ckpt_batch_closed(r->ckpt, b);
     pthread_mutex_unlock(&r->ckpt_mu);
     new_batch(r);
-    if (r->sink->submit(r->sink, b) != 0)
-        r->fatal = true;
+    tf_err err;
+    if (r->sink->submit(r->sink, b, &err) != 0)
+        fail(r, &err);
 }
 
 static int sync_outputs(void *ctx, tf_err *err)
 {
     run_state *r = ctx;
-    if (r->sink->sync(r->sink) != 0) {
-        tf_err_set(err, "cannot sync the output");
+    if (r->sink->sync(r->sink, err) != 0)
         return -1;
-    }
     return tf_rejects_sync(r->rejects, err);
 }
 
@@ -154,8 +156,9 @@ static void progress(run_state *r, bool final)
 /* Periodic work between frames: deliver acks, age-based flush, checkpoint. */
 static void tick(run_state *r)
 {
-    if (r->sink->poll(r->sink) != 0)
-        r->fatal = true;
+    tf_err err;
+    if (r->sink->poll(r->sink, &err) != 0)
+        fail(r, &err);
     if (r->batch->n_spans + r->batch->n_marks &&
         tf_now_mono_ns() - r->batch_opened_ns > TF_BATCH_MAX_AGE_NS)
         flush_batch(r);
@@ -239,6 +242,11 @@ static void on_result(run_state *r, const tf_result *res)
 
 static void on_stream_end(run_state *r, const tf_rd_msg *msg)
 {
+    if (stop_requested(r)) {
+        /* Perhaps cut short by the stop itself: not done, and no error. */
+        r->interrupted = true;
+        return;
+    }
     if (msg->error) {
         tf_err err;
         tf_err_set(&err, "%s: %s", r->stream_name, msg->error);
@@ -267,7 +275,6 @@ static char *rejects_path_for(const tf_opts *o)
 static bool open_outputs(run_state *r, tf_run_result *res)
 {
     const tf_opts *o = r->o;
-    char *err = NULL;
     tf_err e;
     r->ckpt = tf_ckpt_open(o->checkpoint, o->checkpoint_interval_ns, &e);
     if (!r->ckpt) {
@@ -276,14 +283,11 @@ static bool open_outputs(run_state *r, tf_run_result *res)
         return false;
     }
     const char *output = o->endpoint ? NULL : o->output ? o->output : TF_DEFAULT_OUTPUT;
-    r->file_sink = output != NULL;
     if (output && !strcmp(output, "-") && o->checkpoint && tf_ckpt_output_size(r->ckpt, "-") > 0)
         tf_warnf("resuming with output to stdout: lines before the checkpoint were written by the earlier run");
-    r->sink = output ? tf_sink_file_new(output, strcmp(output, "-") ? tf_ckpt_output_size(r->ckpt, output) : -1, &err)
-                     : tf_sink_http_new(o, &err);
+    r->sink = output ? tf_sink_file_new(output, strcmp(output, "-") ? tf_ckpt_output_size(r->ckpt, output) : -1, &e)
+                     : tf_sink_http_new(o, &e);
     if (!r->sink) {
-        tf_err_set(&e, "%s", err);
-        free(err);
         report(r, &e);
         res->outcome = o->endpoint ? TF_RUN_BAD_CONFIG : TF_RUN_FAILED;
         return false;
@@ -330,7 +334,7 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
     memset(res, 0, sizeof *res);
     run_state r = { .o = o, .hooks = hooks };
     tf_feed_opts fo = { .begin = begin_stream, .begin_ctx = &r, .on_input_error = on_input_error,
-                        .input_error_ctx = &r };
+                        .input_error_ctx = &r, .stop_request = hooks->stop };
     tf_run_plan_make(o, false, &fo.plan);
     r.batch_spans = fo.plan.batch_spans;
     r.batch_bytes = fo.plan.batch_bytes;
@@ -354,15 +358,15 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
         r.interrupted = true;
     if (r.interrupted) {
         res->stop_signal = (int)*hooks->stop;
-        tf_notef("stopping on signal %d: finishing requests in flight (10 s at most), then saving the checkpoint",
-                 res->stop_signal);
+        tf_notef("stopping on signal %d: finishing requests in flight (10 s at most)%s", res->stop_signal,
+                 o->checkpoint ? ", then saving the checkpoint" : "");
     } else if (!r.fatal && r.batch->n_spans + r.batch->n_marks) {
         flush_batch(&r);
     }
     /* The open batch of an interrupted or failed run was never sent: dropping
      * it leaves its records after the checkpoint, to be read again. */
-    if (r.sink->finish(r.sink, r.interrupted || r.fatal ? tf_now_mono_ns() + TF_STOP_GRACE_NS : 0) != 0)
-        r.fatal = true;
+    if (r.sink->finish(r.sink, r.interrupted || r.fatal ? tf_now_mono_ns() + TF_STOP_GRACE_NS : 0, &err) != 0)
+        fail(&r, &err);
     const tf_source_stats *ss = tf_feed_source_stats(feed); /* joins the reader */
     write_checkpoint(&r, true);
     tf_mapper_stats ms = tf_feed_mapper_stats(feed);
@@ -375,6 +379,8 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
     res->input_errors = r.input_errors + ss->errors;
     res->changed = r.changed;
     res->skipped_done = r.skipped_done;
+    res->skipped_files = ss->skipped_files;
+    res->skipped_members = ss->skipped_members;
     res->spans = r.sink->stats.spans;
     res->requests = r.sink->stats.requests;
     res->retries = r.sink->stats.retries;

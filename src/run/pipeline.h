@@ -47,6 +47,7 @@ typedef struct {
     tf_run_outcome outcome;
     uint64_t records, filtered, rejected; /* records mapped, dropped by filters, rejected */
     uint64_t streams, input_errors, changed, skipped_done;
+    uint64_t skipped_files, skipped_members; /* found in directories and archives, not logs */
     uint64_t spans, requests, retries, backend_rejected_spans;
     int stop_signal;      /* TF_RUN_INTERRUPTED: what stopped it */
     char *destination;    /* "file out.jsonl", "https://host/v1/traces" (no secrets) */

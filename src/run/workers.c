@@ -214,8 +214,8 @@ static void *worker_main(void *arg)
     }
 }
 
-tf_work *tf_work_new(tf_reader *rd, const tf_map_env *env, int threads, tf_encoding enc,
-                     size_t batch_bytes, char **err)
+tf_work *tf_work_new(tf_reader *rd, const tf_map_env *env, const tf_profiles *profiles, int threads,
+                     tf_encoding enc, size_t batch_bytes)
 {
     tf_work *w = tf_xcalloc(1, sizeof *w);
     w->rd = rd;
@@ -232,11 +232,7 @@ tf_work *tf_work_new(tf_reader *rd, const tf_map_env *env, int threads, tf_encod
     w->workers = threads ? tf_xcalloc((size_t)threads, sizeof *w->workers) : &w->inline_worker;
     for (int i = 0; i < n; i++) {
         w->workers[i].w = w;
-        w->workers[i].m = tf_mapper_new(env, err);
-        if (!w->workers[i].m) {
-            tf_work_free(w);
-            return NULL;
-        }
+        w->workers[i].m = tf_mapper_new(env, profiles);
     }
     for (int i = 0; i < threads; i++)
         w->workers[i].started = pthread_create(&w->workers[i].thread, NULL, worker_main, &w->workers[i]) == 0;

@@ -4,7 +4,8 @@
  * (spans encoded, records rejected, frame ends); the caller receives the
  * results strictly in reader order, so batching, rejects and checkpoints see
  * exactly what a single thread would produce. With 0 threads the same code
- * runs inline.
+ * runs inline. The profiles are the run's, opened once and shared read-only
+ * by the workers' mappers; they must outlive tf_work_free.
  * Ownership: a result (and the reader message it refers to) stays valid until
  * tf_work_release. Resources/scopes come from the shared, locked interner. */
 #ifndef TF_WORKERS_H
@@ -51,9 +52,8 @@ typedef struct {
 
 typedef struct tf_work tf_work;
 
-/* NULL with *err when a profile cannot be created (bad mapping file). */
-tf_work *tf_work_new(tf_reader *rd, const tf_map_env *env, int threads, tf_encoding enc,
-                     size_t batch_bytes, char **err);
+tf_work *tf_work_new(tf_reader *rd, const tf_map_env *env, const tf_profiles *profiles, int threads,
+                     tf_encoding enc, size_t batch_bytes);
 const tf_result *tf_work_next(tf_work *w);
 void tf_work_release(tf_work *w, const tf_result *r);
 void tf_work_stop(tf_work *w);

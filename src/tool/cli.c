@@ -27,7 +27,7 @@ static char *own(tf_opts *o, char *p)
 }
 
 typedef enum {
-    O_BASIC_AUTH, O_BATCH_BYTES, O_BATCH_SPANS, O_CACERT, O_CHECKPOINT, O_CHECKPOINT_INTERVAL, O_COMPRESSION,
+    O_ALLOW_EMPTY, O_BASIC_AUTH, O_BATCH_BYTES, O_BATCH_SPANS, O_CACERT, O_CHECKPOINT, O_CHECKPOINT_INTERVAL, O_COMPRESSION,
     O_CONCURRENCY, O_ENDPOINT, O_EXCLUDE, O_HEADER, O_HELP, O_INCLUDE, O_INSECURE,
     O_MAX_RECORD_BYTES, O_MAX_RETRIES, O_MAX_RETRY_TIME, O_NO_PROGRESS, O_ON_CHANGED, O_OUTPUT,
     O_PRIVACY, O_PROFILE, O_PROTOCOL, O_QUIET, O_RATE_LIMIT, O_RATE_LIMIT_BYTES, O_REJECTS,
@@ -45,6 +45,7 @@ typedef struct {
 
 /* Sorted by name for bsearch (tests/unit/cli.c checks it with tf_cli_table_check). */
 static const opt_def options[] = {
+    { "allow-empty", 0, NULL, O_ALLOW_EMPTY, "reading no record at all is not an error (else exit status 4)" },
     { "basic-auth", 0, "USER", O_BASIC_AUTH, "HTTP basic auth user (Grafana Cloud: the instance ID); the password is the token" },
     { "batch-bytes", 0, "SIZE", O_BATCH_BYTES, "largest request before compression (default 2MiB)" },
     { "batch-spans", 0, "N", O_BATCH_SPANS, "most spans in one request (default 4096)" },
@@ -393,6 +394,7 @@ static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
     uint64_t t;
     tf_keyval kv;
     switch (d->id) {
+    case O_ALLOW_EMPTY: o->allow_empty = true; break;
     case O_BASIC_AUTH: o->basic_user = v; break;
     case O_BATCH_BYTES:
         if (!parse_size(v, &sz) || sz < 1024)

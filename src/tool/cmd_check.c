@@ -1,4 +1,4 @@
-/* check.c: `tracefill check`: send one small, clearly labelled span to the
+/* cmd_check.c: `tracefill check`: send one small, clearly labelled span to the
  * endpoint and explain the answer in plain words. Exit 0 only when the
  * backend accepted it. */
 #include "config.h"
@@ -11,7 +11,8 @@
 #include "output/retry.h"
 #include "tool/exit.h"
 #include "common/timefmt.h"
-#include "output/upload.h"
+#include "output/http.h"
+#include "otlp/response.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -40,15 +41,6 @@ static void random_ids(uint8_t trace_id[16], uint8_t span_id[8])
         span_id[7] = 1;
 }
 
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    tf_buf *b = ud;
-    size_t n = size * nmemb;
-    if (b->len < 65536)
-        tf_buf_append(b, ptr, TF_MIN(n, 65536 - b->len));
-    return n;
-}
-
 /* The Grafana dashboard URL looks like https://<stack>.grafana.net; the OTLP
  * gateway is https://otlp-gateway-prod-<region>.grafana.net/otlp. */
 static bool looks_like_grafana_dashboard(const char *url)
@@ -72,28 +64,71 @@ const char *tf_check_hint(const char *url, long status, bool html, const char *b
     return tf_retry_hint(status);
 }
 
-static const char *transport_hint(CURLcode rc)
+static const char *transport_hint(tf_http_outcome why)
 {
-    switch (rc) {
-    case CURLE_COULDNT_RESOLVE_HOST: return "the host name does not resolve: check the endpoint URL";
-    case CURLE_COULDNT_CONNECT: return "nothing accepts connections there: check the host and port, and that the backend is running";
-    case CURLE_OPERATION_TIMEDOUT: return "no answer in time: check firewalls/proxies, or raise --timeout";
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
+    switch (why) {
+    case TF_HTTP_FAIL_RESOLVE: return "the host name does not resolve: check the endpoint URL";
+    case TF_HTTP_FAIL_CONNECT: return "nothing accepts connections there: check the host and port, and that the backend is running";
+    case TF_HTTP_FAIL_TIMEOUT: return "no answer in time: check firewalls/proxies, or raise --timeout";
+    case TF_HTTP_FAIL_TLS_VERIFY:
         return "the TLS certificate could not be verified: for a private CA pass --cacert FILE (or set OTEL_EXPORTER_OTLP_CERTIFICATE); --insecure only for testing";
-    case CURLE_SSL_CONNECT_ERROR: return "the TLS handshake failed: is the endpoint really https (or really http)?";
-    case CURLE_UNSUPPORTED_PROTOCOL: return "the URL scheme is not http or https";
-    default: return NULL;
+    case TF_HTTP_FAIL_TLS: return "the TLS handshake failed: is the endpoint really https (or really http)?";
+    case TF_HTTP_FAIL_SCHEME: return "the URL scheme is not http or https";
+    case TF_HTTP_ANSWERED:
+    case TF_HTTP_FAIL_OTHER: return NULL;
     }
+    return NULL;
+}
+
+static bool ctype_has(const tf_http_answer *a, const char *what)
+{
+    return a->content_type && strstr(a->content_type, what);
+}
+
+/* A 2xx answer: accepted, unless its partial_success says the span was dropped. */
+static int report_accepted(const tf_opts *o, const tf_http_answer *a)
+{
+    tf_buf said = { 0 };
+    int64_t rejected = 0;
+    tf_err why;
+    bool json = ctype_has(a, "json") || o->protocol == TF_ENC_JSON;
+    int ps = tf_otlp_partial_success(json, a->body.p, a->body.len, &rejected, &said, &why);
+    int result = TF_EXIT_OK;
+    if (ps > 0 && rejected > 0) {
+        printf("result:    REJECTED: the backend dropped the span: %.*s\n", (int)said.len, said.p ? said.p : "");
+        result = TF_EXIT_FAILURE;
+    } else if (said.len) {
+        printf("result:    OK: the backend accepted the test span (it said: %.*s)\n", (int)said.len, said.p);
+    } else {
+        printf("result:    OK: the backend accepted the test span\n");
+    }
+    if (ps < 0)
+        printf("note:      its answer is not an OTLP ExportTraceServiceResponse (%s)\n", why.msg);
+    tf_buf_free(&said);
+    return result;
+}
+
+/* Any other status: the backend's own words and a hint. */
+static int report_refused(const tf_http *h, const tf_http_answer *a)
+{
+    tf_buf said = { 0 };
+    bool html = ctype_has(a, "html");
+    if (!html && tf_rpc_status_message(ctype_has(a, "json"), a->body.p, a->body.len, &said))
+        printf("backend:   %.*s\n", (int)said.len, said.p);
+    printf("result:    FAILED\n");
+    const char *hint = tf_check_hint(tf_http_url(h), a->status, html, said.len ? tf_buf_cstr(&said) : "");
+    if (hint)
+        printf("hint:      %s\n", hint);
+    tf_buf_free(&said);
+    return TF_EXIT_FAILURE;
 }
 
 int tf_check(const tf_opts *o)
 {
-    char *err = NULL;
+    tf_err err;
     tf_http *h = tf_http_new(o, &err);
     if (!h) {
-        tf_errorf("%s", err);
-        free(err);
+        tf_errorf("%s", err.msg);
         return TF_EXIT_USAGE;
     }
     /* The span: service.name=tracefill-check, name "tracefill check". */
@@ -113,7 +148,7 @@ int tf_check(const tf_opts *o)
     tf_attrs_bool(&s.attrs, a, "tracefill.check", true);
     tf_attrs_cstr(&s.attrs, a, "tracefill.note", "connectivity test span sent by `tracefill check`; safe to ignore");
 
-    tf_buf span = { 0 }, raw = { 0 }, body = { 0 }, resp = { 0 };
+    tf_buf span = { 0 }, raw = { 0 }, body = { 0 };
     tf_encode_span(o->protocol, &span, &s);
     tf_encode_group g = { s.resource, s.scope, &(tf_str){ span.p, span.len }, 1 };
     tf_encode_request(o->protocol, &raw, &g, 1);
@@ -121,23 +156,10 @@ int tf_check(const tf_opts *o)
     tf_compress(c, raw.p, raw.len, &body);
     tf_compressor_free(c);
 
-    CURL *e = curl_easy_init();
-    char errbuf[CURL_ERROR_SIZE] = "";
-    tf_http_setup(h, e);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.p);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &resp);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+    tf_http_answer ans;
     uint64_t t0 = tf_now_mono_ns();
-    CURLcode rc = curl_easy_perform(e);
+    int rc = tf_http_post(h, body.p, body.len, &ans, &err);
     double ms = (double)(tf_now_mono_ns() - t0) / 1e6;
-    long status = 0;
-    char *ctype = NULL;
-    if (rc == CURLE_OK) {
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-        curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &ctype);
-    }
 
     char tid[33];
     tf_hex_encode(tid, s.trace_id, 16);
@@ -147,44 +169,19 @@ int tf_check(const tf_opts *o)
            tf_compression_name(o->compression) ? tf_compression_name(o->compression) : "none");
     printf("trace id:  %s (span \"tracefill check\", service.name=tracefill-check)\n", tid);
     int result = TF_EXIT_FAILURE;
-    if (rc != CURLE_OK) {
-        printf("result:    FAILED after %.0f ms: %s\n", ms, errbuf[0] ? errbuf : curl_easy_strerror(rc));
-        const char *hint = transport_hint(rc);
+    if (rc != 0) {
+        printf("result:    FAILED after %.0f ms: %s\n", ms, err.msg);
+        const char *hint = transport_hint(ans.outcome);
         if (hint)
             printf("hint:      %s\n", hint);
     } else {
-        bool json_resp = ctype && strstr(ctype, "json");
-        bool html = ctype && strstr(ctype, "html");
-        tf_buf said = { 0 };
-        int64_t rejected = 0;
-        printf("status:    HTTP %ld in %.0f ms\n", status, ms);
-        if (status >= 200 && status < 300) {
-            if (tf_otlp_partial_success(json_resp || o->protocol == TF_ENC_JSON, resp.p, resp.len,
-                                        &rejected, &said) && rejected > 0) {
-                printf("result:    REJECTED: the backend dropped the span: %.*s\n", (int)said.len,
-                       said.p ? said.p : "");
-            } else {
-                printf("result:    OK: the backend accepted the test span%s%.*s\n", said.len ? " (it said: " : "",
-                       (int)said.len, said.p ? said.p : "");
-                if (said.len)
-                    printf(")\n");
-                result = TF_EXIT_OK;
-            }
-        } else {
-            if (!html && tf_rpc_status_message(json_resp, resp.p, resp.len, &said))
-                printf("backend:   %.*s\n", (int)said.len, said.p);
-            printf("result:    FAILED\n");
-            const char *hint = tf_check_hint(tf_http_url(h), status, html, said.len ? tf_buf_cstr(&said) : "");
-            if (hint)
-                printf("hint:      %s\n", hint);
-        }
-        tf_buf_free(&said);
+        printf("status:    HTTP %ld in %.0f ms\n", ans.status, ms);
+        result = ans.status >= 200 && ans.status < 300 ? report_accepted(o, &ans) : report_refused(h, &ans);
     }
-    curl_easy_cleanup(e);
+    tf_http_answer_free(&ans);
     tf_buf_free(&span);
     tf_buf_free(&raw);
     tf_buf_free(&body);
-    tf_buf_free(&resp);
     tf_interner_free(in);
     tf_http_free(h);
     return result;

@@ -12,10 +12,13 @@
 
 static volatile sig_atomic_t stop_signal;
 
+static bool have_checkpoint;
+
 static void on_signal(int sig)
 {
+    /* second signal: now; the checkpoint file is always whole */
     if (stop_signal)
-        _exit(TF_EXIT_INTERRUPTED); /* second signal: now; the checkpoint file is always whole */
+        _exit(have_checkpoint ? TF_EXIT_INTERRUPTED : TF_EXIT_SIGNAL_BASE + sig);
     stop_signal = sig;
 }
 
@@ -38,6 +41,13 @@ static const char *plural(uint64_t n)
     return n == 1 ? "" : "s";
 }
 
+/* A run that finished without reading a single record, and not because a
+ * checkpoint said everything was done already: wrong inputs, most likely. */
+static bool empty_run(const tf_opts *o, const tf_run_result *r)
+{
+    return r->outcome == TF_RUN_FINISHED && !o->allow_empty && r->records == 0 && r->skipped_done == 0;
+}
+
 static void summary(const tf_opts *o, const tf_run_result *r)
 {
     tf_notef("%llu record%s from %llu stream%s: %llu span%s in %llu request%s to %s; %llu filtered out, %llu rejected",
@@ -53,17 +63,26 @@ static void summary(const tf_opts *o, const tf_run_result *r)
         tf_notef("rejected records and stream errors are in %s", r->rejects_path);
     if (r->outcome == TF_RUN_INTERRUPTED && o->checkpoint)
         tf_notef("run the same command again to continue from %s", o->checkpoint);
+    else if (r->outcome == TF_RUN_INTERRUPTED)
+        tf_notef("interrupted: without --checkpoint a new run starts from the beginning");
+    if (empty_run(o, r)) {
+        tf_errorf("no record was read from %llu stream%s (%llu file%s and %llu archive member%s skipped as no "
+                  "log, named above); give --allow-empty when that is expected",
+                  (unsigned long long)r->streams, plural(r->streams), (unsigned long long)r->skipped_files,
+                  plural(r->skipped_files), (unsigned long long)r->skipped_members, plural(r->skipped_members));
+    }
 }
 
-static int exit_status(const tf_run_result *r)
+static int exit_status(const tf_opts *o, const tf_run_result *r)
 {
     switch (r->outcome) {
     case TF_RUN_BAD_CONFIG: return TF_EXIT_USAGE;
     case TF_RUN_FAILED: return TF_EXIT_FAILURE;
-    case TF_RUN_INTERRUPTED: return TF_EXIT_INTERRUPTED;
+    case TF_RUN_INTERRUPTED:
+        return o->checkpoint ? TF_EXIT_INTERRUPTED : TF_EXIT_SIGNAL_BASE + r->stop_signal;
     case TF_RUN_FINISHED: break;
     }
-    if (r->input_errors || r->changed)
+    if (r->input_errors || r->changed || empty_run(o, r))
         return TF_EXIT_INPUT_ERRORS;
     if (r->rejected || r->backend_rejected_spans)
         return TF_EXIT_REJECTS;
@@ -76,6 +95,7 @@ int tf_cmd_run(const tf_opts *o)
     tf_run_hooks hooks = { .on_error = on_error, .on_progress = progress ? on_progress : NULL,
                            .stop = &stop_signal };
     stop_signal = 0;
+    have_checkpoint = o->checkpoint != NULL;
     struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
@@ -84,7 +104,7 @@ int tf_cmd_run(const tf_opts *o)
     tf_pipeline_run(o, &hooks, &res);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    int status = exit_status(&res);
+    int status = exit_status(o, &res);
     if (res.outcome != TF_RUN_BAD_CONFIG && res.destination)
         summary(o, &res);
     tf_run_result_free(&res);

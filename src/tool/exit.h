@@ -8,8 +8,10 @@ enum {
     TF_EXIT_FAILURE = 1,     /* fatal: output/backend refused, I/O error */
     TF_EXIT_USAGE = 2,       /* bad command line or configuration */
     TF_EXIT_REJECTS = 3,     /* finished; some records were rejected (see the rejects file) */
-    TF_EXIT_INPUT_ERRORS = 4,/* finished; some inputs were unreadable or corrupt part-way */
-    TF_EXIT_INTERRUPTED = 75 /* stopped by a signal; the checkpoint allows resuming (EX_TEMPFAIL) */
+    TF_EXIT_INPUT_ERRORS = 4,/* finished; some inputs were unreadable or corrupt part-way, or no
+                                record at all was read (unless --allow-empty) */
+    TF_EXIT_INTERRUPTED = 75,/* stopped by a signal; the checkpoint allows resuming (EX_TEMPFAIL) */
+    TF_EXIT_SIGNAL_BASE = 128 /* + the signal: stopped by a signal with no checkpoint to resume from */
 };
 
 #endif

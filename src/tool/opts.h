@@ -69,6 +69,7 @@ typedef struct tf_opts {
 
     /* behaviour */
     int threads; /* 0 = auto */
+    bool allow_empty; /* reading no record at all is not an error */
     bool progress;
     int msg_level;
 

@@ -5,7 +5,8 @@
 #   the floor (zstd -dc | json_verify -s), a scan that filters everything out,
 #   the file sink, and OTLP/HTTP (protobuf; gzip, zstd, none) to the test
 #   receiver in discard mode; and peak RSS, also for a run at 10x the records
-#   (BENCH_TENX=0 skips that one).
+#   (BENCH_TENX=0 skips that one); and the text formats' regex parser on
+#   generated nginx combined lines with one and two threads (bench-text).
 # Not part of `make check`: numbers are printed, never asserted.
 set -eu
 : "${top_srcdir:?}" "${top_builddir:?}"
@@ -85,3 +86,11 @@ if [ "$TENX" = 1 ]; then
     row "file sink to /dev/null, 10x records" "$N10" $SPR "$TF" run -q -o /dev/null "$W/c$N10.jsonl.zst"
     row "scan, everything filtered out, 10x" "$N10" 0 "$TF" run -q --until 2000-01-01T00:00:00Z -o /dev/null "$W/c$N10.jsonl.zst"
 fi
+
+# Text formats: the regex path's parser alone (the nginx-combined preset on
+# generated combined lines; target: 200,000 lines/s with two threads).
+echo
+echo "text formats, parsing only (tests/bench/bench-text, $N nginx combined lines in memory):"
+for t in 1 2; do
+    "$top_builddir/tests/bench/bench-text" --lines "$N" --threads $t 2>&1 | sed 's/^bench-text: /  /'
+done

@@ -83,3 +83,31 @@ run_tf rc run -o "$T/mix.jsonl" "$T/mix"
 is "$rc" 0 "a directory of oddly named logs runs"
 contains "$T/err" "6 records from 3 streams" "all three logs are read, whatever their names"
 contains "$T/err" "NOTES: skipped: not JSON (starts with \"Release notes: n\")" "the file that is no log is named, with what it looked like"
+
+# A run that reads no record at all does not call itself a success.
+mkdir -p "$T/empty" "$T/nologs"
+printf 'Release notes\n' >"$T/nologs/README"
+run_tf rc run -o "$T/e.jsonl" "$T/empty"
+is "$rc" 4 "an empty directory: exit status 4"
+contains "$T/err" "no record was read" "and says why"
+run_tf rc run -o "$T/e.jsonl" "$T/nologs"
+is "$rc" 4 "a directory of no logs: exit status 4"
+contains "$T/err" "1 file and 0 archive members skipped as no log" "with what was skipped"
+run_tf rc run --allow-empty -o "$T/e.jsonl" "$T/empty"
+is "$rc" 0 "--allow-empty: exit status 0"
+: >"$T/empty.jsonl"
+run_tf rc run -o "$T/e.jsonl" "$T/empty.jsonl"
+is "$rc" 4 "an empty file named on the command line: exit status 4"
+
+# Ctrl-C without a checkpoint: 130, and no claim that it can be resumed.
+mkfifo "$T/fifo"
+( rc=0; "$TRACEFILL" run -o "$T/sig.jsonl" - <"$T/fifo" >"$T/sig.out" 2>"$T/sig.err" || rc=$?; echo $rc >"$T/sig.rc" ) &
+exec 7>"$T/fifo"
+"$GEN" 2 5 >&7
+sleep 0.5
+pkill -INT -f "run -o $T/sig.jsonl" || true
+i=0; while [ ! -s "$T/sig.rc" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+exec 7>&-
+is "$(cat "$T/sig.rc")" 130 "SIGINT without --checkpoint: exit status 130"
+lacks "$T/sig.err" "saving the checkpoint" "it does not claim to save a checkpoint"
+contains "$T/sig.err" "starts from the beginning" "it says a new run starts over"

@@ -29,10 +29,10 @@ for opt in $(sed -n 's/^ *\(-., \)\{0,1\}--\([a-z-]*\).*/\2/p' "$T/help"); do
 done
 is "$missing" "" "every option in --help is documented in doc/tracefill.1"
 [ "$(sed -n 's/^ *\(-., \)\{0,1\}--\([a-z-]*\).*/\2/p' "$T/help" | wc -l)" -ge 30 ] && pass "--help lists the options" || fail "--help lists too few options"
-for code in 0 1 2 3 4 75; do
+for code in 0 1 2 3 4 75 130; do
     grep -A1 '^\.TP' "$M" | grep -qx "\.B $code" && pass "exit status $code is in the man page" || fail "exit status $code undocumented"
 done
-for code in 0 1 2 3 4 75; do
+for code in 0 1 2 3 4 75 128; do
     grep -q "TF_EXIT_[A-Z_]* = $code" "$top_srcdir/src/tool/exit.h" && pass "exit status $code exists in tool/exit.h" || fail "exit status $code missing from tool/exit.h"
 done
 if command -v groff >/dev/null 2>&1; then
@@ -41,7 +41,7 @@ if command -v groff >/dev/null 2>&1; then
 else
     skip "groff not installed"
 fi
-for f in spans.md ids.md mapping.md grafana-cloud.md tempo.md cron-systemd.md performance.md s3.md; do
+for f in spans.md ids.md mapping.md grafana-cloud.md tempo.md cron-systemd.md performance.md internals.md s3.md; do
     grep -q "doc/$f" "$R" && [ -f "$top_srcdir/doc/$f" ] && pass "README links doc/$f and it exists" || fail "doc/$f missing or unlinked"
 done
 

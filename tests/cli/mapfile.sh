@@ -4,8 +4,9 @@
 # each (ids, parent links, nanosecond times, names, kinds, statuses), exact
 # attributes of chosen spans, ids re-derived independently with sha256sum,
 # the same output for shuffled and split inputs, --where/--since/--until,
-# --privacy, --resource-attr, rejects naming the missing field, and a
-# malformed mapping refused with the key and what was expected.
+# --privacy, --resource-attr, rejects naming the missing field, a
+# malformed mapping refused with the key and what was expected, and (with
+# strace) a mapping file opened exactly once by a run with 4 threads.
 . "$top_srcdir/tests/setup.sh"
 need_cmd jq sha256sum shuf gzip
 S=$SAMPLES_DIR
@@ -240,3 +241,33 @@ contains "$T/err" "$T/bad-map.json: \"span.name\": expected a string or a templa
 if [ -e "$T/never.jsonl" ] && [ -s "$T/never.jsonl" ]; then fail "nothing is written"; else pass "nothing is written"; fi
 run_tf rc run -o "$T/never.jsonl" --profile "$T/missing.json" "$S/agent/steps.jsonl"
 contains "$T/err" "$T/missing.json: cannot open the mapping file" "a missing mapping file is named"
+
+# ---- a mapping file is read once per run, however many threads map ----------
+# strace counts the opens of the mapping file: one, then one profile shared by
+# the 4 worker threads (each thread used to read and compile its own copy).
+# LeakSanitizer cannot run under ptrace: a sanitizer build checks leaks in
+# the other runs.
+if command -v strace >/dev/null 2>&1 && strace -f -o /dev/null true >/dev/null 2>&1; then
+    cp "$S/nginx/mapping.json" "$T/once.json"
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+    export ASAN_OPTIONS
+    set +e
+    strace -f -e trace=openat,open -o "$T/strace.log" "$TRACEFILL" run --threads 4 -o "$T/once.jsonl" \
+        --profile "$T/once.json" "$S/nginx/access.jsonl" >"$T/out" 2>"$T/err"
+    rc=$?
+    set -e
+    is "$rc" 0 "run --threads 4 under strace maps cleanly"
+    is "$(grep -c "open[a-z]*(.*\"$T/once.json\"" "$T/strace.log")" 1 \
+       "run --threads 4: the mapping file is opened exactly once"
+    is "$(canon "$T/once.jsonl")" "$(canon "$T/nginx.jsonl")" "the 4 threads sharing one profile map like the first run"
+    set +e
+    strace -f -e trace=openat,open -o "$T/strace2.log" "$TRACEFILL" inspect --profile "$T/once.json" \
+        "$S/nginx/access.jsonl" >"$T/out" 2>"$T/err"
+    set -e
+    is "$(grep -c "open[a-z]*(.*\"$T/once.json\"" "$T/strace2.log")" 1 "inspect: the mapping file is opened exactly once"
+else
+    skip "strace is not installed or cannot trace here (Debian package strace)"
+    skip "strace is not installed or cannot trace here"
+    skip "strace is not installed or cannot trace here"
+    skip "strace is not installed or cannot trace here"
+fi

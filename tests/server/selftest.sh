@@ -442,6 +442,199 @@ else
     skip "--bind ::1: no IPv6 loopback here"
 fi
 
+# --- receiver J: malformed request heads ------------------------------------------
+start_receiver
+_heads='GARBAGE\r\n\r\n|400
+POST /v1/traces HTTP/2.0\r\n\r\n|400
+POST /v1/traces HTTP/1.1\r\nNoColonHere\r\n\r\n|400
+POST /v1/traces HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n|400
+POST /v1/traces HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n|400
+\r\n\r\nPOST http://x/v1/traces HTTP/1.1\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\nConnection: close\r\n\r\n|200'
+printf '%s\n' "$_heads" >"$T/heads"
+while IFS='|' read -r _h _want; do
+    printf "$_h" >"$T/head.req"
+    _got=$(perl -e "$RAWSEND" "$RECV_PORT" "$T/head.req" | head -n 1 | tr -d '\r')
+    case $_want in 400) _want='HTTP/1.1 400 Bad Request' ;; 200) _want='HTTP/1.1 200 OK' ;; esac
+    is "$_got" "$_want" "request head $(printf '%s' "$_h" | cut -c1-40): $_want"
+done <"$T/heads"
+is "$(sed 's/.* status=\([0-9]*\) .*/\1/' "$RECV_DIR/requests.log" | tr '\n' ' ')" "400 400 400 400 400 200 " \
+    "malformed heads: logged as 400s; blank lines before a request and an absolute target are fine"
+is "$(awk '{print $NF}' "$RECV_DIR/answers.log" | sort | uniq -c | tr -s ' ')" " 6 end=sent" "malformed heads: every answer sent"
+stop_receiver
+
+# --- receiver I: hostile answers -------------------------------------------------
+# Each rule is checked from the client side (curl) and from the receiver's own
+# answers.log (timing, bytes sent, how the answer ended).
+yes abcdefghi | head -c 1000 >"$T/b1000"
+head -c 100 "$T/b1000" >"$T/b100"
+: >"$T/empty.pb"
+HUGE_LINE='otlp-receiver huge body: this 64-byte line repeats to the end..'
+TEMPO_RATE='RATE_LIMITED: ingestion rate limit (300000 bytes) exceeded while adding 1234 bytes'
+TEMPO_LIVE='LIVE_TRACES_EXCEEDED: max live traces exceeded for tenant single-tenant: per-user traces limit (local: 10000 global: 0 actual local: 10000) exceeded'
+cat >"$T/hostile" <<EOF
+delay 300 reply 200 body="late"
+hang
+repeat 2 reply 200 body-file="$T/b100" trickle=10/100
+reply 200 body-file="$T/b1000" truncate=100
+ok truncate=1
+reply 200 huge=104857600
+reply 200 gzip-bomb=268435456
+reply 200 page=grafana
+reply 200 type="application/json" body="{\"status\":\"success\",\"data\":{\"result\":[]}}"
+reply 200 body="OK"
+reply 200 body-file="$T/b1000" reset-after=100
+reset
+drop
+status 401 message="invalid token: " echo=Authorization
+reply 403 body="denied for tenant " echo=X-Scope-OrgID
+status 500 code=8 message="$TEMPO_RATE"
+reply 500 body="$TEMPO_LIVE\n"
+reply 401 body="no org id\n"
+status 429 retry-after-raw="0"
+status 429 retry-after-raw="-5"
+status 429 retry-after-raw=abc
+status 429 retry-after-raw="99999999999"
+status 503 retry-after-date=-3600
+status 503 retry-after-raw="Fri, 31 Dec 9999 23:59:59 GMT"
+reply 200 body="x" header="X-One: 1" header="X-Two: two words"
+EOF
+start_receiver --script "$T/hostile"
+# ans FIELD: FIELD of the last request's line in answers.log (waits for it)
+ans() {
+    _s=$(recv_last_seq)
+    recv_wait_answer "$_s" 10 || true
+    recv_answer "$_s" "$1"
+}
+# req_ms SEQ: when requests.log logged request SEQ (before the answer)
+req_ms() { sed -n "s/^seq=$1 .* ms=\([0-9]*\)\$/\1/p" "$RECV_DIR/requests.log"; }
+
+pb "$T/empty.pb" "$RECV_URL/v1/traces"
+is "$CODE $(cat "$T/b")" "200 late" "delay + reply: the body, late"
+_late=$(($(ans begin_ms) - $(req_ms "$(recv_last_seq)")))
+check "delay 300: the receiver began to answer $_late ms after the request" -- test "$_late" -ge 295
+
+pb "$T/empty.pb" --max-time 1 "$RECV_URL/v1/traces"
+is "$CODE $(size "$T/b")" "curl-28 0" "hang: no answer until curl gives up (--max-time 1)"
+is "$(ans end) $(ans status) $(recv_status_count 0)" "peer-closed 0 1" \
+    "hang: answers.log says the client closed first; requests.log status=0"
+_held=$(($(ans end_ms) - $(ans begin_ms)))
+check "hang: the receiver held the connection for $_held ms" -- test "$_held" -ge 900
+
+pb "$T/empty.pb" "$RECV_URL/v1/traces"
+is "$CODE" 200 "trickle: 200"
+check "trickle: the whole body arrives" -- cmp "$T/b100" "$T/b"
+# 10 pieces 100 ms apart: 0.9 s (0.85 allows for millisecond rounding)
+check "trickle 10/100 of 100 bytes: took $TIME s" -- at_least "$TIME" 0.85
+_took=$(($(ans end_ms) - $(ans begin_ms)))
+check "trickle: answers.log: $(ans sent) bytes sent over $_took ms" -- test "$(ans sent)" = 100 -a "$_took" -ge 850
+pb "$T/empty.pb" --max-time 0.5 "$RECV_URL/v1/traces"
+_got=$(size "$T/b")
+check "trickle: after 0.5 s curl has part of the body ($CODE, $_got of 100 bytes)" -- \
+    test "$CODE" = curl-28 -a "$_got" -ge 10 -a "$_got" -le 80
+
+pb "$T/empty.pb" "$RECV_URL/v1/traces"
+is "$CODE $(hdr Content-Length) $(size "$T/b")" "curl-18 1000 100" "truncate=100: Content-Length 1000, 100 bytes, then closed"
+check "truncate: the bytes sent are the body's first 100" -- cmp "$T/b100" "$T/b"
+contains "$T/curl.err" "transfer closed with 900 bytes remaining" "truncate: a clean close (FIN), not a reset"
+is "$(ans end) $(ans body) $(ans sent)" "truncated 1000 100" "truncate: answers.log"
+mkjs "$T/t.json" "cut"
+js "$T/t.json" "$RECV_URL/v1/traces"
+is "$CODE $(cat "$T/b")" "curl-18 {" "ok truncate=1: one byte of the JSON answer {}"
+
+_hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$RECV_PID/status" 2>/dev/null; }
+_hwm0=$(_hwm)
+_sum=$(curl -sS --max-time 60 -H 'Content-Type: application/x-protobuf' --data-binary "@$T/empty.pb" \
+    "$RECV_URL/v1/traces" | sha256sum | cut -d' ' -f1)
+is "$_sum" "$(yes "$HUGE_LINE" | head -c 104857600 | sha256sum | cut -d' ' -f1)" \
+    "huge=100 MiB: the body is the yes(1) pattern, byte for byte"
+is "$(ans end) $(ans body) $(ans sent)" "sent 104857600 104857600" "huge: answers.log: all 100 MiB sent"
+if [ -n "$_hwm0" ]; then
+    _grew=$(($(_hwm) - _hwm0))
+    check "huge: streamed, not held (peak memory grew $_grew kB)" -- test "$_grew" -lt 16384
+else
+    skip "huge: no /proc/PID/status to read peak memory from"
+fi
+
+pb "$T/empty.pb" "$RECV_URL/v1/traces"
+is "$CODE $(hdr Content-Encoding)" "200 gzip" "gzip-bomb: 200 with Content-Encoding: gzip"
+_wire=$(size "$T/b")
+check "gzip-bomb: $_wire bytes on the wire (< 512 KiB)" -- test "$_wire" -lt 524288
+check "gzip-bomb: a valid gzip stream" -- gzip -t "$T/b"
+is "$(gzip -dc "$T/b" | perl -e 'binmode STDIN; my ($n, $nz) = (0, 0);
+    while (read(STDIN, my $b, 1 << 20)) { $n += length $b; $nz += ($b =~ tr/\0//c) } print "$n $nz\n"')" \
+    "268435456 0" "gzip-bomb: inflates to 256 MiB of zero bytes"
+
+pb "$T/empty.pb" "$RECV_URL/v1/traces"
+is "$CODE $(hdr Content-Type)" "200 text/html; charset=utf-8" "page=grafana: 200 text/html"
+is "$(head -n 1 "$T/b")" "<!DOCTYPE html>" "page=grafana: an HTML document"
+contains "$T/b" "<title>Grafana</title>" "page=grafana: Grafana's title"
+pb "$T/empty.pb" "$RECV_URL/v1/traces"
+is "$CODE $(hdr Content-Type) $(cat "$T/b")" '200 application/json {"status":"success","data":{"result":[]}}' \
+    "reply type=application/json: non-OTLP JSON, verbatim"
+mkpb "$T/okbody.pb" "answered OK"
+pb "$T/okbody.pb" "$RECV_URL/v1/traces"
+is "$CODE $(hdr Content-Type) $(cat "$T/b")" "200 text/plain; charset=utf-8 OK" "reply 200 body=OK: text/plain OK"
+is "$(sed 's/.* //' "$RECV_DIR/spans.log" | tr '\n' ' ')" "cut OK " "ok truncate=1 and reply 2xx: the requests' spans count as accepted"
+
+pb "$T/empty.pb" "$RECV_URL/v1/traces"
+is "$CODE $(size "$T/b")" "curl-56 100" "reset-after=100: 100 body bytes, then an error"
+contains "$T/curl.err" "Connection reset by peer" "reset-after: a RST, not a FIN"
+is "$(ans end) $(ans sent)" "reset 100" "reset-after: answers.log"
+pb "$T/empty.pb" "$RECV_URL/v1/traces"
+is "$CODE $(size "$T/b")" "curl-56 0" "reset: no answer, an error at once"
+contains "$T/curl.err" "Connection reset by peer" "reset: a RST"
+pb "$T/empty.pb" "$RECV_URL/v1/traces"
+is "$CODE" "curl-52" "drop (for contrast): an empty reply, FIN"
+is "$(ans end)" "dropped" "drop: answers.log"
+
+pb "$T/empty.pb" -H 'Authorization: Bearer tok-SECRET-4711' "$RECV_URL/v1/traces"
+pb_decode "$T/b" Status >"$T/st"
+is "$CODE $(tr '\n' ' ' <"$T/st")" '401 code: 16 message: "invalid token: Bearer tok-SECRET-4711" ' \
+    "echo=Authorization: the header is echoed into the Status message"
+js "$T/t.json" -H 'X-Scope-OrgID: acme' "$RECV_URL/v1/traces"
+is "$CODE $(cat "$T/b")" "403 denied for tenant acme" "reply echo=X-Scope-OrgID: echoed into the body"
+
+pb "$T/empty.pb" "$RECV_URL/v1/traces"
+pb_decode "$T/b" Status >"$T/st"
+is "$CODE $(tr '\n' ' ' <"$T/st")" "500 code: 8 message: \"$TEMPO_RATE\" " "Tempo RATE_LIMITED as a 500 google.rpc.Status"
+pb "$T/empty.pb" "$RECV_URL/v1/traces"
+printf '%s\n' "$TEMPO_LIVE" >"$T/want"
+is "$CODE $(hdr Content-Type)" "500 text/plain; charset=utf-8" "Tempo LIVE_TRACES_EXCEEDED: a 500 in text/plain"
+check "Tempo LIVE_TRACES_EXCEEDED: the body, newline included" -- cmp "$T/want" "$T/b"
+pb "$T/empty.pb" "$RECV_URL/v1/traces"
+printf 'no org id\n' >"$T/want"
+check "reply 401 body=\"no org id\\n\": the body exactly" -- cmp "$T/want" "$T/b"
+
+for _ra in 0 -5 abc 99999999999; do
+    pb "$T/empty.pb" "$RECV_URL/v1/traces"
+    is "$CODE $(hdr Retry-After)" "429 $_ra" "retry-after-raw=$_ra: sent verbatim"
+done
+pb "$T/empty.pb" "$RECV_URL/v1/traces"
+_delta=$(($(date -u -d "$(hdr Retry-After)" +%s) - $(date -u +%s)))
+check "retry-after-date=-3600: a date an hour ago (got $_delta s)" -- test "$_delta" -ge -3601 -a "$_delta" -le -3595
+pb "$T/empty.pb" "$RECV_URL/v1/traces"
+is "$(hdr Retry-After)" "Fri, 31 Dec 9999 23:59:59 GMT" "retry-after-raw: a date far in the future, verbatim"
+pb "$T/empty.pb" "$RECV_URL/v1/traces"
+is "$(hdr X-One)|$(hdr X-Two)" "1|two words" "header=: extra response headers"
+
+_rc=0
+grep -r 'tok-SECRET-4711' "$RECV_DIR" >/dev/null 2>&1 || _rc=$?
+is "$_rc" 1 "an echoed header is written to no file"
+is "$(recv_answer 1 line) $(ans line)" "1 25" "answers.log names the script line"
+stop_receiver
+
+# Bad hostile rules are refused at start, naming the line.
+for _bad in 'reply 200 body="x" huge=10|give one body source (body, body-file, page, huge or gzip-bomb)' \
+    'reply 200 trickle=fast|trickle needs BYTES/MS (1..2^30 bytes every 1..3600000 ms), e.g. 10/100' \
+    'status 503 retry-after-raw="a\rb"|retry-after-raw may not hold control characters' \
+    'delay 10 hang|hang does not take a delay' \
+    'drop truncate=5|option truncate= is not valid here'; do
+    printf '%s\n' "${_bad%|*}" >"$T/bad-script"
+    _rc=0
+    "$RECV_BIN" --port-file "$T/bp" --pid-file "$T/bpid" --out "$T/bad-out" --script "$T/bad-script" 2>"$T/bad-err" || _rc=$?
+    is "$_rc $(cat "$T/bad-err")" "2 otlp-receiver: $T/bad-script:1: ${_bad#*|}" "bad rule refused: ${_bad%|*}"
+done
+
 # Every receiver above ran clean (this matters under --enable-sanitizers).
 for _e in "$T"/receiver-*/stderr; do
     _name=${_e#"$T"/}

@@ -130,6 +130,36 @@ int main(void)
     replaced.fingerprint[0] = 1;
     is_int(tf_ckpt_stream_begin(c, 2, &replaced, &off, &why), TF_CKPT_CHANGED, "a stream whose first bytes changed is reported");
 
+    /* Opening writes the file once, before the run names its output and
+     * rejects files: that write must keep the earlier run's sizes, or a
+     * kill right then resumes the streams but starts the output over. */
+    {
+        char out_file[300];
+        snprintf(out_file, sizeof out_file, "%s/ck2.json", dir);
+        tf_ckpt *c2 = tf_ckpt_open(out_file, 0, &err);
+        tf_ckpt_set_files(c2, "/tmp/out.jsonl", "/tmp/rej.jsonl");
+        tf_batch *bb = tf_batch_new(TF_ENC_JSON, 0);
+        tf_ckpt_batch_closed(c2, bb);
+        tf_ckpt_batch_acked(c2, 0, 4242);
+        tf_ckpt_maybe_write(c2, true, NULL, NULL, NULL);
+        tf_ckpt_free(c2);
+        tf_batch_free(bb);
+        c2 = tf_ckpt_open(out_file, 0, &err); /* and killed before tf_ckpt_set_files */
+        FILE *ff = fopen(out_file, "r");
+        char body[4096] = "";
+        size_t got = ff ? fread(body, 1, sizeof body - 1, ff) : 0;
+        body[got] = '\0';
+        if (ff)
+            fclose(ff);
+        ok(strstr(body, "\"output\": {\"path\": \"/tmp/out.jsonl\", \"size\": 4242}") != NULL,
+           "the first write of a reopened checkpoint keeps the output size the earlier run reached");
+        is_int(tf_ckpt_output_size(c2, "/tmp/out.jsonl"), 4242, "and the run resuming reads it");
+        tf_ckpt_free(c2);
+        unlink(out_file);
+        snprintf(out_file, sizeof out_file, "%s/ck2.json.lock", dir);
+        unlink(out_file);
+    }
+
     /* A second holder of the same checkpoint is refused. */
     tf_ckpt *other = tf_ckpt_open(file, 0, &err);
     ok(other == NULL && strstr(err.msg, "in use by another tracefill run"), "a second open is refused: %s",

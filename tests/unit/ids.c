@@ -1,6 +1,7 @@
 /* unit-ids.c: deterministic id derivation (golden vectors computed outside
  * tracefill with `printf 'tracefill:v1\0<key>' | sha256sum` and cross-checked
- * with Python's hashlib), W3C traceparent, trace/span id forms. */
+ * with Python's hashlib), W3C traceparent, trace/span id forms, and the B3
+ * (single and multi) and AWS X-Ray trace context headers. */
 #include "config.h"
 #include "common/ids.h"
 #include "tap.h"
@@ -228,10 +229,173 @@ static void test_id_forms(void)
     ok(tf_id_is_zero(z, 0), "is_zero of nothing");
 }
 
+/* Expected ids are the header's own hex digits rearranged as the B3
+ * propagation spec and the AWS X-Ray documentation describe (X-Ray: the
+ * 8-hex epoch and the 24-hex id joined; B3: a 64-bit trace id left-padded). */
+static void ctx_is(const tf_trace_ctx *c, const char *trace, const char *span, const char *parent,
+                   int sampled, bool debug, const char *what)
+{
+    char th[33], sh[17], ph[17];
+    hex(th, c->trace_id, 16);
+    hex(sh, c->span_id, 8);
+    hex(ph, c->parent_span_id, 8);
+    is_str(th, trace, "%s: trace id", what);
+    if (span)
+        is_str(sh, span, "%s: span id", what);
+    ok(c->has_span_id == (span != NULL), "%s: span id %s", what, span ? "present" : "absent");
+    if (parent)
+        is_str(ph, parent, "%s: parent span id", what);
+    ok(c->has_parent_span_id == (parent != NULL), "%s: parent %s", what, parent ? "present" : "absent");
+    is_int(c->sampled, sampled, "%s: sampled", what);
+    ok(c->debug == debug, "%s: debug %d", what, debug);
+}
+
+static void test_b3_single(void)
+{
+    tf_trace_ctx c;
+    const char *full = "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d-1-0e2c4a6b8d0f2e4a";
+    ok(tf_b3_parse(full, strlen(full), &c), "b3 with all four fields");
+    ctx_is(&c, "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c", "5b7d9f1a3c5e7b9d", "0e2c4a6b8d0f2e4a", 1, false,
+           "b3 full");
+    const char *pair = " a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d\t";
+    ok(tf_b3_parse(pair, strlen(pair), &c), "b3 trace-span, blanks around");
+    ctx_is(&c, "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c", "5b7d9f1a3c5e7b9d", NULL, -1, false, "b3 pair");
+    const char *short_id = "6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d-d";
+    ok(tf_b3_parse(short_id, strlen(short_id), &c), "b3 64-bit trace id, debug");
+    ctx_is(&c, "00000000000000006c8e0a2b4d6f8a0c", "5b7d9f1a3c5e7b9d", NULL, 1, true, "b3 64-bit");
+    const char *deny = "A3C5E7F90B1D2F4A6C8E0A2B4D6F8A0C-5B7D9F1A3C5E7B9D-0";
+    ok(tf_b3_parse(deny, strlen(deny), &c), "b3 in upper case, sampling 0");
+    ctx_is(&c, "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c", "5b7d9f1a3c5e7b9d", NULL, 0, false, "b3 deny");
+
+    const char *bad[] = {
+        "0", "1", "d", "", "-",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d-",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d-2",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d-10",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d--0e2c4a6b8d0f2e4a",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d-1-0e2c4a6b8d0f2e4",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d-1-0e2c4a6b8d0f2e4a-x",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0-5b7d9f1a3c5e7b9d",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9",
+        "00000000000000000000000000000000-5b7d9f1a3c5e7b9d",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-0000000000000000",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9g",
+        "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c 5b7d9f1a3c5e7b9d",
+    };
+    for (size_t i = 0; i < TF_ARRAY_LEN(bad); i++) {
+        memset(&c, 0xee, sizeof c);
+        ok(!tf_b3_parse(bad[i], strlen(bad[i]), &c) && c.trace_id[0] == 0xee, "b3 rejects '%s'",
+           bad[i]);
+    }
+    ok(!tf_b3_parse(NULL, 0, &c), "b3 NULL rejected");
+    char tp[56];
+    ok(tf_b3_parse(full, strlen(full), &c) && tf_trace_ctx_traceparent(&c, tp), "b3 to traceparent");
+    is_str(tp, "00-a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c-5b7d9f1a3c5e7b9d-01", "b3 as a traceparent");
+}
+
+#define S(lit) ((tf_str){ (lit), sizeof(lit) - 1 })
+static void test_b3_multi(void)
+{
+    tf_trace_ctx c;
+    tf_b3_headers h = { S("a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c"), S("5b7d9f1a3c5e7b9d"),
+                        S("0e2c4a6b8d0f2e4a"), S("1"), { NULL, 0 } };
+    ok(tf_b3_multi_parse(&h, &c), "b3 multi, all headers");
+    ctx_is(&c, "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c", "5b7d9f1a3c5e7b9d", "0e2c4a6b8d0f2e4a", 1, false,
+           "b3 multi");
+    tf_b3_headers h2 = { S(" 6c8e0a2b4d6f8a0c "), S("5B7D9F1A3C5E7B9D"), { NULL, 0 }, S("False"),
+                         { NULL, 0 } };
+    ok(tf_b3_multi_parse(&h2, &c), "b3 multi, 64-bit trace, sampled False");
+    ctx_is(&c, "00000000000000006c8e0a2b4d6f8a0c", "5b7d9f1a3c5e7b9d", NULL, 0, false, "b3 multi 64");
+    tf_b3_headers h3 = { S("a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c"), S("5b7d9f1a3c5e7b9d"), { NULL, 0 },
+                         { NULL, 0 }, S("1") };
+    ok(tf_b3_multi_parse(&h3, &c), "b3 multi, flags 1");
+    ctx_is(&c, "a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c", "5b7d9f1a3c5e7b9d", NULL, 1, true, "b3 multi debug");
+    tf_b3_headers h4 = { S("a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c"), S("5b7d9f1a3c5e7b9d"), { NULL, 0 },
+                         S("true"), S("0") };
+    ok(tf_b3_multi_parse(&h4, &c) && c.sampled == 1 && !c.debug, "b3 multi, sampled true, flags 0");
+
+    tf_b3_headers bad[] = {
+        { { NULL, 0 }, S("5b7d9f1a3c5e7b9d"), { NULL, 0 }, { NULL, 0 }, { NULL, 0 } },
+        { S("a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c"), { NULL, 0 }, { NULL, 0 }, { NULL, 0 }, { NULL, 0 } },
+        { S("a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0"), S("5b7d9f1a3c5e7b9d"), { NULL, 0 }, { NULL, 0 }, { NULL, 0 } },
+        { S("a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c"), S("5b7d9f1a3c5e7b9"), { NULL, 0 }, { NULL, 0 }, { NULL, 0 } },
+        { S("a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c"), S("5b7d9f1a3c5e7b9d"), S("05e3"), { NULL, 0 }, { NULL, 0 } },
+        { S("a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c"), S("5b7d9f1a3c5e7b9d"), { NULL, 0 }, S("yes"), { NULL, 0 } },
+        { S("a3c5e7f90b1d2f4a6c8e0a2b4d6f8a0c"), S("5b7d9f1a3c5e7b9d"), { NULL, 0 }, { NULL, 0 }, S("2") },
+        { S("00000000000000000000000000000000"), S("5b7d9f1a3c5e7b9d"), { NULL, 0 }, { NULL, 0 }, { NULL, 0 } },
+    };
+    const char *why[] = { "no trace id", "no span id", "31-hex trace id", "15-hex span id",
+                          "short parent", "sampled yes", "flags 2", "all-zero trace id" };
+    for (size_t i = 0; i < TF_ARRAY_LEN(bad); i++)
+        ok(!tf_b3_multi_parse(&bad[i], &c), "b3 multi rejects: %s", why[i]);
+}
+
+static void test_xray(void)
+{
+    tf_trace_ctx c;
+    const char *doc = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    ok(tf_xray_parse(doc, strlen(doc), &c), "X-Ray header from the issue");
+    ctx_is(&c, "5759e988bd862e3fe1be46a994272793", "53995c3f42cd8ad8", NULL, 1, false, "X-Ray");
+    char tp[56];
+    ok(tf_trace_ctx_traceparent(&c, tp), "X-Ray with a parent makes a traceparent");
+    is_str(tp, "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01", "X-Ray as a traceparent");
+
+    const char *alb = "Root=1-669530cf-7d3e2a1b9c8f4e6d5a4b3c2d";
+    ok(tf_xray_parse(alb, strlen(alb), &c), "X-Ray Root only (what an ALB adds)");
+    ctx_is(&c, "669530cf7d3e2a1b9c8f4e6d5a4b3c2d", NULL, NULL, -1, false, "X-Ray root only");
+    ok(!tf_trace_ctx_traceparent(&c, tp), "no traceparent without a parent");
+
+    const char *self = "Self=1-66953100-0a0b0c0d0e0f101112131415;Root=1-66953100-f1e2d3c4b5a6978877665544;Requester=billing";
+    ok(tf_xray_parse(self, strlen(self), &c), "X-Ray with Self and a custom field");
+    ctx_is(&c, "66953100f1e2d3c4b5a6978877665544", NULL, NULL, -1, false, "X-Ray self");
+
+    const char *loose = " sampled=? ; parent=53995C3F42CD8AD8 ;; root=1-5759E988-BD862E3FE1BE46A994272793 ;";
+    ok(tf_xray_parse(loose, strlen(loose), &c), "X-Ray any order, any case, blanks, empty fields");
+    ctx_is(&c, "5759e988bd862e3fe1be46a994272793", "53995c3f42cd8ad8", NULL, -1, false, "X-Ray loose");
+    ok(tf_trace_ctx_traceparent(&c, tp), "open sampling still makes a traceparent");
+    is_str(tp, "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-00", "open sampling: flags 00");
+    const char *twice = "Root=1-5759e988-bd862e3fe1be46a994272793;Root=1-00000000-000000000000000000000001;Sampled=0";
+    ok(tf_xray_parse(twice, strlen(twice), &c), "X-Ray repeated Root");
+    ctx_is(&c, "5759e988bd862e3fe1be46a994272793", NULL, NULL, 0, false, "X-Ray first Root counts");
+
+    const char *bad[] = {
+        "", "-", "Parent=53995c3f42cd8ad8;Sampled=1",
+        "Root=2-5759e988-bd862e3fe1be46a994272793",
+        "Root=1-5759e98-bd862e3fe1be46a994272793",
+        "Root=1-5759e988-bd862e3fe1be46a99427279",
+        "Root=1-5759e988bd862e3fe1be46a994272793",
+        "Root=1-00000000-000000000000000000000000",
+        "Root=1-5759e988-bd862e3fe1be46a99427279g",
+        "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad",
+        "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=0000000000000000",
+        "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=yes",
+        "Root=1-5759e988-bd862e3fe1be46a994272793;garbage",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    };
+    for (size_t i = 0; i < TF_ARRAY_LEN(bad); i++) {
+        memset(&c, 0xee, sizeof c);
+        ok(!tf_xray_parse(bad[i], strlen(bad[i]), &c) && c.trace_id[0] == 0xee, "X-Ray rejects '%s'",
+           bad[i]);
+    }
+    ok(!tf_xray_parse(NULL, 0, &c), "X-Ray NULL rejected");
+
+    const char *w3c = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    ok(tf_traceparent_ctx(w3c, strlen(w3c), &c), "traceparent as a context");
+    ctx_is(&c, "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", NULL, 1, false, "traceparent ctx");
+    const char *w3c0 = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02";
+    ok(tf_traceparent_ctx(w3c0, strlen(w3c0), &c) && c.sampled == 0, "flags 02: not sampled");
+    ok(!tf_traceparent_ctx("00-x", 4, &c), "bad traceparent rejected");
+}
+
 int main(void)
 {
     test_derive();
     test_traceparent();
     test_id_forms();
+    test_b3_single();
+    test_b3_multi();
+    test_xray();
     return done_testing();
 }

@@ -6,8 +6,10 @@
 #include "config.h"
 #include "map/mapfile/mapfile.h"
 #include "common/ids.h"
+#include "otlp/encode.h"
 #include "tap.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,13 +28,53 @@ static char *unquote(const char *s)
     return r;
 }
 
+/* The error of a failed load, malloc'd (NULL when it loaded). */
+static tf_profile *loaded(tf_profile *p, const tf_err *e, char **err)
+{
+    *err = p ? NULL : tf_xstrdup(e->msg);
+    return p;
+}
+
 static tf_profile *load(const char *mapping, char **err)
 {
     char *m = unquote(mapping);
-    *err = NULL;
-    tf_profile *p = tf_profile_mapping_new(&env, "mapping.json", m, strlen(m), err);
+    tf_err e;
+    tf_profile *p = tf_profile_mapping_new(&env, "mapping.json", m, strlen(m), &e);
     free(m);
-    return p;
+    return loaded(p, &e, err);
+}
+
+static tf_profile *load_file(const char *path, char **err)
+{
+    tf_err e;
+    tf_profile *p = tf_profile_mapfile_new(&env, path, &e);
+    return loaded(p, &e, err);
+}
+
+/* Records are mapped as a worker does: through a state of its own, made
+ * for the profile in use (one at a time here). */
+static const tf_profile *state_of;
+static tf_profile_state *state;
+
+static tf_profile_state *state_for(const tf_profile *p)
+{
+    if (state_of != p) {
+        if (state_of)
+            tf_profile_state_free(state_of, state);
+        state = tf_profile_state_new(p);
+        state_of = p;
+    }
+    return state;
+}
+
+static void drop(tf_profile *p)
+{
+    if (p && state_of == p) {
+        tf_profile_state_free(p, state);
+        state_of = NULL;
+        state = NULL;
+    }
+    tf_profile_free(p);
 }
 
 /* The error a mapping gets ("" when it loads). */
@@ -41,7 +83,7 @@ static void bad(const char *mapping, const char *want)
     char *err;
     tf_profile *p = load(mapping, &err);
     if (p)
-        p->destroy(p);
+        drop(p);
     char *w = unquote(want);
     is_str(err ? err : "", w, "refused: %s", want);
     free(w);
@@ -70,7 +112,11 @@ static result map(tf_profile *p, const char *record)
         return r;
     }
     r.out.arena = &arena;
-    r.rc = p->map(p, &rec, &r.out, &r.why);
+    tf_err why;
+    tf_err_clear(&why);
+    r.rc = tf_profile_map(p, state_for(p), &rec, &r.out, &why);
+    if (r.rc != TF_MAP_OK)
+        r.why = tf_arena_strndup(&arena, why.msg, strlen(why.msg));
     return r;
 }
 
@@ -344,7 +390,7 @@ static void test_errors(void)
     is_str(err ? err : "", "mapping.json: the mapping file is empty (expected a JSON object)", "an empty mapping file");
     free(err);
 
-    p = tf_profile_mapfile_new(&env, "/nonexistent/mapping.json", &err);
+    p = load_file("/nonexistent/mapping.json", &err);
     is_str(err ? err : "", "/nonexistent/mapping.json: cannot open the mapping file: No such file or directory",
            "a missing mapping file names the path and the system error");
     free(err);
@@ -402,11 +448,11 @@ static void test_times(void)
     const char *tail = "[8] template \"{date}T{time}Z\" is not a timestamp: \"xTyZ\"";
     ok(strlen(why) > strlen(tail) && !strcmp(why + strlen(why) - strlen(tail), tail),
        "a template that builds no timestamp is named with its result (%s)", why);
-    p->destroy(p);
+    drop(p);
     p = load("{`span`: {`name`: `n`, `start`: {`const`: `soon`}}}", &err);
     is_str(reject(p, "{}"), "no time: span.start: the constant is not a timestamp: \"soon\"",
            "a constant that is no timestamp");
-    p->destroy(p);
+    drop(p);
 
     p = load("{`span`: {`name`: `n`, `end`: [{`field`: `msec`, `unit`: `s`}, {`field`: `tl`, `format`: `clf`}],"
              "`duration`: {`field`: `rt`, `unit`: `s`}, `start`: `start`}}",
@@ -429,14 +475,14 @@ static void test_times(void)
     is_str(reject(p, "{`x`: 1}"),
            "no time: span.start: \"start\" is missing; span.end: [0] \"msec\" is missing; [1] \"tl\" is missing",
            "no time at all names every field that was tried");
-    p->destroy(p);
+    drop(p);
 
     p = load("{`span`: {`name`: `n`, `start`: `t`, `duration`: `d`}}", &err);
     s = map1(p, "{`t`: 1721086399, `d`: `250ms`}");
     is_u64(s ? s->end_ns - s->start_ns : 0, 250000000ull, "a duration without a unit takes a suffixed string");
     s = map1(p, "{`t`: 1721086399, `d`: 250}");
     is_u64(s ? s->end_ns - s->start_ns : 1, 0, "a bare number without a unit is not a duration (zero-length span)");
-    p->destroy(p);
+    drop(p);
 }
 
 static void test_ids(void)
@@ -463,7 +509,7 @@ static void test_ids(void)
            "span.span_id: derive part 2: \"step\" is missing", "a missing derive part rejects, naming the field");
     is_str(reject(p, "{`t`: 1, `step`: `s1`}"), "span.span_id: derive part 1: \"run\" is missing",
            "a missing first part");
-    p->destroy(p);
+    drop(p);
 
     p = load("{`span`: {`name`: `n`, `start`: `t`, `traceparent`: `tp`, `trace_id`: [`tid`, {`derive`: [`rid`]}],"
              "`span_id`: [`sid`, {`derive`: [`rid`]}], `parent_span_id`: `psid`, `trace_state`: `ts`}}",
@@ -487,7 +533,7 @@ static void test_ids(void)
     is_str(reject(p, "{`t`: 1, `tid`: `x`}"),
            "span.span_id: [0] \"sid\" is missing; [1] derive part 1: \"rid\" is missing",
            "no usable span id: every alternative explained");
-    p->destroy(p);
+    drop(p);
 
     /* Without ids in the mapping, both derive from the record's exact bytes. */
     p = load(SPAN(""), &err);
@@ -495,7 +541,7 @@ static void test_ids(void)
     uint8_t t[16], sp[8];
     tf_id_derive("{\"t\": 1}", 8, t, sp);
     ok(s && !memcmp(s->trace_id, t, 16) && !memcmp(s->span_id, sp, 8), "default ids: SHA-256 of the record text");
-    p->destroy(p);
+    drop(p);
 }
 
 static void test_values(void)
@@ -588,12 +634,12 @@ static void test_values(void)
     is_str(s ? attr(&s->attrs, "secret") : "", "(none)", "--privacy leaves private attributes out");
     opts.privacy = false;
     is_str(reject(p, "[1]"), "record is not a JSON object", "a non-object record is rejected");
-    p->destroy(p);
+    drop(p);
 
     p = load("{`span`: {`name`: `n`, `start`: `t`, `attributes`: {`id`: {`field`: `id`, `required`: true}}}}", &err);
     is_str(reject(p, "{`t`: 1}"), "span.attributes.id: \"id\" is missing", "a required attribute names its field");
     is_str(reject(p, "{`t`: 1, `id`: null}"), "span.attributes.id: \"id\" is missing", "null is missing");
-    p->destroy(p);
+    drop(p);
 }
 
 static void test_remaining(void)
@@ -628,18 +674,18 @@ static void test_remaining(void)
     ok(r.rc == TF_MAP_OK && r.out.n == 0, "skip: no span, not a reject");
     is_str(reject(p, "{`t`: 1, `m`: `-`}"), "span.name: \"m\" is missing (in template \"{m}\")",
            "null_values make fields absent");
-    p->destroy(p);
+    drop(p);
 
     p = load("{`null_values`: [`-`], `span`: {`name`: `n`, `start`: `t`, `attributes`: {`o`: `obj`}}}", &err);
     s = map1(p, "{`t`: 1, `obj`: {`x`: `-`, `y`: 1, `z`: {`w`: `-`}}}");
     is_str(s ? keys_of(&s->attrs) : "", "o.y", "null_values are skipped inside flattened objects too");
-    p->destroy(p);
+    drop(p);
 
     /* collision: an explicit attribute named like a remaining key wins */
     p = load("{`span`: {`name`: `n`, `start`: `t`, `attributes`: {`status`: `code`}, `remaining`: {}}}", &err);
     s = map1(p, "{`t`: 1, `code`: 1, `status`: `x`}");
     is_str(s ? keys_of(&s->attrs) : "", "status", "explicit attributes win over remaining keys");
-    p->destroy(p);
+    drop(p);
 }
 
 static void test_events(void)
@@ -677,7 +723,7 @@ static void test_events(void)
     s = map1(p, "{`t`: `2024-07-15T23:33:19Z`}");
     is_int(s ? (long long)s->n_events : -1, 0, "no event sources: no events");
     is_int(s ? (long long)s->dropped_events : -1, 1, "a record event whose time is missing is dropped");
-    p->destroy(p);
+    drop(p);
 }
 
 static void test_resources(void)
@@ -704,7 +750,7 @@ static void test_resources(void)
         is_str(keys_of(&d->resource->attrs), "service.name deployment.environment.name", "a missing field is left out");
         ok(a->scope && tf_str_eqc(a->scope->name, "my.scope") && tf_str_eqc(a->scope->version, "2"), "scope");
     }
-    p->destroy(p);
+    drop(p);
     opts.n_resource_attrs = 2;
     p = load("{`resource`: {`service.name`: {`const`: `web`}}, `span`: {`name`: `n`, `start`: `t`}}", &err);
     a = map1(p, "{`t`: 1}");
@@ -712,9 +758,132 @@ static void test_resources(void)
         is_str(attr(&a->resource->attrs, "service.name"), "s:override", "--resource-attr replaces a mapping constant");
         ok(a->scope == env.scope, "default scope: the run's");
     }
-    p->destroy(p);
+    drop(p);
     opts.n_resource_attrs = 0;
     opts.resource_attrs = NULL;
+}
+
+/* ---- one profile shared by threads ------------------------------------------ */
+
+#define SHARED_RECORDS 2000
+#define SHARED_THREADS 4
+
+static tf_profile *shared;
+static char *shared_rec[SHARED_RECORDS];
+static char *shared_want[SHARED_RECORDS];
+
+/* Record i: a span (JSON), its resource and scope, or the reject reason. */
+static char *map_text(tf_json_parser *jp, tf_arena *a, tf_profile_state *st, size_t i)
+{
+    char err[256];
+    const char *text = shared_rec[i];
+    tf_record rec = { .text = text, .len = strlen(text), .stream = "test", .line = i + 1 };
+    rec.json = tf_json_parse_one(jp, a, text, rec.len, err, sizeof err);
+    tf_map_out out = { .arena = a };
+    tf_err why;
+    tf_err_clear(&why);
+    tf_buf b = { 0 };
+    if (!rec.json)
+        tf_buf_printf(&b, "not JSON: %s", err);
+    else if (tf_profile_map(shared, st, &rec, &out, &why) != TF_MAP_OK)
+        tf_buf_printf(&b, "reject: %s", why.msg);
+    for (size_t k = 0; k < out.n; k++) {
+        tf_encode_json_span(&b, out.spans[k]);
+        tf_buf_printf(&b, " resource %p scope %p\n", (const void *)out.spans[k]->resource,
+                      (const void *)out.spans[k]->scope);
+    }
+    tf_arena_reset(a);
+    char *r = tf_xstrdup(tf_buf_cstr(&b));
+    tf_buf_free(&b);
+    return r;
+}
+
+static void *shared_worker(void *arg)
+{
+    size_t *mismatches = arg;
+    tf_json_parser *jp = tf_json_parser_new();
+    tf_arena a;
+    tf_arena_init(&a, 16 * 1024);
+    tf_profile_state *st = tf_profile_state_new(shared);
+    for (size_t i = 0; i < SHARED_RECORDS; i++) {
+        char *got = map_text(jp, &a, st, i);
+        if (strcmp(got, shared_want[i]))
+            ++*mismatches;
+        free(got);
+    }
+    tf_profile_state_free(shared, st);
+    tf_arena_free(&a);
+    tf_json_parser_free(jp);
+    return NULL;
+}
+
+/* A profile is immutable once loaded: threads mapping through it at once,
+ * each with its own state (memo, caches, scratch), get exactly what one
+ * thread gets. Records vary so that the derived-id memo, the resource
+ * cache and the template and JSON scratch buffers change all the time. */
+static void test_shared(void)
+{
+    char *err;
+    shared = load("{`resource`: {`service.name`: {`const`: `svc`}, `host.name`: `host`},"
+                  " `span`: {`name`: `{m} {rid}`, `start`: `t`, `duration`: {`field`: `dur`, `unit`: `s`},"
+                  "  `trace_id`: {`derive`: [`host`, `batch`]}, `span_id`: {`derive`: [`rid`]},"
+                  "  `status`: {`if`: {`field`: `code`, `>=`: 500}, `code`: `error`, `message`: `HTTP {code}`},"
+                  "  `attributes`: {`code`: {`field`: `code`, `type`: `int`}, `x`: {`field`: `extra`, `type`: `json`}},"
+                  "  `remaining`: {`prefix`: `r.`}}}",
+                  &err);
+    ok(shared != NULL, "the shared mapping loads (%s)", err ? err : "");
+    free(err);
+    if (!shared)
+        return;
+    for (size_t i = 0; i < SHARED_RECORDS; i++) {
+        tf_buf b = { 0 };
+        if (i % 97 == 5) /* no time: rejected */
+            tf_buf_printf(&b, "{\"rid\": \"r%zu\", \"m\": \"GET\"}", i);
+        else
+            tf_buf_printf(&b,
+                          "{\"t\": \"2024-07-15T10:%02zu:%02zu.%03zuZ\", \"rid\": \"r%zu\", \"host\": \"h%zu\","
+                          " \"batch\": %zu, \"m\": \"%s\", \"code\": %zu, \"dur\": \"0.%03zu\","
+                          " \"extra\": {\"k\": %zu, \"s\": \"%zu\"}, \"tag%zu\": true}",
+                          i / 60 % 60, i % 60, i % 1000, i, i % 7, i / 3, i % 2 ? "GET" : "POST",
+                          200 + i % 4 * 100, i % 1000, i, i * 31 % 1000, i % 5);
+        shared_rec[i] = tf_xstrdup(tf_buf_cstr(&b));
+        tf_buf_free(&b);
+    }
+    tf_json_parser *jp = tf_json_parser_new();
+    tf_arena a;
+    tf_arena_init(&a, 16 * 1024);
+    tf_profile_state *st = tf_profile_state_new(shared);
+    size_t rejects = 0, errors = 0, want_rejects = 0, want_errors = 0;
+    for (size_t i = 0; i < SHARED_RECORDS; i++) {
+        shared_want[i] = map_text(jp, &a, st, i);
+        rejects += !strncmp(shared_want[i], "reject: ", 8);
+        errors += strstr(shared_want[i], "\"message\":\"HTTP 500\"") != NULL;
+        want_rejects += i % 97 == 5;
+        want_errors += i % 97 != 5 && i % 4 == 3;
+    }
+    tf_profile_state_free(shared, st);
+    tf_arena_free(&a);
+    tf_json_parser_free(jp);
+    is_int(rejects, want_rejects, "one thread: the records without a time are rejected");
+    is_str(shared_want[5], "reject: no time: span.start: \"t\" is missing", "one thread: the reject reason");
+    is_int(errors, want_errors, "one thread: code 500 gives an error status with its message");
+
+    pthread_t th[SHARED_THREADS];
+    size_t mismatches[SHARED_THREADS] = { 0 };
+    for (int t = 0; t < SHARED_THREADS; t++)
+        pthread_create(&th[t], NULL, shared_worker, &mismatches[t]);
+    size_t total = 0;
+    for (int t = 0; t < SHARED_THREADS; t++) {
+        pthread_join(th[t], NULL);
+        total += mismatches[t];
+    }
+    is_int(total, 0, "%d threads sharing one profile, each with its own state, map %d records as one thread does",
+           SHARED_THREADS, SHARED_RECORDS);
+    for (size_t i = 0; i < SHARED_RECORDS; i++) {
+        free(shared_rec[i]);
+        free(shared_want[i]);
+    }
+    drop(shared);
 }
 
 int main(void)
@@ -733,6 +902,7 @@ int main(void)
     test_remaining();
     test_events();
     test_resources();
+    test_shared();
 
     tf_json_parser_free(parser);
     tf_arena_free(&arena);

@@ -36,6 +36,20 @@ static void test_iso8601(void)
     static const struct tcase cases[] = {
         { "2024-07-15T23:33:19.433273+00:00", 1721086399433273000u },
         { "2024-07-15T23:33:19Z", 1721086399000000000u },
+        /* the basic format, only with a time */
+        { "20240715T233319Z", 1721086399000000000u },
+        { "20240715t233319", 1721086399000000000u },
+        { "20240715T233319.433273001+0200", 1721079199433273001u },
+        { "20240715T233319,5-00", 1721086399500000000u },
+        { "20240715T2333Z", 1721086380000000000u },
+        { "20240715", BAD },
+        { "20240715T", BAD },
+        { "20240715T23", BAD },
+        { "2024071T233319Z", BAD },
+        { "20240715 233319Z", BAD },
+        { "20241315T000000Z", BAD },
+        { "20240715T233319Zx", BAD },
+        { "20240715T2333195", BAD },
         { "2024-07-15t23:33:19z", 1721086399000000000u },
         { "2024-07-15 23:33:19", 1721086399000000000u },
         { "2024-07-15T23:33:19", 1721086399000000000u },
@@ -347,6 +361,27 @@ static void test_format(void)
         { "%Y.%f", "2024.", BAD },
         { "%b", "Foo", BAD },
         { "%Y-%m-%d %a", "2024-07-15 Xyz", BAD },
+        /* 12-hour clocks, zone names, shorthands */
+        { "%d/%b/%Y:%I:%M:%S %p", "15/Jul/2024:11:33:19 PM", 1721086399000000000u },
+        { "%I:%M %p %F", "12:05 AM 2024-07-15", 1721001900000000000u },
+        { "%I:%M %p %F", "12:05 pm 2024-07-15", 1721045100000000000u },
+        { "%l:%M%p %F", " 9:00am 2024-07-15", 1721034000000000000u },
+        { "%I:%M %F", "12:05 2024-07-15", 1721001900000000000u }, /* no %p: as strptime */
+        { "%I:%M %p %F", "13:05 PM 2024-07-15", BAD },
+        { "%I:%M %p %F", "00:05 AM 2024-07-15", BAD },
+        { "%I:%M %p %F", "11:05 XM 2024-07-15", BAD },
+        { "%F %T %Z", "2024-07-15 23:33:19 UTC", 1721086399000000000u },
+        { "%F %T %Z", "2024-07-15 23:33:19 gmt", 1721086399000000000u },
+        { "%F %T%Z", "2024-07-15 23:33:19Z", 1721086399000000000u },
+        { "%F %T %Z", "2024-07-15 23:33:19 UT", 1721086399000000000u },
+        { "%F %T %Z", "2024-07-15 23:33:19 CEST", BAD },
+        { "%D %R", "07/15/24 23:33", 1721086380000000000u },
+        { "%F%n%k:%M", "2024-07-15\t 9:30", 1721035800000000000u },
+        { "%F%t%k:%M", "2024-07-1509:30", 1721035800000000000u },
+        { "%u %F", "1 2024-07-15", 1721001600000000000u },
+        { "%w %F", "0 2024-07-15", 1721001600000000000u },
+        { "%u %F", "8 2024-07-15", BAD },
+        { "%w %F", "7 2024-07-15", BAD },
     };
     for (size_t i = 0; i < TF_ARRAY_LEN(cases); i++) {
         uint64_t got = 12345;
@@ -546,6 +581,32 @@ static void test_format_output(void)
         }
     }
     ok(bad == 0, "20000 random instants survive format -> parse");
+
+    /* Durations as decimal seconds. */
+    struct {
+        int64_t ns;
+        const char *want;
+    } dcases[] = {
+        { 57000000, "0.057" },
+        { 2000000000, "2.0" },
+        { -1500000000, "-1.5" },
+        { 0, "0.0" },
+        { 1, "0.000000001" },
+        { 123456789012, "123.456789012" },
+        { INT64_MAX, "9223372036.854775807" },
+        { INT64_MIN, "-9223372036.854775808" },
+    };
+    char d[32];
+    for (size_t i = 0; i < TF_ARRAY_LEN(dcases); i++) {
+        size_t n = tf_duration_format_secs(dcases[i].ns, d);
+        is_str(d, dcases[i].want, "duration %" PRId64 " ns in seconds", dcases[i].ns);
+        is_int(n, strlen(dcases[i].want), "its length");
+        int64_t back = 0;
+        /* The parser wants the magnitude to fit in int64, which INT64_MIN's does not. */
+        bool fits = dcases[i].ns != INT64_MIN;
+        ok(tf_duration_parse_number(d, n, 1, &back) == fits && (!fits || back == dcases[i].ns),
+           "%s s %s", d, fits ? "parses back" : "is out of the parser's range");
+    }
 }
 
 static void test_calendar(void)

@@ -1,20 +1,26 @@
-/* profile_map.h: profiles driven by a JSON mapping file (doc/mapping.md).
- * The mapping is compiled once into a small program (paths pre-split,
- * templates pre-parsed, conditions as trees); mapping a record walks it and
- * allocates only in the record's arena.
- * Ownership: the profile owns its program (in a private arena, so profiles
- * can be built on worker threads), its scratch buffers and resource cache.
- * Spans may point at the program's constants: encode them before
- * destroying the profile. Resources and scopes are interned (copied). */
-#ifndef TF_PROFILE_MAP_H
-#define TF_PROFILE_MAP_H
+/* mapfile.h: profiles driven by a JSON mapping file (doc/mapping.md).
+ * The mapping is read and compiled once into a small program (paths
+ * pre-split, templates pre-parsed, conditions as trees); mapping a record
+ * walks it and allocates only in the record's arena.
+ * Ownership and threads: the profile owns its program (in a private arena)
+ * and is immutable once created, so every thread may map through it at
+ * once; each thread's scratch buffers, key slots, last derived id and
+ * resource cache are its tf_profile_state (tf_profile_state_new). Spans may
+ * point at the program's constants: encode them before freeing the
+ * profile. Resources and scopes are interned (copied). Nothing here prints. */
+#ifndef TF_MAPFILE_H
+#define TF_MAPFILE_H
 
 #include "map/profile.h"
 
 /* Compiles a mapping given as text. name is what error messages call it
- * (the file name). NULL with *err (malloc'd) when the mapping is malformed:
- * "mapping.json: \"span.name\": expected a string or a template, got a number". */
+ * (the file name). NULL with err when the mapping is malformed:
+ * "mapping.json: \"span.name\": expected a string or a template, got a number"
+ * "mapping.json:2:15: invalid JSON: parse error: ..." */
 tf_profile *tf_profile_mapping_new(const tf_map_env *env, const char *name, const char *text,
-                                   size_t len, char **err);
+                                   size_t len, tf_err *err);
+/* Reads the mapping file at path (opened once) and compiles it; NULL with
+ * err: "m.json: cannot open the mapping file: No such file or directory". */
+tf_profile *tf_profile_mapfile_new(const tf_map_env *env, const char *path, tf_err *err);
 
 #endif

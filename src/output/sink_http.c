@@ -1,21 +1,25 @@
-/* upload.c: OTLP/HTTP export with libcurl's multi interface.
+/* sink_http.c: the OTLP/HTTP sink, libcurl's multi interface on a sender
+ * thread.
  *
- * The pipeline thread hands whole batches to submit(); a sender thread turns
- * each into one or more "parts" (span ranges: a 413 splits a part in two),
- * compresses and sends them, keeping up to --concurrency requests in flight
- * over kept-alive connections, paced by the token buckets, and retries what
- * the OTLP/HTTP spec says to retry (429, 502, 503, 504, transport failures)
- * with full-jitter backoff or the server's Retry-After. A batch is handed
- * back through the completion queue when all its parts were accepted; the
- * pipeline thread delivers it to `done` in poll()/finish(). Anything else
- * (400, 401, 403, other 4xx/5xx, retries exhausted) is fatal: the run stops
- * with the backend's own message and a hint. */
+ * The pipeline thread hands whole batches to submit(); the sender thread
+ * turns each into one or more "parts" (span ranges: a 413 splits a part in
+ * two), compresses and sends them, keeping up to --concurrency requests in
+ * flight over kept-alive connections, paced by the token buckets, and retries
+ * what the OTLP/HTTP spec says to retry (429, 502, 503, 504, transport
+ * failures) with full-jitter backoff or the server's Retry-After. A batch is
+ * handed back through the completion queue when all its parts were accepted;
+ * the pipeline thread delivers it to `done` in poll()/finish(). Anything else
+ * (400, 401, 403, other 4xx/5xx, retries exhausted) is fatal: the sink keeps
+ * that error (the backend's own message and a hint) and returns it from
+ * every later call; the pipeline shows it. */
 #include "config.h"
-#include "output/upload.h"
+#include "output/sink.h"
+#include "output/http_curl.h"
 #include "output/body_compress.h"
-#include "tool/msg.h"
 #include "output/ratelimit.h"
 #include "output/retry.h"
+#include "otlp/response.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -23,270 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <yajl/yajl_tree.h>
 
-/* ---- request setup shared with `check` -------------------------------- */
-
-struct tf_http {
-    char *url;
-    char *display; /* url without user:password@, for messages */
-    struct curl_slist *headers;
-    const tf_opts *o;
-};
-
-static bool header_name_ok(const char *k)
-{
-    if (!*k)
-        return false;
-    for (const char *p = k; *p; p++)
-        if (*p <= ' ' || *p == ':' || (unsigned char)*p >= 0x7f)
-            return false;
-    return true;
-}
-
-tf_http *tf_http_new(const tf_opts *o, char **err)
-{
-    if (!o->endpoint) {
-        *err = tf_xstrdup("no endpoint: give --endpoint URL or set OTEL_EXPORTER_OTLP_ENDPOINT");
-        return NULL;
-    }
-    if (strncmp(o->endpoint, "http://", 7) && strncmp(o->endpoint, "https://", 8)) {
-        *err = tf_xasprintf("the endpoint %s is not an http:// or https:// URL", o->endpoint);
-        return NULL;
-    }
-    if (o->basic_user && !o->token) {
-        *err = tf_xstrdup("--basic-auth needs a token: give --token-file FILE or set TRACEFILL_TOKEN");
-        return NULL;
-    }
-    tf_http *h = tf_xcalloc(1, sizeof *h);
-    h->o = o;
-    h->url = tf_xstrdup(o->endpoint);
-    /* Credentials in the URL itself never reach a message. */
-    const char *host = strstr(h->url, "://") + 3;
-    const char *at = strchr(host, '@'), *slash = strchr(host, '/');
-    if (at && (!slash || at < slash))
-        h->display = tf_xasprintf("%.*s***@%s", (int)(host - h->url), h->url, at + 1);
-    else
-        h->display = tf_xstrdup(h->url);
-    struct curl_slist *l = NULL;
-    l = curl_slist_append(l, o->protocol == TF_ENC_JSON ? "Content-Type: application/json"
-                                                        : "Content-Type: application/x-protobuf");
-    const char *enc = tf_compression_name(o->compression);
-    if (enc) {
-        char tmp[64];
-        snprintf(tmp, sizeof tmp, "Content-Encoding: %s", enc);
-        l = curl_slist_append(l, tmp);
-    }
-    l = curl_slist_append(l, "Expect:"); /* no 100-continue round trip */
-    l = curl_slist_append(l, "User-Agent: tracefill/" PACKAGE_VERSION);
-    if (o->tenant) {
-        char *t = tf_xasprintf("X-Scope-OrgID: %s", o->tenant);
-        l = curl_slist_append(l, t);
-        free(t);
-    }
-    for (size_t i = 0; i < o->n_headers; i++) {
-        if (!header_name_ok(o->headers[i].key)) {
-            *err = tf_xasprintf("invalid header name '%s'", o->headers[i].key);
-            curl_slist_free_all(l);
-            free(h->url);
-            free(h->display);
-            free(h);
-            return NULL;
-        }
-        char *t = tf_xasprintf("%s: %s", o->headers[i].key, o->headers[i].value);
-        l = curl_slist_append(l, t);
-        memset(t, 0, strlen(t)); /* header values may be secrets */
-        free(t);
-    }
-    h->headers = l;
-    if (o->insecure)
-        tf_warnf("--insecure: the endpoint's TLS certificate is NOT verified");
-    return h;
-}
-
-void tf_http_free(tf_http *h)
-{
-    if (!h)
-        return;
-    curl_slist_free_all(h->headers);
-    free(h->url);
-    free(h->display);
-    free(h);
-}
-
-const char *tf_http_url(const tf_http *h)
-{
-    return h->display;
-}
-
-void tf_http_setup(const tf_http *h, CURL *e)
-{
-    const tf_opts *o = h->o;
-    curl_easy_setopt(e, CURLOPT_URL, h->url);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->headers);
-    curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms < 10000 ? o->timeout_ms : 10000L);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
-    if (o->cacert)
-        curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
-    if (o->token && o->basic_user) {
-        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(e, CURLOPT_USERNAME, o->basic_user);
-        curl_easy_setopt(e, CURLOPT_PASSWORD, o->token);
-    } else if (o->token) {
-        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
-        curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, o->token);
-    }
-}
-
-/* ---- response bodies ----------------------------------------------------- */
-
-/* Finds length-delimited or varint field `field` in a protobuf message. */
-static bool pb_find(const uint8_t *p, const uint8_t *end, uint32_t field, const uint8_t **val,
-                    size_t *len, uint64_t *num)
-{
-    while (p < end) {
-        uint64_t key, v;
-        if (!tf_pb_read_varint(&p, end, &key))
-            return false;
-        unsigned wt = key & 7;
-        uint32_t f = (uint32_t)(key >> 3);
-        switch (wt) {
-        case 0:
-            if (!tf_pb_read_varint(&p, end, &v))
-                return false;
-            if (f == field) {
-                *num = v;
-                return true;
-            }
-            break;
-        case 1:
-            if (end - p < 8)
-                return false;
-            p += 8;
-            break;
-        case 2:
-            if (!tf_pb_read_varint(&p, end, &v) || v > (uint64_t)(end - p))
-                return false;
-            if (f == field) {
-                *val = p;
-                *len = (size_t)v;
-                return true;
-            }
-            p += v;
-            break;
-        case 5:
-            if (end - p < 4)
-                return false;
-            p += 4;
-            break;
-        default: return false;
-        }
-    }
-    return false;
-}
-
-static yajl_val json_get(yajl_val obj, const char *key)
-{
-    if (!YAJL_IS_OBJECT(obj))
-        return NULL;
-    for (size_t i = 0; i < obj->u.object.len; i++)
-        if (!strcmp(obj->u.object.keys[i], key))
-            return obj->u.object.values[i];
-    return NULL;
-}
-
-static yajl_val json_parse_body(const void *body, size_t n)
-{
-    if (n == 0 || n > (1u << 20))
-        return NULL;
-    char *text = tf_xstrndup(body, n);
-    yajl_val v = yajl_tree_parse(text, NULL, 0);
-    free(text);
-    return v;
-}
-
-bool tf_otlp_partial_success(bool json, const void *body, size_t n, int64_t *rejected, tf_buf *msg)
-{
-    *rejected = 0;
-    if (json) {
-        yajl_val root = json_parse_body(body, n);
-        yajl_val ps = json_get(root, "partialSuccess");
-        if (!ps)
-            ps = json_get(root, "partial_success");
-        bool found = false;
-        if (YAJL_IS_OBJECT(ps)) {
-            yajl_val r = json_get(ps, "rejectedSpans");
-            if (!r)
-                r = json_get(ps, "rejected_spans");
-            if (YAJL_IS_STRING(r))
-                *rejected = strtoll(r->u.string, NULL, 10);
-            else if (YAJL_IS_INTEGER(r))
-                *rejected = YAJL_GET_INTEGER(r);
-            yajl_val m = json_get(ps, "errorMessage");
-            if (!m)
-                m = json_get(ps, "error_message");
-            if (YAJL_IS_STRING(m) && *m->u.string)
-                tf_buf_puts(msg, m->u.string);
-            found = *rejected != 0 || msg->len != 0;
-        }
-        yajl_tree_free(root);
-        return found;
-    }
-    const uint8_t *p = body, *end = p + n, *ps;
-    size_t ps_len;
-    uint64_t num = 0;
-    if (!pb_find(p, end, 1, &ps, &ps_len, &num))
-        return false;
-    const uint8_t *m;
-    size_t m_len;
-    if (pb_find(ps, ps + ps_len, 1, &m, &m_len, &num))
-        *rejected = (int64_t)num;
-    if (pb_find(ps, ps + ps_len, 2, &m, &m_len, &num))
-        tf_buf_append(msg, m, m_len);
-    return *rejected != 0 || msg->len != 0;
-}
-
-bool tf_rpc_status_message(bool json, const void *body, size_t n, tf_buf *msg)
-{
-    if (json) {
-        yajl_val root = json_parse_body(body, n);
-        yajl_val m = json_get(root, "message");
-        bool ok = YAJL_IS_STRING(m) && *m->u.string;
-        if (ok)
-            tf_buf_puts(msg, m->u.string);
-        yajl_tree_free(root);
-        if (ok)
-            return true;
-    } else {
-        const uint8_t *m;
-        size_t m_len;
-        uint64_t num;
-        if (pb_find(body, (const uint8_t *)body + n, 2, &m, &m_len, &num) && m_len &&
-            tf_utf8_valid(m, m_len)) {
-            tf_buf_append(msg, m, m_len);
-            return true;
-        }
-    }
-    /* Not a Status: a short plain-text body (proxies, gateways) still helps. */
-    const char *s = body;
-    if (n && n <= 512 && tf_utf8_valid(s, n) && !memchr(s, '<', n)) {
-        while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-            n--;
-        for (size_t i = 0; i < n; i++)
-            tf_buf_putc(msg, s[i] == '\n' || s[i] == '\r' ? ' ' : s[i]);
-        return n > 0;
-    }
-    return false;
-}
-
-/* ---- the sink ------------------------------------------------------------ */
+/* ---- state ---------------------------------------------------------------- */
 
 typedef struct bctx bctx;
 typedef struct part part;
@@ -328,8 +70,7 @@ typedef struct {
     size_t outstanding;         /* batches submitted and not yet delivered */
     bctx *done_head, *done_tail;
     bool finishing, stop_now;
-    char *fatal;                /* first fatal error message */
-    bool fatal_printed;
+    tf_err fatal;               /* the first fatal error; "" while none */
     tf_sink_stats shared_stats;
     /* sender-thread only */
     CURLM *multi;
@@ -357,13 +98,11 @@ static uint64_t next_rand(http_sink *s)
     return x * 0x2545F4914F6CDD1Dull;
 }
 
-static void set_fatal(http_sink *s, char *msg)
+static void set_fatal(http_sink *s, const char *msg)
 {
     pthread_mutex_lock(&s->mu);
-    if (!s->fatal)
-        s->fatal = msg;
-    else
-        free(msg);
+    if (!s->fatal.msg[0])
+        tf_err_set(&s->fatal, "%s", msg);
     s->stop_now = true;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
@@ -417,15 +156,6 @@ static part *new_part(bctx *c, size_t from, size_t to, uint64_t now)
     return p;
 }
 
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    part *p = ud;
-    size_t n = size * nmemb;
-    if (p->resp.len < 65536)
-        tf_buf_append(&p->resp, ptr, TF_MIN(n, 65536 - p->resp.len));
-    return n;
-}
-
 /* Builds the part's request once (kept for retries). The request and the
  * compressor's output go through scratch buffers the sender reuses, and the
  * body kept is allocated at its exact size: memory in flight stays close to
@@ -455,19 +185,19 @@ static int build_body(http_sink *s, part *p)
 static int send_part(http_sink *s, part *p, uint64_t now)
 {
     if (build_body(s, p) != 0) {
-        set_fatal(s, tf_xstrdup("cannot compress a request body"));
+        set_fatal(s, "cannot compress a request body");
         return -1;
     }
     p->easy = curl_easy_init();
     if (!p->easy) {
-        set_fatal(s, tf_xstrdup("curl_easy_init failed (out of memory?)"));
+        set_fatal(s, "curl_easy_init failed (out of memory?)");
         return -1;
     }
     tf_http_setup(s->http, p->easy);
     curl_easy_setopt(p->easy, CURLOPT_POSTFIELDS, p->body.p);
     curl_easy_setopt(p->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->body.len);
-    curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, p);
+    curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, tf_http_keep_body);
+    curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, &p->resp);
     curl_easy_setopt(p->easy, CURLOPT_ERRORBUFFER, p->errbuf);
     curl_easy_setopt(p->easy, CURLOPT_PRIVATE, p);
     p->errbuf[0] = '\0';
@@ -515,41 +245,93 @@ static void recover_rate(http_sink *s, uint64_t now)
     tf_bucket_set_rate(&s->spans_bucket, s->rate_spans, now);
 }
 
-static char *describe_failure(http_sink *s, part *p, long status, const char *what)
+/* Control characters (line breaks, tabs ...) become spaces: one message, one line. */
+static void one_line(tf_buf *b)
 {
-    tf_buf m = { 0 };
-    bool json = s->o->protocol == TF_ENC_JSON;
-    if (status) {
-        tf_buf_printf(&m, "%s: HTTP %ld", tf_http_url(s->http), status);
-        tf_buf detail = { 0 };
-        if (tf_rpc_status_message(json, p->resp.p, p->resp.len, &detail))
-            tf_buf_printf(&m, ": %.*s", (int)detail.len, detail.p);
-        tf_buf_free(&detail);
-    } else {
-        tf_buf_printf(&m, "%s: %s", tf_http_url(s->http), p->errbuf[0] ? p->errbuf : "transfer failed");
-    }
+    for (size_t i = 0; i < b->len; i++)
+        if ((unsigned char)b->p[i] < 0x20 || b->p[i] == 0x7f)
+            b->p[i] = ' ';
+}
+
+/* Cuts b to at most max bytes, at a UTF-8 character boundary, marking the cut. */
+static void shorten(tf_buf *b, size_t max)
+{
+    if (b->len <= max)
+        return;
+    size_t n = max > 3 ? max - 3 : 0;
+    while (n && ((unsigned char)b->p[n] & 0xC0) == 0x80)
+        n--;
+    b->len = n;
+    tf_buf_puts(b, "...");
+}
+
+/* Into m, after lead: "URL: HTTP 400: <the backend's message> (what); hint: ..."
+ * or "URL: <transport error>". The backend's message is shortened when needed
+ * so that the whole line, hint included, fits in a tf_err. */
+static void describe_failure(http_sink *s, part *p, long status, const char *what, const char *lead, tf_buf *m)
+{
+    tf_buf detail = { 0 }, tail = { 0 };
+    if (status)
+        tf_rpc_status_message(s->o->protocol == TF_ENC_JSON, p->resp.p, p->resp.len, &detail);
+    else
+        tf_buf_puts(&detail, p->errbuf[0] ? p->errbuf : "transfer failed");
+    one_line(&detail);
     if (what)
-        tf_buf_printf(&m, " (%s)", what);
+        tf_buf_printf(&tail, " (%s)", what);
     const char *hint = status ? tf_retry_hint(status) : NULL;
     if (hint)
-        tf_buf_printf(&m, "; hint: %s", hint);
-    tf_buf_cstr(&m);
-    return m.p;
+        tf_buf_printf(&tail, "; hint: %s", hint);
+    size_t start = m->len;
+    tf_buf_printf(m, "%s%s", lead ? lead : "", tf_http_url(s->http));
+    if (status)
+        tf_buf_printf(m, ": HTTP %ld", status);
+    size_t fixed = m->len - start + tail.len + 2;
+    if (detail.len)
+        shorten(&detail, fixed < TF_ERR_MAX - 1 ? TF_ERR_MAX - 1 - fixed : 0);
+    if (detail.len)
+        tf_buf_printf(m, ": %.*s", (int)detail.len, detail.p);
+    tf_buf_append(m, tail.p, tail.len);
+    tf_buf_cstr(m);
+    tf_buf_free(&detail);
+    tf_buf_free(&tail);
+}
+
+static void fail_part(http_sink *s, part *p, long status, const char *what, const char *lead)
+{
+    tf_buf m = { 0 };
+    describe_failure(s, p, status, what, lead, &m);
+    set_fatal(s, m.p);
+    tf_buf_free(&m);
+    part_free(p);
+}
+
+/* A 2xx answer: the backend may still have dropped some spans. */
+static void check_partial_success(http_sink *s, part *p, size_t n)
+{
+    int64_t rejected = 0;
+    tf_buf msg = { 0 };
+    tf_err why = { "" };
+    int rc = tf_otlp_partial_success(s->o->protocol == TF_ENC_JSON, p->resp.p, p->resp.len, &rejected, &msg, &why);
+    if (rc < 0)
+        tf_logf(TF_LOG_DEBUG, "%s: the 2xx answer does not decode as an ExportTraceServiceResponse: %s",
+                tf_http_url(s->http), why.msg);
+    if (rc > 0) {
+        one_line(&msg);
+        tf_warnf("the backend accepted the request partially: %lld of %zu spans rejected%s%.*s",
+                 (long long)rejected, n, msg.len ? ": " : "", (int)msg.len, msg.p ? msg.p : "");
+        /* Counted as said, but never more than the request held. */
+        uint64_t counted = rejected > 0 ? TF_MIN((uint64_t)rejected, (uint64_t)n) : 0;
+        pthread_mutex_lock(&s->mu);
+        s->shared_stats.rejected_spans += counted;
+        pthread_mutex_unlock(&s->mu);
+    }
+    tf_buf_free(&msg);
 }
 
 static void part_succeeded(http_sink *s, part *p, uint64_t now)
 {
-    int64_t rejected = 0;
-    tf_buf msg = { 0 };
     size_t n = p->to - p->from;
-    if (tf_otlp_partial_success(s->o->protocol == TF_ENC_JSON, p->resp.p, p->resp.len, &rejected, &msg)) {
-        tf_warnf("the backend accepted the request partially: %lld of %zu spans rejected%s%.*s",
-                 (long long)rejected, n, msg.len ? ": " : "", (int)msg.len, msg.p ? msg.p : "");
-        pthread_mutex_lock(&s->mu);
-        s->shared_stats.rejected_spans += rejected > 0 ? (uint64_t)rejected : 0;
-        pthread_mutex_unlock(&s->mu);
-    }
-    tf_buf_free(&msg);
+    check_partial_success(s, p, n);
     pthread_mutex_lock(&s->mu);
     s->shared_stats.requests++;
     s->shared_stats.spans += n;
@@ -562,6 +344,37 @@ static void part_succeeded(http_sink *s, part *p, uint64_t now)
     part_free(p);
     if (--c->parts_left == 0)
         complete(s, c);
+}
+
+/* A retryable failure: schedule the part again, or give up when out of tries. */
+static void retry_later(http_sink *s, part *p, long status, const uint64_t *retry_after, uint64_t now)
+{
+    pthread_mutex_lock(&s->mu);
+    s->shared_stats.retries++;
+    pthread_mutex_unlock(&s->mu);
+    uint64_t delay = retry_after ? *retry_after
+                                 : tf_backoff_full_jitter_ns(p->attempts - 1, 500000000ull, 30000000000ull,
+                                                             next_rand(s));
+    if (status == 429) {
+        s->last_429_ns = now;
+        lower_rate_after_429(s, now);
+        if (retry_after && now + *retry_after > s->pause_until_ns)
+            s->pause_until_ns = now + *retry_after; /* the whole tenant is over its limit */
+    }
+    bool out_of_tries = (int)p->attempts > s->o->max_retries || now + delay - p->first_ns > s->o->max_retry_time_ns;
+    if (out_of_tries) {
+        char lead[64];
+        snprintf(lead, sizeof lead, "giving up after %u attempts: ", p->attempts);
+        fail_part(s, p, status, NULL, lead);
+        return;
+    }
+    tf_buf why = { 0 };
+    describe_failure(s, p, status, NULL, NULL, &why);
+    tf_notef("%s; retrying in %.1f s (attempt %u of %d)", why.p, (double)delay / 1e9, p->attempts + 1,
+             s->o->max_retries + 1);
+    tf_buf_free(&why);
+    p->not_before_ns = now + delay;
+    schedule(s, p);
 }
 
 static void handle_done(http_sink *s, CURLMsg *msg, uint64_t now)
@@ -606,45 +419,13 @@ static void handle_done(http_sink *s, CURLMsg *msg, uint64_t now)
         schedule(s, q);
         return;
     }
-    if (v == TF_RETRY_SPLIT) {
-        set_fatal(s, describe_failure(s, p, status, "a single span is larger than the backend accepts; "
-                                                     "lower --batch-bytes or drop the record"));
-        part_free(p);
-        return;
-    }
-    if (v == TF_RETRY_AGAIN) {
-        pthread_mutex_lock(&s->mu);
-        s->shared_stats.retries++;
-        pthread_mutex_unlock(&s->mu);
-        uint64_t delay = has_retry_after
-                             ? retry_after
-                             : tf_backoff_full_jitter_ns(p->attempts - 1, 500000000ull, 30000000000ull,
-                                                         next_rand(s));
-        if (status == 429) {
-            s->last_429_ns = now;
-            lower_rate_after_429(s, now);
-            if (has_retry_after && now + retry_after > s->pause_until_ns)
-                s->pause_until_ns = now + retry_after; /* the whole tenant is over its limit */
-        }
-        bool out_of_tries = (int)p->attempts > s->o->max_retries ||
-                            now + delay - p->first_ns > s->o->max_retry_time_ns;
-        char *why = describe_failure(s, p, status, NULL);
-        if (out_of_tries) {
-            char *m = tf_xasprintf("giving up after %u attempts: %s", p->attempts, why);
-            free(why);
-            set_fatal(s, m);
-            part_free(p);
-            return;
-        }
-        tf_notef("%s; retrying in %.1f s (attempt %u of %d)", why, (double)delay / 1e9, p->attempts + 1,
-                 s->o->max_retries + 1);
-        free(why);
-        p->not_before_ns = now + delay;
-        schedule(s, p);
-        return;
-    }
-    set_fatal(s, describe_failure(s, p, status, "not retried"));
-    part_free(p);
+    if (v == TF_RETRY_SPLIT)
+        fail_part(s, p, status, "a single span is larger than the backend accepts; lower --batch-bytes or drop the record",
+                  NULL);
+    else if (v == TF_RETRY_AGAIN)
+        retry_later(s, p, status, has_retry_after ? &retry_after : NULL, now);
+    else
+        fail_part(s, p, status, "not retried", NULL);
 }
 
 /* Moves newly submitted batches into the sender's queue. */
@@ -688,7 +469,7 @@ static void dispatch(http_sink *s, uint64_t now, long *timeout_ms)
             return;
         }
         if (build_body(s, p) != 0) {
-            set_fatal(s, tf_xstrdup("cannot compress a request body"));
+            set_fatal(s, "cannot compress a request body");
             return;
         }
         double spans = (double)(p->to - p->from);
@@ -783,20 +564,23 @@ static void deliver(http_sink *s)
         s->outstanding--;
         pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&s->mu);
-        s->base.done(s->base.done_ctx, b, acked);
+        s->base.done(s->base.done_ctx, b, acked, 0);
         c = next;
     }
 }
 
-static int report_fatal(http_sink *s)
+/* -1 with the sink's first fatal error once there is one. */
+static int report_fatal(http_sink *s, tf_err *err)
 {
     pthread_mutex_lock(&s->mu);
-    bool failed = s->fatal != NULL;
+    bool failed = s->fatal.msg[0] != '\0';
+    if (failed)
+        tf_err_set(err, "%s", s->fatal.msg);
     pthread_mutex_unlock(&s->mu);
     return failed ? -1 : 0;
 }
 
-static int http_submit(tf_sink *base, tf_batch *b)
+static int http_submit(tf_sink *base, tf_batch *b, tf_err *err)
 {
     http_sink *s = (http_sink *)base;
     bctx *c = tf_xcalloc(1, sizeof *c);
@@ -815,8 +599,10 @@ static int http_submit(tf_sink *base, tf_batch *b)
     if (s->stop_now) {
         pthread_mutex_unlock(&s->mu);
         free(c);
-        base->done(base->done_ctx, b, false);
+        base->done(base->done_ctx, b, false, 0);
         deliver(s);
+        if (report_fatal(s, err) == 0) /* stopped without an error: abandoned at the deadline */
+            tf_err_set(err, "%s: the sink was stopped", tf_http_url(s->http));
         return -1;
     }
     s->outstanding++;
@@ -828,27 +614,17 @@ static int http_submit(tf_sink *base, tf_batch *b)
     pthread_mutex_unlock(&s->mu);
     curl_multi_wakeup(s->multi);
     deliver(s);
-    return report_fatal(s);
+    return report_fatal(s, err);
 }
 
-static int http_poll(tf_sink *base)
+static int http_poll(tf_sink *base, tf_err *err)
 {
     http_sink *s = (http_sink *)base;
     deliver(s);
-    return report_fatal(s);
+    return report_fatal(s, err);
 }
 
-static void print_fatal_once(http_sink *s)
-{
-    pthread_mutex_lock(&s->mu);
-    bool print = s->fatal && !s->fatal_printed;
-    s->fatal_printed = true;
-    pthread_mutex_unlock(&s->mu);
-    if (print)
-        tf_errorf("%s", s->fatal);
-}
-
-static int http_finish(tf_sink *base, uint64_t deadline_ns)
+static int http_finish(tf_sink *base, uint64_t deadline_ns, tf_err *err)
 {
     http_sink *s = (http_sink *)base;
     pthread_mutex_lock(&s->mu);
@@ -891,13 +667,12 @@ static int http_finish(tf_sink *base, uint64_t deadline_ns)
         s->thread_started = false;
     }
     deliver(s);
-    int rc = report_fatal(s);
-    print_fatal_once(s);
-    return rc;
+    return report_fatal(s, err);
 }
 
-static int http_sync(tf_sink *base)
+static int http_sync(tf_sink *base, tf_err *err)
 {
+    (void)err;
     return 0; /* acknowledged data is the backend's */
 }
 
@@ -917,14 +692,13 @@ static void http_destroy(tf_sink *base)
     tf_buf_free(&s->raw_scratch);
     tf_buf_free(&s->comp_scratch);
     tf_http_free(s->http);
-    free(s->fatal);
     free(s->describe);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s);
 }
 
-tf_sink *tf_sink_http_new(const tf_opts *o, char **err)
+tf_sink *tf_sink_http_new(const tf_opts *o, tf_err *err)
 {
     tf_http *h = tf_http_new(o, err);
     if (!h)
@@ -952,8 +726,9 @@ tf_sink *tf_sink_http_new(const tf_opts *o, char **err)
     tf_bucket_init(&s->bytes_bucket, o->rate_bytes, 0, now);
     s->rnd = now ^ 0x9E3779B97F4A7C15ull;
     s->recent_start_ns = now;
-    if (pthread_create(&s->thread, NULL, sender_main, s) != 0) {
-        *err = tf_xstrdup("cannot start the sender thread");
+    int e = pthread_create(&s->thread, NULL, sender_main, s);
+    if (e != 0) {
+        tf_err_set(err, "cannot start the sender thread: %s", strerror(e));
         http_destroy(&s->base);
         return NULL;
     }

@@ -1,0 +1,34 @@
+/* response.h: decoding what an OTLP/HTTP backend answers, in protobuf or
+ * JSON (the encoding of the request, or what the answer's Content-Type says):
+ *   - on 2xx, ExportTraceServiceResponse.partial_success
+ *     {rejected_spans = 1 (int64), error_message = 2 (string)};
+ *   - on an error status, google.rpc.Status.message (field 2), falling back to
+ *     the body itself when it is short plain text (proxies, gateways).
+ * Pure functions on the bytes given; nothing is retained and any thread may
+ * call them. Text is appended to the caller's tf_buf exactly as decoded
+ * (callers make it one line before showing it); a count is reported as
+ * decoded, even when negative or absurd: the caller decides what to believe.
+ * Example error: "byte 0: partial_success has wire type 0, not 2 (length-delimited)". */
+#ifndef TF_RESPONSE_H
+#define TF_RESPONSE_H
+
+#include "common/err.h"
+#include "common/util.h"
+
+#include <stdbool.h>
+
+/* 1: a partial_success with rejected spans or a message is present (*rejected
+ * and msg hold them); 0: there is none (an empty body, no partial_success, or
+ * one with zero spans and no message); -1: the body does not decode (a field
+ * with the wrong wire type counts as malformed), err says where; *rejected is
+ * 0 and msg is left as it was whenever the result is not 1. JSON accepts the
+ * lowerCamelCase and the original field names, a count as number or string. */
+int tf_otlp_partial_success(bool json, const void *body, size_t n, int64_t *rejected, tf_buf *msg,
+                            tf_err *err);
+
+/* google.rpc.Status.message from an error answer; false when there is none.
+ * When the body holds no Status message but is short (<= 512 bytes) printable
+ * UTF-8 without markup, that text is used instead, line breaks as spaces. */
+bool tf_rpc_status_message(bool json, const void *body, size_t n, tf_buf *msg);
+
+#endif

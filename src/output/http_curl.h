@@ -1,0 +1,19 @@
+/* http_curl.h: the libcurl side of output/http.h, for code in output/ only
+ * (no header that run/ or tool/ include may include <curl/curl.h>).
+ * Threads: a tf_http is read-only, so any thread may set up its own easy
+ * handles from it; each easy handle belongs to the thread driving it. */
+#ifndef TF_HTTP_CURL_H
+#define TF_HTTP_CURL_H
+
+#include "output/http.h"
+
+#include <curl/curl.h>
+
+/* Applies URL, headers, auth, TLS and timeouts to an easy handle for a POST. */
+void tf_http_setup(const tf_http *h, CURL *easy);
+
+/* CURLOPT_WRITEFUNCTION keeping the first 64 KiB of an answer in the tf_buf
+ * passed as CURLOPT_WRITEDATA (the rest is read and dropped). */
+size_t tf_http_keep_body(char *ptr, size_t size, size_t nmemb, void *buf);
+
+#endif
