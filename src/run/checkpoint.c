@@ -5,6 +5,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/timefmt.h"
+#include "input/remote/remote.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +18,9 @@
 #include <unistd.h>
 
 typedef struct {
-    char *key; /* absolute path, plus ":" and the member for archive members */
+    char *key; /* absolute path (or the URL), plus ":" and the member for archive members */
     char *name, *path, *member;
+    char *etag; /* remote objects: the ETag, NULL otherwise */
     int64_t size, mtime;
     char fp[65];
     uint64_t fp_len;
@@ -60,7 +62,7 @@ struct tf_ckpt {
 static char *stream_key(const tf_stream_info *info)
 {
     char *abs = NULL;
-    if (strcmp(info->path, "-"))
+    if (strcmp(info->path, "-") && !tf_remote_is_url(info->path))
         abs = realpath(info->path, NULL);
     const char *p = abs ? abs : info->path;
     char *key = info->member ? tf_xasprintf("%s:%s", p, info->member) : tf_xstrdup(p);
@@ -86,6 +88,7 @@ static void free_stream(ck_stream *s)
     free(s->name);
     free(s->path);
     free(s->member);
+    free(s->etag);
     free(s->error);
     free(s->pending_error);
 }
@@ -128,6 +131,7 @@ static int load(tf_ckpt *c, const char *text, size_t len, tf_err *err)
             s->name = dup_json_str(tf_json_get(e, "name"));
             s->path = dup_json_str(tf_json_get(e, "path"));
             s->member = dup_json_str(tf_json_get_nn(e, "member"));
+            s->etag = dup_json_str(tf_json_get_nn(e, "etag"));
             s->size = json_i64(tf_json_get(e, "size"), -1);
             s->mtime = json_i64(tf_json_get(e, "mtime"), 0);
             const tf_json *fp = tf_json_get(e, "fingerprint");
@@ -223,6 +227,10 @@ static void render(const tf_ckpt *c, tf_buf *b)
         put_str_or_null(b, s->path);
         tf_buf_puts(b, ", \"member\": ");
         put_str_or_null(b, s->member);
+        if (s->etag) {
+            tf_buf_puts(b, ", \"etag\": ");
+            put_str_or_null(b, s->etag);
+        }
         tf_buf_printf(b, ", \"size\": %lld, \"mtime\": %lld, \"fingerprint\": \"%s\", \"fingerprint_bytes\": %llu",
                       (long long)s->size, (long long)s->mtime, s->fp, (unsigned long long)s->fp_len);
         tf_buf_printf(b, ", \"offset\": %llu, \"done\": %s", (unsigned long long)s->offset,
@@ -411,9 +419,11 @@ static void set_identity(ck_stream *s, const tf_stream_info *info)
     free(s->name);
     free(s->path);
     free(s->member);
+    free(s->etag);
     s->name = tf_xstrdup(info->name);
     s->path = tf_xstrdup(info->path);
     s->member = info->member ? tf_xstrdup(info->member) : NULL;
+    s->etag = info->etag ? tf_xstrdup(info->etag) : NULL;
     s->size = info->size;
     s->mtime = info->mtime;
     tf_hex_encode(s->fp, info->fingerprint, 32);
@@ -454,6 +464,11 @@ tf_ckpt_verdict tf_ckpt_stream_begin(tf_ckpt *c, uint32_t slot, const tf_stream_
     if (s->size != info->size) {
         tf_err_set(why, "%s: size is %lld bytes, the checkpoint saw %lld (grown, truncated or replaced)",
                             info->name, (long long)info->size, (long long)s->size);
+        return TF_CKPT_CHANGED;
+    }
+    if (s->etag && info->etag && strcmp(s->etag, info->etag)) {
+        tf_err_set(why, "%s: ETag is \"%s\", the checkpoint saw \"%s\" (the object was replaced)", info->name,
+                   info->etag, s->etag);
         return TF_CKPT_CHANGED;
     }
     if (s->fp_len != info->fp_len || strcmp(s->fp, fp)) {

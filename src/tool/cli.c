@@ -32,7 +32,7 @@ typedef enum {
     O_MAX_RECORD_BYTES, O_MAX_RETRIES, O_MAX_RETRY_TIME, O_METRICS_FILE, O_NO_PROGRESS, O_ON_CHANGED, O_OUTPUT,
     O_PROGRESS, O_SUMMARY_JSON,
     O_PRIVACY, O_PROFILE, O_PROTOCOL, O_QUIET, O_RATE_LIMIT, O_RATE_LIMIT_BYTES, O_REJECTS,
-    O_RESOURCE_ATTR, O_SINCE, O_TENANT, O_THREADS, O_TIME_SHIFT, O_TIMEOUT, O_TOKEN_FILE,
+    O_RESOURCE_ATTR, O_S3_ENDPOINT, O_S3_PATH_STYLE, O_SINCE, O_TENANT, O_THREADS, O_TIME_SHIFT, O_TIMEOUT, O_TOKEN_FILE,
     O_UNTIL, O_VERBOSE, O_VERSION, O_WHERE,
 } opt_id;
 
@@ -56,10 +56,10 @@ static const opt_def options[] = {
     { "compression", 0, "ALG", O_COMPRESSION, "request compression: gzip (default), zstd or none" },
     { "concurrency", 0, "N", O_CONCURRENCY, "requests in flight at once (default 4)" },
     { "endpoint", 0, "URL", O_ENDPOINT, "OTLP/HTTP endpoint; /v1/traces is appended to a base URL" },
-    { "exclude", 0, "GLOB", O_EXCLUDE, "skip archive members matching GLOB (repeatable)" },
+    { "exclude", 0, "GLOB", O_EXCLUDE, "skip archive members and S3 keys matching GLOB (repeatable)" },
     { "header", 'H', "K=V", O_HEADER, "extra HTTP header (repeatable)" },
     { "help", 'h', NULL, O_HELP, "show this help" },
-    { "include", 0, "GLOB", O_INCLUDE, "read only archive members and files in directories matching GLOB (repeatable)" },
+    { "include", 0, "GLOB", O_INCLUDE, "read only archive members, files in directories and S3 keys matching GLOB (repeatable)" },
     { "insecure", 0, NULL, O_INSECURE, "do not verify the endpoint's TLS certificate (unsafe)" },
     { "job-name", 0, "NAME", O_JOB_NAME, "the job label of --metrics-file (default tracefill)" },
     { "max-record-bytes", 0, "SIZE", O_MAX_RECORD_BYTES, "reject records longer than SIZE (default 4MiB)" },
@@ -78,6 +78,8 @@ static const opt_def options[] = {
     { "rate-limit-bytes", 0, "SIZE", O_RATE_LIMIT_BYTES, "at most SIZE request bytes per second" },
     { "rejects", 0, "FILE", O_REJECTS, "where rejected records go (default beside the checkpoint or output)" },
     { "resource-attr", 0, "K=V", O_RESOURCE_ATTR, "add a resource attribute (repeatable)" },
+    { "s3-endpoint", 0, "URL", O_S3_ENDPOINT, "S3-compatible endpoint for s3:// inputs (R2, MinIO ...; else $AWS_ENDPOINT_URL)" },
+    { "s3-path-style", 0, NULL, O_S3_PATH_STYLE, "address buckets as ENDPOINT/BUCKET/KEY on AWS too (custom endpoints always are)" },
     { "since", 0, "TIME", O_SINCE, "only records whose span starts at or after TIME" },
     { "summary-json", 0, "FILE", O_SUMMARY_JSON, "write what the run did as JSON to FILE (- for stdout), also on failure" },
     { "tenant", 0, "ID", O_TENANT, "Tempo tenant, sent as X-Scope-OrgID" },
@@ -128,7 +130,8 @@ static void usage(FILE *out)
             "       tracefill inspect [OPTIONS] INPUT... show what tracefill sees, send nothing\n"
             "       tracefill check [OPTIONS]            send one test span to the endpoint\n"
             "       tracefill status --checkpoint FILE   show a checkpoint's progress\n"
-            "INPUT is a file, a directory or - (stdin); compression and archives are detected.\n\n"
+            "INPUT is a file, a directory, - (stdin), s3://BUCKET/PREFIX or an http(s):// URL;\n"
+            "compression and archives are detected.\n\n"
             "Options:\n");
     for (size_t i = 0; i < TF_ARRAY_LEN(options); i++) {
         const opt_def *d = &options[i];
@@ -139,7 +142,9 @@ static void usage(FILE *out)
         fprintf(out, "  %-30s %s\n", left, d->help);
     }
     fprintf(out, "\nEnvironment: OTEL_EXPORTER_OTLP_{,TRACES_}{ENDPOINT,HEADERS,PROTOCOL,COMPRESSION,\n"
-                 "TIMEOUT,CERTIFICATE}, TRACEFILL_TOKEN. Flags win over the environment.\n"
+                 "TIMEOUT,CERTIFICATE}, TRACEFILL_TOKEN; for s3:// inputs AWS_ACCESS_KEY_ID,\n"
+                 "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL\n"
+                 "(or ~/.aws/credentials and ~/.aws/config). Flags win over the environment.\n"
                  "See tracefill(1) for exit statuses and examples.\n");
 }
 
@@ -492,6 +497,14 @@ static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
         o->rate_bytes = (double)sz;
         break;
     case O_REJECTS: o->rejects = v; break;
+    case O_S3_ENDPOINT:
+        if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) {
+            tf_errorf("--%s: expected an http:// or https:// URL", d->name); /* the value may hold a password */
+            return -1;
+        }
+        o->s3_endpoint = v;
+        break;
+    case O_S3_PATH_STYLE: o->s3_path_style = true; break;
     case O_RESOURCE_ATTR:
         if (!parse_keyval(o, v, &kv))
             return bad_value(d, v, "KEY=VALUE");
@@ -808,7 +821,7 @@ static int dispatch(const char *cmd, tf_opts *o_)
         return TF_EXIT_USAGE;
     if (!strcmp(cmd, "run") || !strcmp(cmd, "inspect")) {
         if (!o.n_inputs) {
-            tf_errorf("%s needs at least one INPUT (a file, a directory or -)", cmd);
+            tf_errorf("%s needs at least one INPUT (a file, a directory, - or a URL)", cmd);
             return TF_EXIT_USAGE;
         }
         return !strcmp(cmd, "run") ? tf_cmd_run(&o) : tf_cmd_inspect(&o);

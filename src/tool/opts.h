@@ -24,6 +24,8 @@ typedef struct tf_opts {
     const char **include, **exclude;
     size_t n_include, n_exclude;
     size_t max_record_bytes;
+    const char *s3_endpoint; /* --s3-endpoint, NULL: the environment's or AWS's */
+    bool s3_path_style;
 
     /* mapping */
     const char *profile; /* NULL/"auto", "openrouter", "otlp", or a mapping file path */
