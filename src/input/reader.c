@@ -21,6 +21,7 @@ struct pool_msg {
     tf_buf bytes; /* frame text, then why-strings */
     char *name;
     char *error;
+    char *path, *member; /* BEGIN */
 };
 
 struct tf_reader {
@@ -56,6 +57,9 @@ static void msg_reset(pool_msg *s)
 {
     free(s->error);
     s->error = NULL;
+    free(s->path);
+    free(s->member);
+    s->path = s->member = NULL;
     s->bytes.len = 0;
     memset(&s->m, 0, sizeof s->m);
 }
@@ -110,6 +114,10 @@ static void produce(tf_reader *r, pool_msg *s)
         bool read = r->o.begin(r->o.begin_ctx, r->slot, info, &offset);
         s->m.kind = TF_RD_BEGIN;
         set_name(s, info->name);
+        s->path = tf_xstrdup(info->path);
+        s->member = info->member ? tf_xstrdup(info->member) : NULL;
+        s->m.path = s->path;
+        s->m.member = s->member;
         s->m.skip = !read;
         s->m.container = info->container;
         s->m.compression = info->compression;

@@ -39,6 +39,7 @@ typedef struct {
     /* BEGIN */
     bool skip;         /* the begin callback said not to read it */
     const char *container, *compression, *outer; /* static names from the source */
+    const char *path, *member; /* the input file (or URL) and the archive member (NULL: none) */
     /* FRAMES */
     const tf_rd_frame *frames;
     size_t n_frames;

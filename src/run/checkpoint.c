@@ -50,11 +50,11 @@ struct tf_ckpt {
     uint64_t base_seq;
     bool have_base;
     /* at the watermark */
-    uint64_t rejects_size, output_size;
-    char *output_path, *rejects_path;
+    uint64_t rejects_size, output_size, manifest_size;
+    char *output_path, *rejects_path, *manifest_path;
     /* from the loaded file */
-    int64_t old_output_size, old_rejects_size;
-    char *old_output_path, *old_rejects_path;
+    int64_t old_output_size, old_rejects_size, old_manifest_size;
+    char *old_output_path, *old_rejects_path, *old_manifest_path;
     bool dirty;
     uint64_t last_write_ns, interval_ns;
 };
@@ -158,6 +158,11 @@ static int load(tf_ckpt *c, const char *text, size_t len, tf_err *err)
             c->old_rejects_path = dup_json_str(tf_json_get(rej, "path"));
             c->old_rejects_size = json_i64(tf_json_get(rej, "size"), -1);
         }
+        const tf_json *man = tf_json_get(root, "manifest");
+        if (man && man->type == TF_JSON_OBJECT) {
+            c->old_manifest_path = dup_json_str(tf_json_get(man, "path"));
+            c->old_manifest_size = json_i64(tf_json_get(man, "size"), -1);
+        }
         rc = 0;
     }
     tf_arena_free(&a);
@@ -207,7 +212,8 @@ static void render(const tf_ckpt *c, tf_buf *b)
         const char *name, *path;
         uint64_t size;
     } files[] = { { "output", c->output_path, c->output_size },
-                  { "rejects", c->rejects_path, c->rejects_size } };
+                  { "rejects", c->rejects_path, c->rejects_size },
+                  { "manifest", c->manifest_path, c->manifest_size } };
     for (size_t i = 0; i < TF_ARRAY_LEN(files); i++) {
         if (!files[i].path)
             continue;
@@ -315,7 +321,7 @@ static tf_ckpt *ckpt_new(void)
 {
     tf_ckpt *c = tf_xcalloc(1, sizeof *c);
     c->lock_fd = -1;
-    c->old_output_size = c->old_rejects_size = -1;
+    c->old_output_size = c->old_rejects_size = c->old_manifest_size = -1;
     return c;
 }
 
@@ -350,6 +356,10 @@ tf_ckpt *tf_ckpt_open(const char *path, uint64_t interval_ns, tf_err *err)
         c->rejects_path = tf_xstrdup(c->old_rejects_path);
         c->rejects_size = (uint64_t)c->old_rejects_size;
     }
+    if (c->old_manifest_path && c->old_manifest_size >= 0) {
+        c->manifest_path = tf_xstrdup(c->old_manifest_path);
+        c->manifest_size = (uint64_t)c->old_manifest_size;
+    }
     /* Prove now, before anything is sent, that the checkpoint can be written. */
     if (write_file(c, err) != 0) {
         tf_ckpt_free(c);
@@ -381,6 +391,8 @@ void tf_ckpt_free(tf_ckpt *c)
     free(c->rejects_path);
     free(c->old_output_path);
     free(c->old_rejects_path);
+    free(c->manifest_path);
+    free(c->old_manifest_path);
     free(c);
 }
 
@@ -399,6 +411,22 @@ int64_t tf_ckpt_output_size(const tf_ckpt *c, const char *output_path)
 int64_t tf_ckpt_rejects_size(const tf_ckpt *c, const char *rejects_path)
 {
     return old_size_for(c->old_rejects_path, c->old_rejects_size, rejects_path);
+}
+
+int64_t tf_ckpt_manifest_size(const tf_ckpt *c, const char *manifest_path)
+{
+    return old_size_for(c->old_manifest_path, c->old_manifest_size, manifest_path);
+}
+
+void tf_ckpt_set_manifest(tf_ckpt *c, const char *path, uint64_t size)
+{
+    if (!c->manifest_path || !path || strcmp(c->manifest_path, path)) {
+        free(c->manifest_path);
+        c->manifest_path = path ? tf_xstrdup(path) : NULL;
+    }
+    if (c->manifest_size != size)
+        c->dirty = true;
+    c->manifest_size = size;
 }
 
 void tf_ckpt_set_files(tf_ckpt *c, const char *output_path, const char *rejects_path)

@@ -5,7 +5,10 @@
 #include "run/pipeline.h"
 #include "run/checkpoint.h"
 #include "run/feed.h"
+#include "run/manifest.h"
 #include "run/rejects.h"
+#include "common/json.h"
+#include "common/timefmt.h"
 #include "run/tally.h"
 #include "common/log.h"
 #include "output/sink.h"
@@ -35,6 +38,14 @@ typedef struct {
     size_t batch_spans, batch_bytes;
     char *stream_name; /* current stream (a copy: reader messages are short-lived) */
     uint32_t slot;     /* and its slot */
+    char *stream_path, *stream_member; /* for the manifest */
+    tf_manifest *manifest;
+    struct {
+        bool acked;
+        tf_buf lines;
+    } *mq;             /* closed batches not yet below the watermark, by seq - mq_base */
+    size_t mq_len, mq_cap;
+    uint64_t mq_base;
     bool fatal, interrupted, changed_fatal;
     uint64_t input_errors, skipped_done, changed; /* the last two: reader's thread, under ckpt_mu */
     uint8_t *skip_why; /* by slot, under ckpt_mu: SKIP_DONE or SKIP_CHANGED */
@@ -73,6 +84,75 @@ static void fail(run_state *r, const tf_err *err)
     r->fatal = true;
 }
 
+/* A batch was closed: its manifest lines wait in seq order. */
+static void manifest_closed(run_state *r, tf_batch *b)
+{
+    if (!r->manifest)
+        return;
+    if (!r->mq_len)
+        r->mq_base = b->seq;
+    if (r->mq_len == r->mq_cap) {
+        r->mq_cap = r->mq_cap ? r->mq_cap * 2 : 16;
+        r->mq = tf_xrealloc(r->mq, r->mq_cap * sizeof *r->mq);
+    }
+    r->mq[r->mq_len].acked = false;
+    r->mq[r->mq_len].lines = b->sidecar; /* the batch keeps nothing: its lines move here */
+    memset(&b->sidecar, 0, sizeof b->sidecar);
+    r->mq_len++;
+}
+
+/* A batch was acknowledged: the lines of every batch below the watermark
+ * (all acknowledged, in order) go to the manifest, and the checkpoint learns
+ * its size there. */
+static void manifest_acked(run_state *r, uint64_t seq)
+{
+    if (!r->manifest || seq < r->mq_base || seq - r->mq_base >= r->mq_len)
+        return;
+    r->mq[seq - r->mq_base].acked = true;
+    size_t k = 0;
+    tf_err err;
+    for (; k < r->mq_len && r->mq[k].acked; k++) {
+        if (tf_manifest_append(r->manifest, r->mq[k].lines.p, r->mq[k].lines.len, &err) != 0)
+            fail(r, &err);
+        tf_buf_free(&r->mq[k].lines);
+    }
+    if (!k)
+        return;
+    memmove(r->mq, r->mq + k, (r->mq_len - k) * sizeof *r->mq);
+    r->mq_len -= k;
+    r->mq_base += k;
+    pthread_mutex_lock(&r->ckpt_mu);
+    tf_ckpt_set_manifest(r->ckpt, r->o->manifest, tf_manifest_size(r->manifest));
+    pthread_mutex_unlock(&r->ckpt_mu);
+}
+
+/* The manifest line of one record's spans (the batch holding the last of
+ * them carries it). */
+static void manifest_line(run_state *r, const tf_ev *e, const tf_ev_span *spans, size_t n)
+{
+    tf_buf *b = &r->batch->sidecar;
+    char hex[33], when[31];
+    tf_hex_encode(hex, spans[0].trace_id, 16);
+    hex[32] = '\0';
+    tf_time_format(spans[0].start_ns, when);
+    tf_buf_printf(b, "{\"trace_id\":\"%s\",\"root\":", hex);
+    tf_json_write_string(b, e->root ? e->root : "", e->root ? strlen(e->root) : 0);
+    tf_buf_printf(b, ",\"start\":\"%s\",\"spans\":%zu,\"span_ids\":[", when, n);
+    for (size_t i = 0; i < n; i++) {
+        tf_hex_encode(hex, spans[i].span_id, 8);
+        hex[16] = '\0';
+        tf_buf_printf(b, i ? ",\"%s\"" : "\"%s\"", hex);
+    }
+    tf_buf_puts(b, "],\"source\":");
+    tf_json_write_string(b, r->stream_path, strlen(r->stream_path));
+    tf_buf_puts(b, ",\"member\":");
+    if (r->stream_member)
+        tf_json_write_string(b, r->stream_member, strlen(r->stream_member));
+    else
+        tf_buf_puts(b, "null");
+    tf_buf_printf(b, ",\"offset\":%llu}\n", (unsigned long long)e->offset);
+}
+
 static void batch_done(void *ctx, tf_batch *b, bool acked, uint64_t output_size)
 {
     run_state *r = ctx;
@@ -80,6 +160,7 @@ static void batch_done(void *ctx, tf_batch *b, bool acked, uint64_t output_size)
         pthread_mutex_lock(&r->ckpt_mu);
         tf_ckpt_batch_acked(r->ckpt, b->seq, output_size);
         pthread_mutex_unlock(&r->ckpt_mu);
+        manifest_acked(r, b->seq);
         for (size_t i = 0; i < b->n_counts; i++)
             tf_tally_stream(r->tally, b->counts[i].stream, NULL)->spans_acked += b->counts[i].n;
         if (r->first_trace_set && b->seq == r->first_trace_seq)
@@ -103,6 +184,7 @@ static void flush_batch(run_state *r)
     pthread_mutex_lock(&r->ckpt_mu);
     tf_ckpt_batch_closed(r->ckpt, b);
     pthread_mutex_unlock(&r->ckpt_mu);
+    manifest_closed(r, b);
     new_batch(r);
     for (size_t i = 0; i < b->n_counts; i++)
         tf_tally_stream(r->tally, b->counts[i].stream, NULL)->spans_sent += b->counts[i].n;
@@ -116,6 +198,8 @@ static int sync_outputs(void *ctx, tf_err *err)
 {
     run_state *r = ctx;
     if (r->sink->sync(r->sink, err) != 0)
+        return -1;
+    if (r->manifest && tf_manifest_sync(r->manifest, err) != 0)
         return -1;
     return tf_rejects_sync(r->rejects, err);
 }
@@ -144,7 +228,7 @@ static void reject(run_state *r, const char *stream, uint64_t offset, uint64_t l
 }
 
 /* One record's spans, already encoded (and costed) by a worker, into the batches. */
-static void add_spans(run_state *r, const tf_ev_span *spans, size_t n)
+static void add_spans(run_state *r, const tf_ev *e, const tf_ev_span *spans, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (!r->span_start_ns || spans[i].start_ns < r->span_start_ns)
@@ -171,6 +255,8 @@ static void add_spans(run_state *r, const tf_ev_span *spans, size_t n)
         tf_batch_add_encoded(r->batch, spans[i].resource, spans[i].scope, spans[i].p, spans[i].len);
         tf_batch_count(r->batch, r->slot, 1);
     }
+    if (r->manifest && n)
+        manifest_line(r, e, spans, n);
 }
 
 /* The totals as of now (the sink's counters are current after poll). */
@@ -301,7 +387,7 @@ static void on_result(run_state *r, const tf_result *res)
         const tf_ev *e = &res->ev[i];
         switch (e->kind) {
         case TF_EV_SPANS:
-            add_spans(r, res->spans + e->first, e->n);
+            add_spans(r, e, res->spans + e->first, e->n);
             st->spans += e->n;
             r->c.spans += e->n;
             break;
@@ -385,6 +471,15 @@ static bool open_outputs(run_state *r, tf_run_result *res)
     r->rejects = tf_rejects_new(rejects_path, tf_ckpt_rejects_size(r->ckpt, rejects_path));
     tf_ckpt_set_files(r->ckpt, output && strcmp(output, "-") ? output : NULL, rejects_path);
     free(rejects_path);
+    if (o->manifest) {
+        r->manifest = tf_manifest_open(o->manifest, tf_ckpt_manifest_size(r->ckpt, o->manifest), &e);
+        if (!r->manifest) {
+            report(r, &e);
+            res->outcome = TF_RUN_FAILED;
+            return false;
+        }
+        tf_ckpt_set_manifest(r->ckpt, o->manifest, tf_manifest_size(r->manifest));
+    }
     return true;
 }
 
@@ -408,7 +503,11 @@ static void drive(run_state *r, tf_feed *feed)
                 st->changed = why == SKIP_CHANGED;
             } else {
                 free(r->stream_name);
+                free(r->stream_path);
+                free(r->stream_member);
                 r->stream_name = tf_xstrdup(msg->name);
+                r->stream_path = tf_xstrdup(msg->path ? msg->path : msg->name);
+                r->stream_member = msg->member ? tf_xstrdup(msg->member) : NULL;
                 r->slot = msg->slot;
             }
         } else if (msg->kind == TF_RD_FRAMES) {
@@ -451,6 +550,9 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
         r.c.bytes_total = 0;
     pthread_mutex_init(&r.ckpt_mu, NULL);
     if (!open_outputs(&r, res)) {
+        if (r.sink)
+            r.sink->destroy(r.sink);
+        tf_rejects_free(r.rejects);
         tf_ckpt_free(r.ckpt);
         tf_feed_free(feed);
         tf_tally_free(r.tally);
@@ -501,6 +603,12 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
 
     tf_batch_free(r.batch);
     free(r.stream_name);
+    free(r.stream_path);
+    free(r.stream_member);
+    for (size_t i = 0; i < r.mq_len; i++)
+        tf_buf_free(&r.mq[i].lines);
+    free(r.mq);
+    tf_manifest_free(r.manifest);
     r.sink->destroy(r.sink);
     tf_rejects_free(r.rejects);
     tf_ckpt_free(r.ckpt);

@@ -28,7 +28,7 @@ static char *own(tf_opts *o, char *p)
 
 typedef enum {
     O_ALLOW_EMPTY, O_BASIC_AUTH, O_BATCH_BYTES, O_BATCH_SPANS, O_CACERT, O_CHECKPOINT, O_CHECKPOINT_INTERVAL, O_COMPRESSION,
-    O_CONCURRENCY, O_ENDPOINT, O_EXCLUDE, O_HEADER, O_HELP, O_INCLUDE, O_INSECURE, O_JOB_NAME,
+    O_CONCURRENCY, O_ENDPOINT, O_EXCLUDE, O_HEADER, O_HELP, O_INCLUDE, O_INSECURE, O_JOB_NAME, O_MANIFEST,
     O_MAX_RECORD_BYTES, O_MAX_RETRIES, O_MAX_RETRY_TIME, O_METRICS_FILE, O_NO_PROGRESS, O_ON_CHANGED, O_OUTPUT,
     O_PROGRESS, O_SUMMARY_JSON,
     O_PRIVACY, O_PROFILE, O_PROTOCOL, O_QUIET, O_RATE_LIMIT, O_RATE_LIMIT_BYTES, O_REJECTS,
@@ -52,7 +52,7 @@ static const opt_def options[] = {
     { "batch-spans", 0, "N", O_BATCH_SPANS, "most spans in one request (default 4096)" },
     { "cacert", 0, "FILE", O_CACERT, "CA certificates (PEM) to verify the endpoint with" },
     { "checkpoint", 0, "FILE", O_CHECKPOINT, "record acknowledged progress in FILE and resume from it" },
-    { "checkpoint-interval", 0, "DURATION", O_CHECKPOINT_INTERVAL, "how often the checkpoint is saved while running (default 2s)" },
+    { "checkpoint-interval", 0, "DURATION", O_CHECKPOINT_INTERVAL, "how often the checkpoint is saved while running (default 250ms)" },
     { "compression", 0, "ALG", O_COMPRESSION, "request compression: gzip (default), zstd or none" },
     { "concurrency", 0, "N", O_CONCURRENCY, "requests in flight at once (default 4)" },
     { "endpoint", 0, "URL", O_ENDPOINT, "OTLP/HTTP endpoint; /v1/traces is appended to a base URL" },
@@ -62,6 +62,7 @@ static const opt_def options[] = {
     { "include", 0, "GLOB", O_INCLUDE, "read only archive members, files in directories and S3 keys matching GLOB (repeatable)" },
     { "insecure", 0, NULL, O_INSECURE, "do not verify the endpoint's TLS certificate (unsafe)" },
     { "job-name", 0, "NAME", O_JOB_NAME, "the job label of --metrics-file (default tracefill)" },
+    { "manifest", 0, "FILE", O_MANIFEST, "one JSON line per acknowledged trace (gzip/zstd when FILE ends .gz/.zst)" },
     { "max-record-bytes", 0, "SIZE", O_MAX_RECORD_BYTES, "reject records longer than SIZE (default 4MiB)" },
     { "max-retries", 0, "N", O_MAX_RETRIES, "retries of one request before giving up (default 10)" },
     { "max-retry-time", 0, "DURATION", O_MAX_RETRY_TIME, "give up retrying a request after DURATION (default 5m)" },
@@ -438,6 +439,7 @@ static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
     case O_INCLUDE: push_str(&o->include, &o->n_include, v); break;
     case O_INSECURE: o->insecure = true; break;
     case O_JOB_NAME: o->job_name = v; break;
+    case O_MANIFEST: o->manifest = v; break;
     case O_METRICS_FILE: o->metrics_file = v; break;
     case O_SUMMARY_JSON: o->summary_json = v; break;
     case O_PROGRESS:

@@ -41,6 +41,7 @@ typedef struct tf_opts {
     /* output: file sink */
     const char *output;  /* -o FILE or "-"; NULL when uploading */
     const char *rejects; /* NULL: default beside the output */
+    const char *manifest; /* --manifest FILE, or NULL */
 
     /* output: OTLP/HTTP */
     const char *endpoint; /* full URL ending in /v1/traces, NULL for the file sink */
