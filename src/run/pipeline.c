@@ -227,6 +227,25 @@ static void reject(run_state *r, const char *stream, uint64_t offset, uint64_t l
         fail(r, &err);
 }
 
+/* Backends file spans by time: old ones may not be found by a time search.
+ * Said once, when the first span goes to a backend. */
+#define TF_OLD_SPAN_NS (300ull * 1000000000u)
+static void warn_if_old(const run_state *r, uint64_t start_ns)
+{
+    uint64_t now = tf_now_wall_ns();
+    if (!r->o->endpoint || start_ns + TF_OLD_SPAN_NS >= now)
+        return;
+    char when[31];
+    tf_time_format(start_ns, when);
+    when[10] = '\0';
+    uint64_t days = (now - start_ns) / (86400ull * 1000000000u);
+    tf_warnf("the spans start on %s (%llu day%s ago): Tempo finds old spans by trace ID, but a search by time "
+             "finds them only when its ingestion_time_range_slack covers their age "
+             "(storage.trace.wal.ingestion_time_range_slack on Tempo 2.x, per tenant on recent Tempo); otherwise "
+             "they are filed under the time they arrive (see doc/tempo.md, or --time-shift-to now)",
+             when, (unsigned long long)days, days == 1 ? "" : "s");
+}
+
 /* One record's spans, already encoded (and costed) by a worker, into the batches. */
 static void add_spans(run_state *r, const tf_ev *e, const tf_ev_span *spans, size_t n)
 {
@@ -251,6 +270,7 @@ static void add_spans(run_state *r, const tf_ev *e, const tf_ev_span *spans, siz
             memcpy(r->first_trace, spans[i].trace_id, 16);
             r->first_trace_seq = r->batch->seq;
             r->first_trace_set = true;
+            warn_if_old(r, spans[i].start_ns);
         }
         tf_batch_add_encoded(r->batch, spans[i].resource, spans[i].scope, spans[i].p, spans[i].len);
         tf_batch_count(r->batch, r->slot, 1);

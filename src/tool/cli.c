@@ -32,7 +32,7 @@ typedef enum {
     O_MAX_RECORD_BYTES, O_MAX_RETRIES, O_MAX_RETRY_TIME, O_METRICS_FILE, O_NO_PROGRESS, O_ON_CHANGED, O_OUTPUT,
     O_PROGRESS, O_SUMMARY_JSON,
     O_PRIVACY, O_PROFILE, O_PROTOCOL, O_QUIET, O_RATE_LIMIT, O_RATE_LIMIT_BYTES, O_REJECTS,
-    O_RESOURCE_ATTR, O_S3_ENDPOINT, O_S3_PATH_STYLE, O_SINCE, O_TENANT, O_THREADS, O_TIME_SHIFT, O_TIMEOUT, O_TOKEN_FILE,
+    O_RESOURCE_ATTR, O_S3_ENDPOINT, O_S3_PATH_STYLE, O_SINCE, O_TENANT, O_THREADS, O_TIME_SHIFT, O_TIME_SHIFT_TO, O_TIMEOUT, O_TOKEN_FILE,
     O_UNTIL, O_VERBOSE, O_VERSION, O_WHERE,
 } opt_id;
 
@@ -86,6 +86,7 @@ static const opt_def options[] = {
     { "tenant", 0, "ID", O_TENANT, "Tempo tenant, sent as X-Scope-OrgID" },
     { "threads", 0, "N", O_THREADS, "worker threads (default: one per core, at most 4)" },
     { "time-shift", 0, "DURATION", O_TIME_SHIFT, "move all span times by DURATION (e.g. 720h, -5m)" },
+    { "time-shift-to", 0, "TIME", O_TIME_SHIFT_TO, "move the spans so the latest ends at TIME (now, or a time); reads the inputs twice" },
     { "timeout", 0, "DURATION", O_TIMEOUT, "per-request timeout (default 10s)" },
     { "token-file", 0, "FILE", O_TOKEN_FILE, "read the API token from FILE (else $TRACEFILL_TOKEN)" },
     { "until", 0, "TIME", O_UNTIL, "only records whose span starts before TIME" },
@@ -535,6 +536,14 @@ static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
             return bad_value(d, v, "a duration such as 720h or -90m");
         o->time_shift_ns = dur;
         break;
+    case O_TIME_SHIFT_TO:
+        if (!strcmp(v, "now"))
+            t = tf_now_wall_ns();
+        else if (!parse_when(v, tf_now_wall_ns(), &t))
+            return bad_value(d, v, "now, a time such as 2024-07-15T23:00:00Z, or an age such as 1h");
+        o->has_shift_to = true;
+        o->shift_to_ns = t;
+        break;
     case O_TIMEOUT:
         if (!tf_duration_parse(v, strlen(v), &dur) || dur <= 0)
             return bad_value(d, v, "a duration such as 10s");
@@ -821,6 +830,10 @@ static int dispatch(const char *cmd, tf_opts *o_)
     }
     if (check_profile_name(o.profile) != 0)
         return TF_EXIT_USAGE;
+    if (o.has_shift_to && o.time_shift_ns) {
+        tf_errorf("use either --time-shift or --time-shift-to, not both");
+        return TF_EXIT_USAGE;
+    }
     if (!strcmp(cmd, "run") || !strcmp(cmd, "inspect")) {
         if (!o.n_inputs) {
             tf_errorf("%s needs at least one INPUT (a file, a directory, - or a URL)", cmd);

@@ -3,6 +3,7 @@
  * summary and metrics files. */
 #include "config.h"
 #include "tool/cmds.h"
+#include "run/feed.h"
 #include "run/pipeline.h"
 #include "tool/exit.h"
 #include "tool/msg.h"
@@ -111,6 +112,16 @@ static void summary(const tf_opts *o, const tf_run_result *r)
         tf_notef("%llu streams were already done according to the checkpoint", (unsigned long long)c->skipped_done);
     if (r->rejects_path)
         tf_notef("rejected records and stream errors are in %s", r->rejects_path);
+    if (o->endpoint && c->spans_acked) {
+        char from[31], to[31], hex[33];
+        tf_time_format(r->start_wall_ns, from);
+        tf_time_format(r->end_wall_ns, to);
+        from[19] = to[19] = '\0';
+        tf_hex_encode(hex, r->trace_id, 16);
+        hex[32] = '\0';
+        tf_notef("sent between %sZ and %sZ (wall clock)%s%s", from, to, r->has_trace ? "; open a trace: " : "",
+                 r->has_trace ? hex : "");
+    }
     if (r->outcome == TF_RUN_INTERRUPTED && o->checkpoint)
         tf_notef("run the same command again to continue from %s", o->checkpoint);
     else if (r->outcome == TF_RUN_INTERRUPTED)
@@ -142,8 +153,45 @@ static tf_exit_info exit_status(const tf_opts *o, const tf_run_result *r)
     return (tf_exit_info){ TF_EXIT_OK, "ok" };
 }
 
-int tf_cmd_run(const tf_opts *o)
+/* --time-shift-to: a first pass finds the latest span end; the shift moves
+ * it to the time asked for. 0, or an exit status. */
+static int plan_shift(tf_opts *o)
 {
+    for (size_t i = 0; i < o->n_inputs; i++)
+        if (!strcmp(o->inputs[i], "-")) {
+            tf_errorf("--time-shift-to reads the inputs twice: it cannot read standard input (save it to a file)");
+            return TF_EXIT_USAGE;
+        }
+    uint64_t end;
+    tf_err err;
+    if (tf_feed_latest_end(o, NULL, NULL, &end, &err) != 0) {
+        tf_errorf("%s", err.msg);
+        return TF_EXIT_USAGE;
+    }
+    if (!end) {
+        tf_notef("--time-shift-to: the inputs give no span; nothing to move");
+        return 0;
+    }
+    /* Both are below 2^63 (timefmt's limit): the difference fits. */
+    o->time_shift_ns = o->shift_to_ns >= end ? (int64_t)(o->shift_to_ns - end) : -(int64_t)(end - o->shift_to_ns);
+    char from[31], to[31];
+    tf_time_format(end, from);
+    tf_time_format(o->shift_to_ns, to);
+    tf_notef("--time-shift-to: the latest span ends at %s; moving every span by %+.3f s so it ends at %s "
+             "(the original start is kept in tracefill.original_start_time_unix_nano)",
+             from, (double)o->time_shift_ns / 1e9, to);
+    return 0;
+}
+
+int tf_cmd_run(const tf_opts *o_)
+{
+    tf_opts shifted = *o_;
+    const tf_opts *o = &shifted;
+    if (shifted.has_shift_to) {
+        int rc = plan_shift(&shifted);
+        if (rc)
+            return rc;
+    }
     run_ui ui = { .o = o, .start_wall_ns = tf_now_wall_ns() };
     if (o->progress && o->msg_level >= TF_MSG_NORMAL)
         ui.show = isatty(STDERR_FILENO) && !o->progress_plain ? SHOW_TTY : SHOW_PLAIN;
@@ -160,10 +208,10 @@ int tf_cmd_run(const tf_opts *o)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     tf_exit_info ex = exit_status(o, &res);
-    if (res.outcome != TF_RUN_BAD_CONFIG && res.destination)
-        summary(o, &res);
     if (!res.end_wall_ns)
         res.end_wall_ns = tf_now_wall_ns();
+    if (res.outcome != TF_RUN_BAD_CONFIG && res.destination)
+        summary(o, &res);
     tf_err err;
     if (o->summary_json) {
         tf_buf b = { 0 };

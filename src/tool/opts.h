@@ -33,6 +33,8 @@ typedef struct tf_opts {
     tf_keyval *resource_attrs;
     size_t n_resource_attrs;
     int64_t time_shift_ns;
+    bool has_shift_to;  /* --time-shift-to: the latest span ends at shift_to_ns */
+    uint64_t shift_to_ns;
     bool has_since, has_until;
     uint64_t since_ns, until_ns;
     tf_keyval *where;

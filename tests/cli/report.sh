@@ -69,3 +69,37 @@ glued=$(perl -0ne '$n = 0; while (/(.{0,4})tracefill:/sg) { $n++ unless $1 =~ /(
 is "$glued" 0 "no message is glued to the progress line"
 erased=$(perl -0ne '$n = () = /\r\e\[Ktracefill: sent/g; print $n' "$T/tty.log")
 [ "$erased" -gt 0 ] && pass "messages during the run erase the progress line first ($erased)" || fail "no erased progress line before a message"
+
+# Old spans to a backend: one warning at the start; the summary ends with the
+# run's wall-clock window and a trace to open, which the backend has.
+start_receiver
+run_tf rc run --no-progress --endpoint "$RECV_URL" "$T/in/a.jsonl"
+stop_receiver
+is "$(grep -c 'Tempo finds old spans by trace ID' "$T/err")" 1 "old spans: one warning about finding them"
+contains "$T/err" "ingestion_time_range_slack" "naming the setting that decides"
+open=$(sed -n 's/.*open a trace: \([0-9a-f]\{32\}\)$/\1/p' "$T/err")
+[ -n "$open" ] && grep -q "^$open " "$RECV_DIR/spans.log" && pass "the summary's trace to open is one the backend got ($open)" ||
+    fail "the summary's trace to open"
+contains "$T/err" "(wall clock)" "and the run's wall-clock window"
+
+# --time-shift-to now: the latest span ends at the run's time; originals kept.
+before=$(date +%s)
+run_tf rc run -q --time-shift-to now -o "$T/shift.jsonl" "$T/in/a.jsonl"
+after=$(date +%s)
+is "$rc" 0 "--time-shift-to now runs"
+latest=$(jq -r '.resourceSpans[].scopeSpans[].spans[].endTimeUnixNano' "$T/shift.jsonl" | sort -n | tail -n1)
+[ "$((latest / 1000000000))" -ge "$before" ] && [ "$((latest / 1000000000))" -le "$after" ] &&
+    pass "the latest span now ends at the time of the run" || fail "latest end $latest not within $before..$after"
+orig=$(jq -r '[.resourceSpans[].scopeSpans[].spans[] | .attributes[] | select(.key == "tracefill.original_start_time_unix_nano")] | length' "$T/shift.jsonl" | awk '{s+=$1} END {print s}')
+is "$orig" 6000 "every span keeps its original start"
+"$TRACEFILL" run -q -o "$T/ref.jsonl" "$T/in/a.jsonl"
+first_orig=$(head -n1 "$T/shift.jsonl" | jq -r '.resourceSpans[0].scopeSpans[0].spans[0] | .attributes[] | select(.key == "tracefill.original_start_time_unix_nano") | .value.intValue')
+first_start=$(head -n1 "$T/shift.jsonl" | jq -r '.resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano')
+reference=$(head -n1 "$T/ref.jsonl" | jq -r '.resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano')
+ref_latest=$(jq -r '.resourceSpans[].scopeSpans[].spans[].endTimeUnixNano' "$T/ref.jsonl" | sort -n | tail -n1)
+is "$first_orig" "$reference" "the original start is the unshifted one"
+is "$((first_start - first_orig))" "$((latest - ref_latest))" "every span moved by the same amount"
+run_tf rc run -q --time-shift-to now -o "$T/x.jsonl" - <"$T/in/a.jsonl"
+is "$rc" 2 "--time-shift-to cannot read standard input twice"
+run_tf rc run -q --time-shift-to now --time-shift 1h -o "$T/x.jsonl" "$T/in/a.jsonl"
+is "$rc" 2 "--time-shift with --time-shift-to is a usage error"
