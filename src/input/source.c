@@ -258,6 +258,11 @@ uint64_t tf_stream_decoded_offset(const tf_stream *s)
     return s->decoded;
 }
 
+uint64_t tf_stream_raw_offset(const tf_stream *s)
+{
+    return s->in ? s->in->pos : 0;
+}
+
 int tf_stream_skip_to(tf_stream *s, uint64_t offset)
 {
     if (!s->rf || !s->rf->rb || strcmp(s->info.compression, "none") != 0 || s->state != 0)

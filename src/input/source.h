@@ -109,6 +109,9 @@ void tf_source_free(tf_source *src);
 ssize_t tf_stream_read(tf_stream *s, void *buf, size_t n, tf_err *err);
 const tf_stream_info *tf_stream_get_info(const tf_stream *s);
 uint64_t tf_stream_decoded_offset(const tf_stream *s); /* decoded bytes returned so far */
+/* Raw bytes of the stream pulled so far (the file's, or the member's as
+ * stored): with read-ahead, a little past what was decoded and returned. */
+uint64_t tf_stream_raw_offset(const tf_stream *s);
 /* Jumps ahead to decoded byte `offset` without reading what comes before,
  * where that is cheap: a remote object that is neither compressed nor a
  * container is fetched again from there with a ranged GET. 0: done (the next

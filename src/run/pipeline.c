@@ -417,7 +417,7 @@ static void on_result(run_state *r, const tf_result *res)
             r->c.rejected++;
             break;
         case TF_EV_FRAME_END:
-            tf_batch_mark(r->batch, msg->slot, e->end, false);
+            tf_batch_mark_at(r->batch, msg->slot, e->end, e->raw, 1, false);
             progress(r, false);
             tick(r);
             if (stop_requested(r)) {
@@ -450,7 +450,7 @@ static void on_stream_end(run_state *r, const tf_rd_msg *msg)
         pthread_mutex_unlock(&r->ckpt_mu);
         r->input_errors++;
     }
-    tf_batch_mark(r->batch, msg->slot, msg->end, true);
+    tf_batch_mark_at(r->batch, msg->slot, msg->end, msg->raw_end, 0, true);
 }
 
 static void on_input_error(void *ctx, const tf_err *err)
