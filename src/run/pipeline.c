@@ -602,6 +602,7 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
     r.c.skipped_done = r.skipped_done;
     r.c.skipped_files = ss->skipped_files;
     r.c.skipped_members = ss->skipped_members;
+    r.c.other_shards = ss->other_shards;
     progress(&r, true);
 
     snapshot(&r, &res->c);

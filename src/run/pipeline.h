@@ -40,6 +40,7 @@ typedef struct {
     uint64_t bytes_sent;                  /* request bytes sent (or written), after compression */
     uint64_t streams, input_errors, changed, skipped_done;
     uint64_t skipped_files, skipped_members; /* found in directories and archives, not logs */
+    uint64_t other_shards;                   /* streams left to the other shards */
 } tf_run_counts;
 
 typedef struct {

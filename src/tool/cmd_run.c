@@ -95,7 +95,10 @@ static const char *plural(uint64_t n)
  * checkpoint said everything was done already: wrong inputs, most likely. */
 static bool empty_run(const tf_opts *o, const tf_run_result *r)
 {
-    return r->outcome == TF_RUN_FINISHED && !o->allow_empty && r->c.records == 0 && r->c.skipped_done == 0;
+    /* A shard may get nothing when there are more shards than inputs. */
+    bool shard_got_none = r->c.streams == 0 && r->c.other_shards > 0;
+    return r->outcome == TF_RUN_FINISHED && !o->allow_empty && r->c.records == 0 && r->c.skipped_done == 0 &&
+           !shard_got_none;
 }
 
 static void summary(const tf_opts *o, const tf_run_result *r)

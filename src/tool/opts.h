@@ -24,6 +24,7 @@ typedef struct tf_opts {
     const char **include, **exclude;
     size_t n_include, n_exclude;
     size_t max_record_bytes;
+    uint32_t shard_k, shard_n; /* --shard K/N (n 0: no sharding) */
     const char *s3_endpoint; /* --s3-endpoint, NULL: the environment's or AWS's */
     bool s3_path_style;
 
