@@ -320,6 +320,43 @@ static void env_headers(tf_opts *o, const char *spec)
     free(copy);
 }
 
+/* OTEL_RESOURCE_ATTRIBUTES: "k1=v1,k2=v2", values %-encoded (W3C baggage
+ * style). A malformed entry is an error, not silently ignored. */
+static int env_resource_attrs(tf_opts *o, const char *spec)
+{
+    char *copy = tf_xstrdup(spec), *save = NULL;
+    int rc = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        char *k = tok;
+        while (*k == ' ')
+            k++;
+        if (!eq || eq == k) {
+            tf_errorf("OTEL_RESOURCE_ATTRIBUTES: \"%s\" is not key=value", tok);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char *end = eq;
+        while (end > k && end[-1] == ' ')
+            *--end = '\0';
+        char *dec = tf_xmalloc(strlen(eq + 1) + 1), *d = dec;
+        for (char *p = eq + 1; *p; p++) {
+            uint8_t byte;
+            if (*p == '%' && p[1] && p[2] && tf_hex_decode(&byte, p + 1, 1) == 0) {
+                *d++ = (char)byte;
+                p += 2;
+            } else {
+                *d++ = *p;
+            }
+        }
+        *d = '\0';
+        push_kv(&o->env_resource_attrs, &o->n_env_resource_attrs, (tf_keyval){ own(o, tf_xstrdup(k)), own(o, dec) });
+    }
+    free(copy);
+    return rc;
+}
+
 static const char *env2(const char *traces_name, const char *generic_name)
 {
     const char *v = getenv(traces_name);
@@ -362,6 +399,10 @@ static int apply_env(tf_opts *o)
         env_headers(o, v);
     if ((v = getenv("TRACEFILL_TOKEN")) && *v)
         o->token = v;
+    if ((v = getenv("OTEL_RESOURCE_ATTRIBUTES")) && *v && env_resource_attrs(o, v) != 0)
+        return -1;
+    if ((v = getenv("OTEL_SERVICE_NAME")) && *v)
+        push_kv(&o->env_resource_attrs, &o->n_env_resource_attrs, (tf_keyval){ "service.name", v });
     return 0;
 }
 
