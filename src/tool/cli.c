@@ -146,7 +146,8 @@ static void usage(FILE *out)
         fprintf(out, "  %-30s %s\n", left, d->help);
     }
     fprintf(out, "\nEnvironment: OTEL_EXPORTER_OTLP_{,TRACES_}{ENDPOINT,HEADERS,PROTOCOL,COMPRESSION,\n"
-                 "TIMEOUT,CERTIFICATE}, TRACEFILL_TOKEN; for s3:// inputs AWS_ACCESS_KEY_ID,\n"
+                 "TIMEOUT,CERTIFICATE}, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, TRACEFILL_TOKEN,\n"
+                 "JOB_COMPLETION_INDEX (--shards); for s3:// inputs AWS_ACCESS_KEY_ID,\n"
                  "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL\n"
                  "(or ~/.aws/credentials and ~/.aws/config). Flags win over the environment.\n"
                  "See tracefill(1) for exit statuses and examples.\n");
