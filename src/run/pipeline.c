@@ -77,6 +77,10 @@ static void report(const run_state *r, const tf_err *err)
  * later calls (and from the sync before a checkpoint write): reported once. */
 static void fail(run_state *r, const tf_err *err)
 {
+    if (r->sink && r->sink->closed) { /* nobody is reading: stop, and say nothing */
+        r->fatal = true;
+        return;
+    }
     if (strcmp(r->fatal_err.msg, err->msg) != 0) {
         report(r, err);
         r->fatal_err = *err;
@@ -620,7 +624,10 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
     res->destination = tf_xstrdup(r.sink->describe);
     if (tf_rejects_count(r.rejects))
         res->rejects_path = tf_xstrdup(tf_rejects_path(r.rejects));
-    res->outcome = r.fatal ? TF_RUN_FAILED : r.interrupted ? TF_RUN_INTERRUPTED : TF_RUN_FINISHED;
+    res->outcome = r.sink->closed ? TF_RUN_CLOSED
+                   : r.fatal      ? TF_RUN_FAILED
+                   : r.interrupted ? TF_RUN_INTERRUPTED
+                                  : TF_RUN_FINISHED;
 
     tf_batch_free(r.batch);
     free(r.stream_name);

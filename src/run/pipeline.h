@@ -25,6 +25,7 @@ typedef enum {
     TF_RUN_BAD_CONFIG,  /* nothing was done: a bad profile or endpoint configuration */
     TF_RUN_FAILED,      /* a fatal error (output or backend refused, I/O error) */
     TF_RUN_INTERRUPTED, /* stopped on request; the checkpoint (if any) resumes it */
+    TF_RUN_CLOSED,      /* the output was a pipe whose reader went away (`| head`): stopped quietly */
 } tf_run_outcome;
 
 /* What a run has done so far (the progress line, the metrics file) or in all

@@ -145,6 +145,7 @@ static tf_exit_info exit_status(const tf_opts *o, const tf_run_result *r)
     case TF_RUN_INTERRUPTED:
         return o->checkpoint ? (tf_exit_info){ TF_EXIT_INTERRUPTED, "interrupted; resumable from the checkpoint" }
                              : (tf_exit_info){ TF_EXIT_SIGNAL_BASE + r->stop_signal, "interrupted" };
+    case TF_RUN_CLOSED: return (tf_exit_info){ TF_EXIT_SIGNAL_BASE + SIGPIPE, "the output pipe was closed" };
     case TF_RUN_FINISHED: break;
     }
     if (r->c.input_errors || r->c.changed)
@@ -213,7 +214,7 @@ int tf_cmd_run(const tf_opts *o_)
     tf_exit_info ex = exit_status(o, &res);
     if (!res.end_wall_ns)
         res.end_wall_ns = tf_now_wall_ns();
-    if (res.outcome != TF_RUN_BAD_CONFIG && res.destination)
+    if (res.outcome != TF_RUN_BAD_CONFIG && res.outcome != TF_RUN_CLOSED && res.destination)
         summary(o, &res);
     tf_err err;
     if (o->summary_json) {

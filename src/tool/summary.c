@@ -56,6 +56,7 @@ static const char *outcome_name(tf_run_outcome o)
     case TF_RUN_BAD_CONFIG: return "bad configuration";
     case TF_RUN_FAILED: return "failed";
     case TF_RUN_INTERRUPTED: return "interrupted";
+    case TF_RUN_CLOSED: return "output closed";
     }
     return "unknown";
 }

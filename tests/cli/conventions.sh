@@ -131,3 +131,9 @@ is "$(jq -r '.resourceSpans[0].resource.attributes[] | select(.key == "service.n
    openrouter "the OpenRouter profile's service.name is not overridden"
 OTEL_RESOURCE_ATTRIBUTES='novalue' run_tf rc run -q -o "$T/x" "$T/r.jsonl"
 is "$rc" 2 "a malformed OTEL_RESOURCE_ATTRIBUTES entry is a usage error"
+
+# A closed stdout ends the run quietly (as for other tools: 128 + SIGPIPE).
+"$GEN" 5000 8 >"$T/many.jsonl"
+( rc=0; "$TRACEFILL" run -o - "$T/many.jsonl" 2>"$T/pipe.err" || rc=$?; echo $rc >"$T/pipe.rc" ) | head -c 100 >/dev/null
+is "$(cat "$T/pipe.rc")" 141 "run -o - | head: exit status 141"
+is "$(cat "$T/pipe.err")" "" "and nothing on stderr"
