@@ -136,8 +136,10 @@ static int load(tf_ckpt *c, const char *text, size_t len, tf_err *err)
             s->etag = dup_json_str(tf_json_get_nn(e, "etag"));
             s->size = json_i64(tf_json_get(e, "size"), -1);
             s->mtime = json_i64(tf_json_get(e, "mtime"), 0);
+            /* 64 hex digits or nothing: it is written back as it is. */
             const tf_json *fp = tf_json_get(e, "fingerprint");
-            if (fp && fp->type == TF_JSON_STRING && fp->str.len == 64)
+            uint8_t bin[32];
+            if (fp && fp->type == TF_JSON_STRING && fp->str.len == 64 && tf_hex_decode(bin, fp->str.p, 32) == 0)
                 memcpy(s->fp, fp->str.p, 65);
             s->fp_len = (uint64_t)json_i64(tf_json_get(e, "fingerprint_bytes"), 0);
             s->offset = (uint64_t)json_i64(tf_json_get(e, "offset"), 0);
