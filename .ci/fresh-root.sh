@@ -31,10 +31,19 @@ debootstrap --variant=minbase --unpack-tarball="$tarball" bookworm "$root" "$mir
     { echo "fresh-root: debootstrap failed (see $log)"; exit 1; }
 
 # What a container image of Debian has too: no services started by apt-get,
-# and a resolver.
+# and a resolver. And what this machine's network needs, as the machine itself
+# is provisioned: the extra CA certificates of its HTTPS egress (picked up by
+# the ca-certificates package the Quick start installs; Node is told to use
+# that store, as here).
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
 chmod +x "$root/usr/sbin/policy-rc.d"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+extra_env=""
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+    mkdir -p "$root/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+    extra_env="NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt"
+fi
 for m in proc sys dev dev/pts; do
     mkdir -p "$root/$m"
     case $m in
@@ -56,7 +65,7 @@ for n in 1 2; do
     cmd=$(block "$n")
     echo "== fresh root: command $n: $cmd" >>"$log"
     if chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        TERM=dumb LANG=C.UTF-8 /bin/bash -c "cd /src/tracefill && $cmd" >>"$log" 2>&1; then
+        TERM=dumb LANG=C.UTF-8 $extra_env /bin/bash -c "cd /src/tracefill && $cmd" >>"$log" 2>&1; then
         echo "fresh-root: command $n ok"
     else
         echo "fresh-root: command $n failed (see $log)"

@@ -120,11 +120,11 @@ static int on_value(void *ctx, tf_json *v, size_t start, size_t end)
     if (out.independent && tf_filter_active(o)) {
         size_t kept = 0;
         for (size_t i = 0; i < out.n; i++)
-            if (tf_filter_keep(o, out.spans[i]))
+            if (tf_filter_keep(o, out.spans[i], &m->stats.where_seen))
                 out.spans[kept++] = out.spans[i];
         out.n = kept;
     }
-    if (out.n && !out.independent && tf_filter_active(o) && !tf_filter_keep(o, out.spans[0]))
+    if (out.n && !out.independent && tf_filter_active(o) && !tf_filter_keep(o, out.spans[0], &m->stats.where_seen))
         out.n = 0;
     if (!out.n && tf_filter_active(o)) {
         m->stats.filtered++;

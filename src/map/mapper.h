@@ -28,6 +28,7 @@ typedef struct {
 
 typedef struct {
     uint64_t records, filtered, rejected, spans;
+    uint64_t where_seen; /* bit i: some record had --where key i (the first 64) */
 } tf_mapper_stats;
 
 /* A mapper over the run's profiles (from tf_profiles_open with env). */

@@ -618,6 +618,7 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
     res->has_trace = r.first_trace_acked;
     memcpy(res->trace_id, r.first_trace, 16);
     res->send_rate = r.sink->stats.send_rate;
+    res->where_seen = tf_feed_mapper_stats(feed).where_seen;
     tf_tally_export(r.tally, res);
     tf_tally_free(r.tally);
     free(r.skip_why);

@@ -84,6 +84,7 @@ typedef struct {
     tf_run_outcome outcome;
     tf_run_counts c;
     int stop_signal;      /* TF_RUN_INTERRUPTED: what stopped it */
+    uint64_t where_seen;  /* bit i: some record had --where key i (the first 64) */
     char *destination;    /* "file out.jsonl", "https://host/v1/traces" (no secrets) */
     char *rejects_path;   /* set when something was written to the rejects file */
     uint64_t start_wall_ns, end_wall_ns;

@@ -179,7 +179,8 @@ static void process(worker *wk, slot *s, tf_rd_msg *msg)
         }
         const tf_mapper_stats *after = tf_mapper_stats_get(wk->m);
         s->r.counts = (tf_mapper_stats){ after->records - before.records, after->filtered - before.filtered,
-                                         after->rejected - before.rejected, after->spans - before.spans };
+                                         after->rejected - before.rejected, after->spans - before.spans,
+                                         after->where_seen };
     }
     if (msg->kind == TF_RD_BEGIN || msg->kind == TF_RD_FRAMES)
         s->r.profile = tf_mapper_profile(wk->m, &s->r.profile_why);
@@ -316,6 +317,7 @@ tf_mapper_stats tf_work_stats(tf_work *w)
         t.filtered += s->filtered;
         t.rejected += s->rejected;
         t.spans += s->spans;
+        t.where_seen |= s->where_seen;
     }
     return t;
 }

@@ -129,6 +129,11 @@ static void summary(const tf_opts *o, const tf_run_result *r)
         tf_notef("run the same command again to continue from %s", o->checkpoint);
     else if (r->outcome == TF_RUN_INTERRUPTED)
         tf_notef("interrupted: without --checkpoint a new run starts from the beginning");
+    for (size_t i = 0; i < o->n_where && i < 64; i++)
+        if (!(r->where_seen & (1ull << i)) && c->records)
+            tf_warnf("--where %s=%s: no record has the attribute %s (it is matched on the root span's "
+                     "attributes and resource after mapping, e.g. trace.metadata.team; see tracefill inspect)",
+                     o->where[i].key, o->where[i].value, o->where[i].key);
     if (empty_run(o, r)) {
         tf_errorf("no record was read from %llu stream%s (%llu file%s and %llu archive member%s skipped as no "
                   "log, named above); give --allow-empty when that is expected",

@@ -137,3 +137,9 @@ is "$rc" 2 "a malformed OTEL_RESOURCE_ATTRIBUTES entry is a usage error"
 ( rc=0; "$TRACEFILL" run -o - "$T/many.jsonl" 2>"$T/pipe.err" || rc=$?; echo $rc >"$T/pipe.rc" ) | head -c 100 >/dev/null
 is "$(cat "$T/pipe.rc")" 141 "run -o - | head: exit status 141"
 is "$(cat "$T/pipe.err")" "" "and nothing on stderr"
+
+# A --where key no record has is reported at the end (a typo, or a name
+# before mapping).
+run_tf rc run -o "$T/w.jsonl" --where user.id=user-0 --where nosuchkey=1 "$T/a.jsonl"
+contains "$T/err" "--where nosuchkey=1: no record has the attribute nosuchkey" "a --where key seen on no record is reported"
+lacks "$T/err" "--where user.id=user-0: no record" "a key some record has is not"
