@@ -106,7 +106,8 @@ struct tf_framer {
     uint64_t index;
     int prev_byte;         /* the byte just before buf[0], -1 at the start */
     bool eof, failed, done;
-    bool text; /* tf_framer_set_text */
+    bool jumped;           /* the stream skipped ahead (tf_stream_skip_to): lines are not counted */
+    bool text;             /* tf_framer_set_text: every line is a record, none is jumped over */
     int mode;
     /* detection */
     int dphase, dkind, ddepth;
@@ -149,7 +150,7 @@ void tf_framer_start(tf_framer *f, tf_stream *s, uint64_t skip_to)
     f->line = 1;
     f->index = 0;
     f->prev_byte = -1;
-    f->eof = f->failed = f->done = false;
+    f->eof = f->failed = f->done = f->jumped = false;
     f->mode = f->text ? MODE_TEXT_BOM : MODE_UNKNOWN;
     f->dphase = 0;
     f->in_rec = f->oversize = f->inarr = f->in_str = f->esc = false;
@@ -241,7 +242,7 @@ static int end_record(tf_framer *f, size_t e, size_t resume, bool strip_cr, tf_f
     out->offset = f->roff;
     out->len = (size_t)len;
     out->end = f->base + resume;
-    out->line = f->rline;
+    out->line = f->jumped ? 0 : f->rline;
     out->p = (f->oversize || len > f->max) ? NULL : f->buf + f->rstart;
     out->tag = NULL;
     out->header = false;
@@ -667,6 +668,24 @@ int tf_framer_next(tf_framer *f, tf_frame *out, tf_err *err)
         if (r == SCAN_END || f->eof) { /* the scanners never ask for more after the end */
             f->done = true;
             return TF_FRAME_END;
+        }
+        /* The resume point is beyond what was read: a stream that can jump
+         * there (a ranged GET) need not be read up to it. In lines mode the
+         * resume point starts a line, so a line in progress ends before it and
+         * would be skipped anyway. */
+        if (f->mode == MODE_LINES && f->pos == f->len && f->skip_to > f->base + f->len) {
+            int j = tf_stream_skip_to(f->s, f->skip_to);
+            if (j < 0) {
+                f->failed = true;
+                return TF_FRAME_ERROR;
+            }
+            if (j == 0) {
+                f->base = f->skip_to;
+                f->len = f->pos = 0;
+                f->prev_byte = '\n';
+                f->in_rec = f->oversize = false;
+                f->jumped = true;
+            }
         }
         if (!refill(f))
             return frame_error(f, err);

@@ -21,7 +21,8 @@ typedef struct {
                         resuming at `end` continues with the next record (in array and
                         values modes: just past the record's last byte, or the CR
                         stripped from a stray line) */
-    uint64_t line;   /* 1-based line of the record's first byte */
+    uint64_t line;   /* 1-based line of the record's first byte; 0 (unknown) after a
+                        resume that jumped over the start (tf_stream_skip_to) */
     uint64_t index;  /* 0-based record (or bad frame) number in this stream */
     /* Set by whoever looks at frames in order before they are mapped (the
      * reader's frame hook); the framer leaves them NULL and false. */
@@ -44,7 +45,9 @@ tf_framer *tf_framer_new(size_t max_record_bytes);
 void tf_framer_free(tf_framer *f);
 /* Starts framing a new stream. skip_to > 0 fast-forwards: frames whose end
  * is <= skip_to are framed as usual (so the framing state stays right) but
- * not returned; skip_to is normally a frame's `end` from an earlier run. */
+ * not returned; skip_to is normally a frame's `end` from an earlier run.
+ * In lines mode, a stream that can jump (tf_stream_skip_to: an uncompressed
+ * remote object) jumps to skip_to instead of being read up to it. */
 void tf_framer_start(tf_framer *f, tf_stream *s, uint64_t skip_to);
 /* Text mode for the streams started from now on (true) or detection again
  * (false). A text line is a record with its leading blanks (a TSV line's

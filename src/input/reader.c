@@ -3,6 +3,7 @@
 #include "input/reader.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ struct pool_msg {
     tf_buf bytes; /* frame text, then why-strings */
     char *name;
     char *error;
+    char *path, *member; /* BEGIN */
 };
 
 struct tf_reader {
@@ -38,6 +40,10 @@ struct tf_reader {
     volatile int stop;
     /* profile detection (--profile auto) */
     const char *profile, *profile_why;
+    /* progress, read from other threads */
+    uint64_t raw_read;     /* atomic */
+    char current[256];     /* the stream being read, under cur_mu */
+    pthread_mutex_t cur_mu;
     /* threaded hand-over */
     bool threaded;
     pthread_t thread;
@@ -53,6 +59,9 @@ static void msg_reset(pool_msg *s)
 {
     free(s->error);
     s->error = NULL;
+    free(s->path);
+    free(s->member);
+    s->path = s->member = NULL;
     s->bytes.len = 0;
     memset(&s->m, 0, sizeof s->m);
 }
@@ -124,6 +133,10 @@ static void produce(tf_reader *r, pool_msg *s)
         bool read = r->o.begin(r->o.begin_ctx, r->slot, info, &offset);
         s->m.kind = TF_RD_BEGIN;
         set_name(s, info->name);
+        s->path = tf_xstrdup(info->path);
+        s->member = info->member ? tf_xstrdup(info->member) : NULL;
+        s->m.path = s->path;
+        s->m.member = s->member;
         s->m.skip = !read;
         s->m.container = info->container;
         s->m.compression = info->compression;
@@ -223,6 +236,15 @@ static void produce(tf_reader *r, pool_msg *s)
     s->m.profile_why = r->profile_why;
 }
 
+/* After each message: what the progress line shows. */
+static void publish_progress(tf_reader *r)
+{
+    __atomic_store_n(&r->raw_read, tf_source_raw_read(r->src), __ATOMIC_RELAXED);
+    pthread_mutex_lock(&r->cur_mu);
+    snprintf(r->current, sizeof r->current, "%s", r->st_name && r->st ? r->st_name : "");
+    pthread_mutex_unlock(&r->cur_mu);
+}
+
 static void *reader_main(void *arg)
 {
     tf_reader *r = arg;
@@ -239,6 +261,7 @@ static void *reader_main(void *arg)
         }
         pthread_mutex_unlock(&r->mu);
         produce(r, s);
+        publish_progress(r);
         pthread_mutex_lock(&r->mu);
         s->next = NULL;
         if (r->ready_tail)
@@ -265,6 +288,7 @@ tf_reader *tf_reader_new(const tf_reader_opts *opts)
 {
     tf_reader *r = tf_xcalloc(1, sizeof *r);
     r->o = *opts;
+    pthread_mutex_init(&r->cur_mu, NULL);
     r->o.source.stopping = stopping;
     r->o.source.stopping_ctx = r;
     r->src = tf_source_new(opts->inputs, opts->n_inputs, &r->o.source);
@@ -296,6 +320,7 @@ tf_rd_msg *tf_reader_next(tf_reader *r)
         else
             r->free_list = s->next;
         produce(r, s);
+        publish_progress(r);
         return &s->m;
     }
     pthread_mutex_lock(&r->mu);
@@ -368,7 +393,20 @@ void tf_reader_free(tf_reader *r)
     for (size_t i = 0; i < POOL_SIZE; i++)
         msg_free(&r->pool[i]);
     free(r->st_name);
+    pthread_mutex_destroy(&r->cur_mu);
     tf_framer_free(r->fr);
     tf_source_free(r->src);
     free(r);
+}
+
+uint64_t tf_reader_raw_read(tf_reader *r)
+{
+    return __atomic_load_n(&r->raw_read, __ATOMIC_RELAXED);
+}
+
+void tf_reader_current(tf_reader *r, char *buf, size_t n)
+{
+    pthread_mutex_lock(&r->cur_mu);
+    snprintf(buf, n, "%s", r->current);
+    pthread_mutex_unlock(&r->cur_mu);
 }

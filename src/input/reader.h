@@ -44,6 +44,7 @@ typedef struct {
     /* BEGIN */
     bool skip;         /* the begin callback said not to read it */
     const char *container, *compression, *outer; /* static names from the source */
+    const char *path, *member; /* the input file (or URL) and the archive member (NULL: none) */
     /* FRAMES */
     const tf_rd_frame *frames;
     size_t n_frames;
@@ -106,6 +107,11 @@ tf_rd_msg *tf_reader_next(tf_reader *r);
 void tf_reader_release(tf_reader *r, tf_rd_msg *m);
 /* Asks the reader to stop early; tf_reader_next then soon returns DONE. */
 void tf_reader_stop(tf_reader *r);
+/* For a progress line, from any thread: the raw bytes of input gone through
+ * (tf_source_raw_read as of the last message) and the stream being read
+ * ("" between streams). */
+uint64_t tf_reader_raw_read(tf_reader *r);
+void tf_reader_current(tf_reader *r, char *buf, size_t n);
 /* Joins the thread; the source's statistics stay readable until free. */
 const tf_source_stats *tf_reader_stats(tf_reader *r);
 void tf_reader_free(tf_reader *r);

@@ -23,6 +23,8 @@ void tf_batch_free(tf_batch *b)
         free(b->arena);
     }
     free(b->spans);
+    free(b->counts);
+    tf_buf_free(&b->sidecar);
     free(b->groups);
     free(b->marks);
     free(b);
@@ -77,6 +79,21 @@ void tf_batch_add_encoded(tf_batch *b, const tf_resource *r, const tf_scope *s, 
     }
     b->spans[b->n_spans++] = (tf_batch_span){ off, len, g };
     b->est_bytes += tf_batch_span_cost(b->enc, len);
+}
+
+void tf_batch_count(tf_batch *b, uint32_t stream, size_t n)
+{
+    if (b->n_counts && b->counts[b->n_counts - 1].stream == stream) {
+        b->counts[b->n_counts - 1].n += (uint32_t)n;
+        return;
+    }
+    if (b->n_counts == b->cap_counts) {
+        b->cap_counts = b->cap_counts ? b->cap_counts * 2 : 4;
+        b->counts = tf_xrealloc(b->counts, b->cap_counts * sizeof *b->counts);
+    }
+    b->counts[b->n_counts].stream = stream;
+    b->counts[b->n_counts].n = (uint32_t)n;
+    b->n_counts++;
 }
 
 void tf_batch_mark(tf_batch *b, uint32_t stream, uint64_t end, bool eof)

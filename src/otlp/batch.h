@@ -38,6 +38,11 @@ typedef struct tf_batch {
     size_t est_bytes; /* encoded request size estimate (exact to within a few bytes) */
     tf_mark *marks;
     size_t n_marks, cap_marks;
+    struct {
+        uint32_t stream, n;
+    } *counts;        /* spans per stream slot, consecutive runs merged */
+    size_t n_counts, cap_counts;
+    tf_buf sidecar;   /* the caller's bytes that travel with the batch (the run's manifest lines) */
     uint64_t rejects_size; /* rejects file size when the batch was closed */
 } tf_batch;
 
@@ -53,6 +58,8 @@ size_t tf_batch_span_cost(tf_encoding enc, size_t encoded_len);
 /* Records that stream `stream` is complete up to `end` once this batch is acked.
  * Consecutive marks of the same stream are merged. */
 void tf_batch_mark(tf_batch *b, uint32_t stream, uint64_t end, bool eof);
+/* Counts n spans just added as stream's (for per-stream acknowledgements). */
+void tf_batch_count(tf_batch *b, uint32_t stream, size_t n);
 /* Writes the request for spans [from, to) into out (appending). */
 void tf_batch_request(const tf_batch *b, size_t from, size_t to, tf_buf *out);
 

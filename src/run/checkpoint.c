@@ -5,6 +5,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/timefmt.h"
+#include "input/remote/remote.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +18,9 @@
 #include <unistd.h>
 
 typedef struct {
-    char *key; /* absolute path, plus ":" and the member for archive members */
+    char *key; /* absolute path (or the URL), plus ":" and the member for archive members */
     char *name, *path, *member;
+    char *etag; /* remote objects: the ETag, NULL otherwise */
     int64_t size, mtime;
     char fp[65];
     uint64_t fp_len;
@@ -48,11 +50,11 @@ struct tf_ckpt {
     uint64_t base_seq;
     bool have_base;
     /* at the watermark */
-    uint64_t rejects_size, output_size;
-    char *output_path, *rejects_path;
+    uint64_t rejects_size, output_size, manifest_size;
+    char *output_path, *rejects_path, *manifest_path;
     /* from the loaded file */
-    int64_t old_output_size, old_rejects_size;
-    char *old_output_path, *old_rejects_path;
+    int64_t old_output_size, old_rejects_size, old_manifest_size;
+    char *old_output_path, *old_rejects_path, *old_manifest_path;
     bool dirty;
     uint64_t last_write_ns, interval_ns;
 };
@@ -60,7 +62,7 @@ struct tf_ckpt {
 static char *stream_key(const tf_stream_info *info)
 {
     char *abs = NULL;
-    if (strcmp(info->path, "-"))
+    if (strcmp(info->path, "-") && !tf_remote_is_url(info->path))
         abs = realpath(info->path, NULL);
     const char *p = abs ? abs : info->path;
     char *key = info->member ? tf_xasprintf("%s:%s", p, info->member) : tf_xstrdup(p);
@@ -86,6 +88,7 @@ static void free_stream(ck_stream *s)
     free(s->name);
     free(s->path);
     free(s->member);
+    free(s->etag);
     free(s->error);
     free(s->pending_error);
 }
@@ -128,6 +131,7 @@ static int load(tf_ckpt *c, const char *text, size_t len, tf_err *err)
             s->name = dup_json_str(tf_json_get(e, "name"));
             s->path = dup_json_str(tf_json_get(e, "path"));
             s->member = dup_json_str(tf_json_get_nn(e, "member"));
+            s->etag = dup_json_str(tf_json_get_nn(e, "etag"));
             s->size = json_i64(tf_json_get(e, "size"), -1);
             s->mtime = json_i64(tf_json_get(e, "mtime"), 0);
             const tf_json *fp = tf_json_get(e, "fingerprint");
@@ -153,6 +157,11 @@ static int load(tf_ckpt *c, const char *text, size_t len, tf_err *err)
         if (rej && rej->type == TF_JSON_OBJECT) {
             c->old_rejects_path = dup_json_str(tf_json_get(rej, "path"));
             c->old_rejects_size = json_i64(tf_json_get(rej, "size"), -1);
+        }
+        const tf_json *man = tf_json_get(root, "manifest");
+        if (man && man->type == TF_JSON_OBJECT) {
+            c->old_manifest_path = dup_json_str(tf_json_get(man, "path"));
+            c->old_manifest_size = json_i64(tf_json_get(man, "size"), -1);
         }
         rc = 0;
     }
@@ -203,7 +212,8 @@ static void render(const tf_ckpt *c, tf_buf *b)
         const char *name, *path;
         uint64_t size;
     } files[] = { { "output", c->output_path, c->output_size },
-                  { "rejects", c->rejects_path, c->rejects_size } };
+                  { "rejects", c->rejects_path, c->rejects_size },
+                  { "manifest", c->manifest_path, c->manifest_size } };
     for (size_t i = 0; i < TF_ARRAY_LEN(files); i++) {
         if (!files[i].path)
             continue;
@@ -223,6 +233,10 @@ static void render(const tf_ckpt *c, tf_buf *b)
         put_str_or_null(b, s->path);
         tf_buf_puts(b, ", \"member\": ");
         put_str_or_null(b, s->member);
+        if (s->etag) {
+            tf_buf_puts(b, ", \"etag\": ");
+            put_str_or_null(b, s->etag);
+        }
         tf_buf_printf(b, ", \"size\": %lld, \"mtime\": %lld, \"fingerprint\": \"%s\", \"fingerprint_bytes\": %llu",
                       (long long)s->size, (long long)s->mtime, s->fp, (unsigned long long)s->fp_len);
         tf_buf_printf(b, ", \"offset\": %llu, \"done\": %s", (unsigned long long)s->offset,
@@ -307,7 +321,7 @@ static tf_ckpt *ckpt_new(void)
 {
     tf_ckpt *c = tf_xcalloc(1, sizeof *c);
     c->lock_fd = -1;
-    c->old_output_size = c->old_rejects_size = -1;
+    c->old_output_size = c->old_rejects_size = c->old_manifest_size = -1;
     return c;
 }
 
@@ -342,6 +356,10 @@ tf_ckpt *tf_ckpt_open(const char *path, uint64_t interval_ns, tf_err *err)
         c->rejects_path = tf_xstrdup(c->old_rejects_path);
         c->rejects_size = (uint64_t)c->old_rejects_size;
     }
+    if (c->old_manifest_path && c->old_manifest_size >= 0) {
+        c->manifest_path = tf_xstrdup(c->old_manifest_path);
+        c->manifest_size = (uint64_t)c->old_manifest_size;
+    }
     /* Prove now, before anything is sent, that the checkpoint can be written. */
     if (write_file(c, err) != 0) {
         tf_ckpt_free(c);
@@ -373,6 +391,8 @@ void tf_ckpt_free(tf_ckpt *c)
     free(c->rejects_path);
     free(c->old_output_path);
     free(c->old_rejects_path);
+    free(c->manifest_path);
+    free(c->old_manifest_path);
     free(c);
 }
 
@@ -393,6 +413,22 @@ int64_t tf_ckpt_rejects_size(const tf_ckpt *c, const char *rejects_path)
     return old_size_for(c->old_rejects_path, c->old_rejects_size, rejects_path);
 }
 
+int64_t tf_ckpt_manifest_size(const tf_ckpt *c, const char *manifest_path)
+{
+    return old_size_for(c->old_manifest_path, c->old_manifest_size, manifest_path);
+}
+
+void tf_ckpt_set_manifest(tf_ckpt *c, const char *path, uint64_t size)
+{
+    if (!c->manifest_path || !path || strcmp(c->manifest_path, path)) {
+        free(c->manifest_path);
+        c->manifest_path = path ? tf_xstrdup(path) : NULL;
+    }
+    if (c->manifest_size != size)
+        c->dirty = true;
+    c->manifest_size = size;
+}
+
 void tf_ckpt_set_files(tf_ckpt *c, const char *output_path, const char *rejects_path)
 {
     free(c->output_path);
@@ -411,9 +447,11 @@ static void set_identity(ck_stream *s, const tf_stream_info *info)
     free(s->name);
     free(s->path);
     free(s->member);
+    free(s->etag);
     s->name = tf_xstrdup(info->name);
     s->path = tf_xstrdup(info->path);
     s->member = info->member ? tf_xstrdup(info->member) : NULL;
+    s->etag = info->etag ? tf_xstrdup(info->etag) : NULL;
     s->size = info->size;
     s->mtime = info->mtime;
     tf_hex_encode(s->fp, info->fingerprint, 32);
@@ -454,6 +492,11 @@ tf_ckpt_verdict tf_ckpt_stream_begin(tf_ckpt *c, uint32_t slot, const tf_stream_
     if (s->size != info->size) {
         tf_err_set(why, "%s: size is %lld bytes, the checkpoint saw %lld (grown, truncated or replaced)",
                             info->name, (long long)info->size, (long long)s->size);
+        return TF_CKPT_CHANGED;
+    }
+    if (s->etag && info->etag && strcmp(s->etag, info->etag)) {
+        tf_err_set(why, "%s: ETag is \"%s\", the checkpoint saw \"%s\" (the object was replaced)", info->name,
+                   info->etag, s->etag);
         return TF_CKPT_CHANGED;
     }
     if (s->fp_len != info->fp_len || strcmp(s->fp, fp)) {

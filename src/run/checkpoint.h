@@ -35,6 +35,11 @@ void tf_ckpt_free(tf_ckpt *c);
 int64_t tf_ckpt_output_size(const tf_ckpt *c, const char *output_path);
 int64_t tf_ckpt_rejects_size(const tf_ckpt *c, const char *rejects_path);
 void tf_ckpt_set_files(tf_ckpt *c, const char *output_path, const char *rejects_path);
+/* The manifest (run --manifest): its size as an earlier run left it (-1: not
+ * recorded), and its size now, which the caller keeps at the watermark (it
+ * appends a batch's lines when the batch passes it). */
+int64_t tf_ckpt_manifest_size(const tf_ckpt *c, const char *manifest_path);
+void tf_ckpt_set_manifest(tf_ckpt *c, const char *path, uint64_t size);
 
 typedef enum {
     TF_CKPT_START,   /* new stream: read from the beginning */

@@ -99,7 +99,8 @@ int tf_feed_start(tf_feed *f, tf_err *err)
         .n_inputs = o->n_inputs,
         .source = { .include = o->include, .n_include = o->n_include, .exclude = o->exclude,
                     .n_exclude = o->n_exclude, .on_error = fo->on_input_error,
-                    .on_error_ctx = fo->input_error_ctx },
+                    .on_error_ctx = fo->input_error_ctx, .s3_endpoint = o->s3_endpoint,
+                    .s3_path_style = o->s3_path_style },
         .max_record_bytes = o->max_record_bytes,
         .threaded = fo->plan.threads > 0,
         .begin = fo->begin,
@@ -157,4 +158,44 @@ void tf_feed_free(tf_feed *f)
     tf_profiles_free(f->profiles);
     tf_interner_free(f->interner);
     free(f);
+}
+
+uint64_t tf_feed_raw_read(tf_feed *f)
+{
+    return f->rd ? tf_reader_raw_read(f->rd) : 0;
+}
+
+void tf_feed_current(tf_feed *f, char *buf, size_t n)
+{
+    if (f->rd)
+        tf_reader_current(f->rd, buf, n);
+    else if (n)
+        buf[0] = '\0';
+}
+
+static bool read_all(void *ctx, uint32_t slot, const tf_stream_info *info, uint64_t *offset)
+{
+    return true;
+}
+
+int tf_feed_latest_end(const tf_opts *o, void (*on_input_error)(void *, const tf_err *), void *ctx,
+                       uint64_t *end_ns, tf_err *err)
+{
+    tf_feed_opts fo = { .begin = read_all, .on_input_error = on_input_error, .input_error_ctx = ctx };
+    tf_run_plan_make(o, false, &fo.plan);
+    tf_feed *f = tf_feed_new(o, &fo, err);
+    if (!f)
+        return -1;
+    if (tf_feed_start(f, err) != 0) {
+        tf_feed_free(f);
+        return -1;
+    }
+    *end_ns = 0;
+    for (const tf_result *r; (r = tf_feed_next(f))->msg->kind != TF_RD_DONE; tf_feed_release(f, r))
+        for (size_t i = 0; i < r->n_ev; i++)
+            if (r->ev[i].kind == TF_EV_SPANS)
+                for (size_t k = r->ev[i].first; k < r->ev[i].first + r->ev[i].n; k++)
+                    *end_ns = TF_MAX(*end_ns, r->spans[k].end_ns);
+    tf_feed_free(f);
+    return 0;
 }

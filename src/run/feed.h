@@ -53,6 +53,17 @@ void tf_feed_stop(tf_feed *f);
 /* Joins the threads; then the totals of the mapping and the source. */
 tf_mapper_stats tf_feed_mapper_stats(tf_feed *f);
 const tf_source_stats *tf_feed_source_stats(tf_feed *f);
+/* For the progress line, from the consumer's thread: raw input bytes gone
+ * through, and the input being read. */
+uint64_t tf_feed_raw_read(tf_feed *f);
+void tf_feed_current(tf_feed *f, char *buf, size_t n);
 void tf_feed_free(tf_feed *f);
+
+/* Reads the inputs once, as run would (profile, filters), and gives the
+ * latest end of all the spans it would send (0: none), for --time-shift-to.
+ * -1 with err when the profile is bad. Inputs that cannot be read are
+ * reported through on_input_error and skipped. */
+int tf_feed_latest_end(const tf_opts *o, void (*on_input_error)(void *, const tf_err *), void *ctx,
+                       uint64_t *end_ns, tf_err *err);
 
 #endif

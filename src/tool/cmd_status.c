@@ -21,7 +21,8 @@ static void on_input_error(void *ctx, const tf_err *err)
 static uint64_t check_inputs(tf_ckpt *c, const tf_opts *o)
 {
     tf_source_opts so = { .include = o->include, .n_include = o->n_include, .exclude = o->exclude,
-                          .n_exclude = o->n_exclude, .on_error = on_input_error };
+                          .n_exclude = o->n_exclude, .on_error = on_input_error,
+                          .s3_endpoint = o->s3_endpoint, .s3_path_style = o->s3_path_style };
     tf_source *src = tf_source_new(o->inputs, o->n_inputs, &so);
     tf_stream *st;
     uint64_t unseen = 0;

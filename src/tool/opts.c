@@ -19,7 +19,7 @@ void tf_opts_defaults(tf_opts *o)
     o->max_retries = 10;
     o->max_retry_time_ns = 300ull * 1000000000u;
     o->progress = true;
-    o->checkpoint_interval_ns = 2000000000ull;
+    o->checkpoint_interval_ns = 250000000ull;
     o->msg_level = TF_MSG_NORMAL;
 }
 
