@@ -54,7 +54,8 @@ void tf_framer_start(tf_framer *f, tf_stream *s, uint64_t skip_to);
  * empty first field) and without its LF and one trailing CR; only empty
  * lines are skipped; a BOM at the start is skipped. Lines before skip_to are
  * returned as TF_FRAME_SKIPPED (when not oversize), so that a caller that
- * must see every line (a CSV header row, W3C "#Fields:") still sees them. */
+ * must see every line (a CSV header row, W3C "#Fields:") still sees them;
+ * for the same reason a text stream is read up to skip_to, never jumped. */
 void tf_framer_set_text(tf_framer *f, bool text);
 /* err (may be NULL) is filled for TF_FRAME_BAD and TF_FRAME_ERROR. */
 int tf_framer_next(tf_framer *f, tf_frame *out, tf_err *err);
