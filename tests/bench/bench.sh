@@ -116,4 +116,4 @@ row "nginx combined to /dev/null, 2 threads" "$N" 0 "$TF" run -q --threads 2 -o 
 row "nginx combined to a file, 2 threads" "$N" 0 "$TF" run -q --threads 2 -o "$W/text-out.jsonl" --profile "$NM" "$NG"
 rm -f "$W/text-out.jsonl"
 gzip -1 -c "$NG" >"$W/nginx$N.log.gz"
-row "nginx combined .gz, /dev/null, 2 threads" "$N" 0 "$TF" run -q --threads 2 -o /dev/null --profile "$NM" "$W/nginx$N.log.gz"
+row "nginx combined .gz to /dev/null, 2 thr" "$N" 0 "$TF" run -q --threads 2 -o /dev/null --profile "$NM" "$W/nginx$N.log.gz"
