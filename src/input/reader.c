@@ -109,6 +109,38 @@ static void end_stream(tf_reader *r, pool_msg *s, bool failed)
     r->slot++;
 }
 
+/* Where the frames the hook holds begin in the block being filled. */
+typedef struct {
+    size_t from;  /* frame index, NOT_HELD when nothing is held */
+    size_t bytes; /* s->bytes.len then */
+} hold_mark;
+
+/* Shows the hook a frame (skipped: before the resume point). Returns the
+ * frame's kind: unchanged, or TF_FRAME_ERROR when the hook ends the stream
+ * (the held frames are dropped from the block: *n shrinks). */
+static int hook_frame(tf_reader *r, pool_msg *s, tf_frame *f, bool skipped, hold_mark *hold, size_t *n)
+{
+    tf_err err;
+    int h = r->o.hook.frame ? r->o.hook.frame(r->o.hook.ctx, f, skipped, &err) : TF_RD_FRAME_OK;
+    if (h < 0) {
+        if (hold->from != NOT_HELD) {
+            *n = hold->from;
+            s->bytes.len = hold->bytes;
+        }
+        r->pending_err = err;
+        r->hook_end = f->offset;
+        r->has_hook_end = true;
+        return TF_FRAME_ERROR;
+    }
+    if (skipped)
+        return TF_FRAME_SKIPPED;
+    if (h != TF_RD_FRAME_HOLD)
+        hold->from = NOT_HELD;
+    else if (hold->from == NOT_HELD)
+        *hold = (hold_mark){ *n, s->bytes.len };
+    return TF_FRAME_RECORD;
+}
+
 /* Produces the next message into s; never waits for a consumer. */
 static void produce(tf_reader *r, pool_msg *s)
 {
@@ -159,7 +191,8 @@ static void produce(tf_reader *r, pool_msg *s)
     }
     set_name(s, r->st_name);
     /* Frames until the block is full or the stream ends. */
-    size_t n = 0, held = NOT_HELD, held_bytes = 0;
+    size_t n = 0;
+    hold_mark hold = { NOT_HELD, 0 };
     for (;;) {
         tf_frame f;
         tf_err err;
@@ -168,25 +201,9 @@ static void produce(tf_reader *r, pool_msg *s)
             r->pending_err = err; /* kept for the END message, which may come next time */
         r->has_pending = false;
         if (rc == TF_FRAME_SKIPPED || (rc == TF_FRAME_RECORD && r->o.hook.frame)) {
-            int h = r->o.hook.frame ? r->o.hook.frame(r->o.hook.ctx, &f, rc == TF_FRAME_SKIPPED, &err)
-                                    : TF_RD_FRAME_OK;
-            if (h < 0) { /* the hook ends the stream here, with what it held */
-                if (held != NOT_HELD) {
-                    n = held;
-                    s->bytes.len = held_bytes;
-                }
-                rc = TF_FRAME_ERROR;
-                r->pending_err = err;
-                r->hook_end = f.offset;
-                r->has_hook_end = true;
-            } else if (rc == TF_FRAME_SKIPPED) {
+            rc = hook_frame(r, s, &f, rc == TF_FRAME_SKIPPED, &hold, &n);
+            if (rc == TF_FRAME_SKIPPED)
                 continue;
-            } else if (h == TF_RD_FRAME_HOLD && held == NOT_HELD) {
-                held = n;
-                held_bytes = s->bytes.len;
-            } else if (h != TF_RD_FRAME_HOLD) {
-                held = NOT_HELD;
-            }
         }
         if (rc == TF_FRAME_END || rc == TF_FRAME_ERROR) {
             if (n) { /* deliver the frames first; the end comes next time */
@@ -216,7 +233,7 @@ static void produce(tf_reader *r, pool_msg *s)
             d->why = (const char *)(uintptr_t)(s->bytes.len + 1);
             tf_buf_append(&s->bytes, why, strlen(why) + 1);
         }
-        bool holding = held != NOT_HELD;
+        bool holding = hold.from != NOT_HELD;
         if (s->bytes.len >= (holding ? TF_READER_HOLD_BYTES : BLOCK_BYTES) ||
             n >= (holding ? TF_READER_HOLD_FRAMES : BLOCK_FRAMES) || r->stop)
             break;
