@@ -100,6 +100,7 @@ static void end_stream(tf_reader *r, pool_msg *s, bool failed)
     s->m.kind = TF_RD_END;
     s->m.framing = tf_framer_mode(r->fr);
     s->m.end = r->has_hook_end ? r->hook_end : tf_stream_decoded_offset(r->st);
+    s->m.raw_end = tf_stream_raw_offset(r->st);
     if (failed) {
         s->error = tf_xstrdup(r->pending_err.msg[0] ? r->pending_err.msg : "read error");
         s->m.error = s->error;
@@ -223,6 +224,7 @@ static void produce(tf_reader *r, pool_msg *s)
         tf_rd_frame *d = &s->frames[n++];
         d->f = f;
         d->bad = rc == TF_FRAME_BAD;
+        d->raw = tf_stream_raw_offset(r->st);
         d->why = NULL;
         /* Offsets into bytes for now; pointers are fixed once bytes stops moving. */
         d->f.p = f.p ? (const char *)(uintptr_t)(s->bytes.len + 1) : NULL;

@@ -35,6 +35,7 @@ typedef struct {
     tf_frame f;      /* f.p points into the message's bytes (NULL for an oversize BAD frame) */
     bool bad;        /* TF_FRAME_BAD: why says why */
     const char *why;
+    uint64_t raw;    /* about where the frame ends in the raw (compressed) bytes */
 } tf_rd_frame;
 
 typedef struct {
@@ -53,6 +54,7 @@ typedef struct {
     /* END */
     const char *framing; /* "lines", "array", "values" */
     uint64_t end;      /* decoded offset where the stream ended (or failed) */
+    uint64_t raw_end;  /* and the raw bytes pulled by then */
     const char *error; /* "corrupt gzip data at ..." or NULL */
 } tf_rd_msg;
 

@@ -90,6 +90,7 @@ struct tf_source {
     char **include, **exclude;
     size_t n_include, n_exclude;
     tf_log_kind logs;
+    uint32_t shard_k, shard_n;
     seen_file *seen; /* regular files read: open-addressed on (dev, ino) */
     uint64_t raw_done; /* raw (compressed) bytes of the files finished with */
     size_t seen_cap, seen_n;
@@ -129,6 +130,26 @@ static void stream_set_names(tf_stream *s, const char *name, const char *path, c
     s->info.name = s->name_own;
     s->info.path = s->path_own;
     s->info.member = s->member_own;
+}
+
+uint32_t tf_source_shard_of(const char *identity, uint32_t n)
+{
+    uint8_t d[32];
+    tf_sha256_oneshot(identity, strlen(identity), d);
+    uint64_t h = 0;
+    for (int i = 0; i < 8; i++)
+        h = h << 8 | d[i];
+    return n ? (uint32_t)(h % n) : 0;
+}
+
+/* Another shard's stream: counted and said at -v, not read. */
+static bool other_shard(tf_source *src, const char *name)
+{
+    if (src->shard_n <= 1 || tf_source_shard_of(name, src->shard_n) == src->shard_k)
+        return false;
+    tf_verbosef("%s: left to shard %u of %u", name, tf_source_shard_of(name, src->shard_n), src->shard_n);
+    src->stats.other_shards++;
+    return true;
 }
 
 /* An input problem: counted, and handed to the caller's callback. */
@@ -256,6 +277,11 @@ const tf_stream_info *tf_stream_get_info(const tf_stream *s)
 uint64_t tf_stream_decoded_offset(const tf_stream *s)
 {
     return s->decoded;
+}
+
+uint64_t tf_stream_raw_offset(const tf_stream *s)
+{
+    return s->in ? s->in->pos : 0;
 }
 
 int tf_stream_skip_to(tf_stream *s, uint64_t offset)
@@ -646,6 +672,13 @@ static tf_stream *container_next(tf_source *src)
             src->stats.skipped_members++;
             continue;
         }
+        if (src->shard_n > 1) {
+            char *id = tf_xasprintf("%s:%s", ct->display, mname);
+            bool other = other_shard(src, id);
+            free(id);
+            if (other)
+                continue;
+        }
         if (archive_entry_is_data_encrypted(e)) {
             report(src, "%s:%s: the member is encrypted; skipped", ct->display, mname);
             continue;
@@ -777,6 +810,10 @@ static tf_stream *open_path(tf_source *src, const char *path, const char *rel)
         return NULL;
     }
     tf_fdsrc_record(&s->rf->fs, false);
+    if (other_shard(src, display)) {
+        stream_free(s);
+        return NULL;
+    }
     if (rel && !globs_match(src, rel)) {
         tf_verbosef("%s: skipped (filtered out by --include/--exclude)", display);
         src->stats.skipped_files++;
@@ -961,6 +998,8 @@ static tf_stream *remote_step(tf_source *src)
         src->stats.skipped_files++;
         return NULL;
     }
+    if (other_shard(src, it.name)) /* objects, archives or not, by key: no request */
+        return NULL;
     return open_remote(src, &it);
 }
 
@@ -1012,6 +1051,8 @@ tf_source *tf_source_new(const char *const *paths, size_t n_paths, const tf_sour
         src->on_error = opts->on_error;
         src->on_error_ctx = opts->on_error_ctx;
         src->logs = opts->logs;
+        src->shard_k = opts->shard_k;
+        src->shard_n = opts->shard_n;
         src->stopping = opts->stopping;
         src->stopping_ctx = opts->stopping_ctx;
         if (opts->s3_endpoint)

@@ -41,6 +41,10 @@ typedef struct {
      * thread that calls tf_source_next. */
     void (*on_error)(void *ctx, const tf_err *err);
     void *on_error_ctx;
+    /* --shard K/N: read only the streams whose identity (their display name:
+     * "logs/a.jsonl", "a.tar:b.jsonl", "s3://bucket/key") hashes to K of N.
+     * Local archives are split by member, objects in a bucket by key. N 0 or 1: all. */
+    uint32_t shard_k, shard_n;
     /* Asked while a pipe or terminal stays silent: true once the caller wants
      * to stop, and the read fails instead of waiting for ever. May be NULL. */
     bool (*stopping)(void *ctx);
@@ -77,6 +81,7 @@ typedef struct {
                                  (by content) or are filtered out by the globs,
                                  symlinked directories, FIFOs, sockets, devices */
     uint64_t duplicates;      /* files reached a second time (the same device and inode) */
+    uint64_t other_shards;    /* streams left to the other shards (--shard) */
 } tf_source_stats;
 
 tf_source *tf_source_new(const char *const *paths, size_t n_paths, const tf_source_opts *opts);
@@ -100,6 +105,9 @@ uint64_t tf_source_raw_read(const tf_source *src);
  * walked as tf_source_next walks them), for a percentage; *complete is
  * false when some size is unknown (stdin, a pipe, a missing input). */
 uint64_t tf_source_total_bytes(const char *const *paths, size_t n_paths, bool *complete);
+/* The shard (0 .. n-1) a stream identity belongs to: the first 8 bytes of
+ * SHA-256(identity), big-endian, modulo n. */
+uint32_t tf_source_shard_of(const char *identity, uint32_t n);
 void tf_source_free(tf_source *src);
 
 /* Reads up to n decoded bytes. Returns the count, 0 at the clean end, or -1 on
@@ -109,6 +117,9 @@ void tf_source_free(tf_source *src);
 ssize_t tf_stream_read(tf_stream *s, void *buf, size_t n, tf_err *err);
 const tf_stream_info *tf_stream_get_info(const tf_stream *s);
 uint64_t tf_stream_decoded_offset(const tf_stream *s); /* decoded bytes returned so far */
+/* Raw bytes of the stream pulled so far (the file's, or the member's as
+ * stored): with read-ahead, a little past what was decoded and returned. */
+uint64_t tf_stream_raw_offset(const tf_stream *s);
 /* Jumps ahead to decoded byte `offset` without reading what comes before,
  * where that is cheap: a remote object that is neither compressed nor a
  * container is fetched again from there with a ranged GET. 0: done (the next

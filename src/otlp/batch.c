@@ -96,12 +96,15 @@ void tf_batch_count(tf_batch *b, uint32_t stream, size_t n)
     b->n_counts++;
 }
 
-void tf_batch_mark(tf_batch *b, uint32_t stream, uint64_t end, bool eof)
+void tf_batch_mark_at(tf_batch *b, uint32_t stream, uint64_t end, uint64_t raw, uint64_t records, bool eof)
 {
     if (b->n_marks && b->marks[b->n_marks - 1].stream == stream) {
         tf_mark *m = &b->marks[b->n_marks - 1];
         if (end > m->end)
             m->end = end;
+        if (raw > m->raw)
+            m->raw = raw;
+        m->records += records;
         m->eof = m->eof || eof;
         return;
     }
@@ -109,7 +112,12 @@ void tf_batch_mark(tf_batch *b, uint32_t stream, uint64_t end, bool eof)
         b->cap_marks = b->cap_marks ? b->cap_marks * 2 : 4;
         b->marks = tf_xrealloc(b->marks, b->cap_marks * sizeof *b->marks);
     }
-    b->marks[b->n_marks++] = (tf_mark){ stream, end, eof };
+    b->marks[b->n_marks++] = (tf_mark){ stream, end, eof, raw, records };
+}
+
+void tf_batch_mark(tf_batch *b, uint32_t stream, uint64_t end, bool eof)
+{
+    tf_batch_mark_at(b, stream, end, 0, 0, eof);
 }
 
 void tf_batch_request(const tf_batch *b, size_t from, size_t to, tf_buf *out)

@@ -65,6 +65,7 @@ struct tf_sink {
      * the batch comes back unacknowledged through `done` and submit returns 0. */
     bool (*waiting)(void *done_ctx);
     tf_sink_stats stats;         /* up to date after each call above */
+    bool closed;                 /* failed because the reader of a pipe went away: not worth a message */
 };
 
 /* The file sink: path "-" is stdout. truncate_to >= 0 reopens an existing file

@@ -25,6 +25,8 @@ typedef struct {
     char fp[65];
     uint64_t fp_len;
     uint64_t offset; /* acknowledged decoded offset */
+    uint64_t raw;    /* about where that is in the raw bytes (for status) */
+    uint64_t records; /* records acknowledged, over every run */
     bool done;
     char *error;
     uint64_t updated_ns; /* wall clock of the last advance */
@@ -139,6 +141,8 @@ static int load(tf_ckpt *c, const char *text, size_t len, tf_err *err)
                 memcpy(s->fp, fp->str.p, 65);
             s->fp_len = (uint64_t)json_i64(tf_json_get(e, "fingerprint_bytes"), 0);
             s->offset = (uint64_t)json_i64(tf_json_get(e, "offset"), 0);
+            s->raw = (uint64_t)json_i64(tf_json_get(e, "raw_offset"), 0);
+            s->records = (uint64_t)json_i64(tf_json_get(e, "records"), 0);
             const tf_json *done = tf_json_get(e, "done");
             s->done = done && done->type == TF_JSON_BOOL && done->boolean;
             s->error = dup_json_str(tf_json_get_nn(e, "error"));
@@ -239,7 +243,8 @@ static void render(const tf_ckpt *c, tf_buf *b)
         }
         tf_buf_printf(b, ", \"size\": %lld, \"mtime\": %lld, \"fingerprint\": \"%s\", \"fingerprint_bytes\": %llu",
                       (long long)s->size, (long long)s->mtime, s->fp, (unsigned long long)s->fp_len);
-        tf_buf_printf(b, ", \"offset\": %llu, \"done\": %s", (unsigned long long)s->offset,
+        tf_buf_printf(b, ", \"offset\": %llu, \"raw_offset\": %llu, \"records\": %llu, \"done\": %s",
+                      (unsigned long long)s->offset, (unsigned long long)s->raw, (unsigned long long)s->records,
                       s->done ? "true" : "false");
         tf_buf_puts(b, ", \"error\": ");
         put_str_or_null(b, s->error);
@@ -515,7 +520,7 @@ void tf_ckpt_stream_restart(tf_ckpt *c, uint32_t slot, const tf_stream_info *inf
 {
     ck_stream *s = &c->s[c->slot_idx[slot]];
     set_identity(s, info);
-    s->offset = 0;
+    s->offset = s->raw = s->records = 0;
     s->done = false;
     free(s->error);
     s->error = NULL;
@@ -575,6 +580,9 @@ void tf_ckpt_batch_acked(tf_ckpt *c, uint64_t seq, uint64_t output_size)
                 continue;
             ck_stream *s = &c->s[c->slot_idx[m->stream]];
             s->offset = m->end;
+            if (m->raw > s->raw)
+                s->raw = m->raw;
+            s->records += m->records;
             s->updated_ns = now;
             if (m->eof) {
                 s->done = true;
@@ -638,8 +646,9 @@ size_t tf_ckpt_count(const tf_ckpt *c)
 void tf_ckpt_entry_get(const tf_ckpt *c, size_t i, tf_ckpt_entry *e)
 {
     const ck_stream *s = &c->s[i];
-    *e = (tf_ckpt_entry){ .name = s->name, .size = s->size, .offset = s->offset, .done = s->done,
-                          .error = s->error, .updated_ns = s->updated_ns };
+    *e = (tf_ckpt_entry){ .name = s->name, .path = s->path, .size = s->size, .offset = s->offset,
+                          .raw = s->raw, .records = s->records, .done = s->done, .error = s->error,
+                          .updated_ns = s->updated_ns };
 }
 
 bool tf_ckpt_slot_started(const tf_ckpt *c, uint32_t slot)

@@ -72,8 +72,11 @@ int tf_ckpt_maybe_write(tf_ckpt *c, bool force, int (*sync_fn)(void *, tf_err *)
 tf_ckpt *tf_ckpt_load(const char *path, tf_err *err);
 typedef struct {
     const char *name;
+    const char *path;    /* the input file (or URL) it is in */
     int64_t size;        /* raw size the checkpoint saw, -1 unknown */
     uint64_t offset;     /* acknowledged decoded offset */
+    uint64_t raw;        /* about where that is in the raw bytes (same units as size) */
+    uint64_t records;    /* records acknowledged, over every run */
     bool done;
     const char *error;   /* the stream ended with this error, or NULL */
     uint64_t updated_ns; /* wall clock of the last advance, 0 never */

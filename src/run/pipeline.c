@@ -77,6 +77,10 @@ static void report(const run_state *r, const tf_err *err)
  * later calls (and from the sync before a checkpoint write): reported once. */
 static void fail(run_state *r, const tf_err *err)
 {
+    if (r->sink && r->sink->closed) { /* nobody is reading: stop, and say nothing */
+        r->fatal = true;
+        return;
+    }
     if (strcmp(r->fatal_err.msg, err->msg) != 0) {
         report(r, err);
         r->fatal_err = *err;
@@ -417,7 +421,7 @@ static void on_result(run_state *r, const tf_result *res)
             r->c.rejected++;
             break;
         case TF_EV_FRAME_END:
-            tf_batch_mark(r->batch, msg->slot, e->end, false);
+            tf_batch_mark_at(r->batch, msg->slot, e->end, e->raw, 1, false);
             progress(r, false);
             tick(r);
             if (stop_requested(r)) {
@@ -450,7 +454,7 @@ static void on_stream_end(run_state *r, const tf_rd_msg *msg)
         pthread_mutex_unlock(&r->ckpt_mu);
         r->input_errors++;
     }
-    tf_batch_mark(r->batch, msg->slot, msg->end, true);
+    tf_batch_mark_at(r->batch, msg->slot, msg->end, msg->raw_end, 0, true);
 }
 
 static void on_input_error(void *ctx, const tf_err *err)
@@ -602,6 +606,7 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
     r.c.skipped_done = r.skipped_done;
     r.c.skipped_files = ss->skipped_files;
     r.c.skipped_members = ss->skipped_members;
+    r.c.other_shards = ss->other_shards;
     progress(&r, true);
 
     snapshot(&r, &res->c);
@@ -619,7 +624,10 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
     res->destination = tf_xstrdup(r.sink->describe);
     if (tf_rejects_count(r.rejects))
         res->rejects_path = tf_xstrdup(tf_rejects_path(r.rejects));
-    res->outcome = r.fatal ? TF_RUN_FAILED : r.interrupted ? TF_RUN_INTERRUPTED : TF_RUN_FINISHED;
+    res->outcome = r.sink->closed ? TF_RUN_CLOSED
+                   : r.fatal      ? TF_RUN_FAILED
+                   : r.interrupted ? TF_RUN_INTERRUPTED
+                                  : TF_RUN_FINISHED;
 
     tf_batch_free(r.batch);
     free(r.stream_name);

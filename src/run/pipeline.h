@@ -25,6 +25,7 @@ typedef enum {
     TF_RUN_BAD_CONFIG,  /* nothing was done: a bad profile or endpoint configuration */
     TF_RUN_FAILED,      /* a fatal error (output or backend refused, I/O error) */
     TF_RUN_INTERRUPTED, /* stopped on request; the checkpoint (if any) resumes it */
+    TF_RUN_CLOSED,      /* the output was a pipe whose reader went away (`| head`): stopped quietly */
 } tf_run_outcome;
 
 /* What a run has done so far (the progress line, the metrics file) or in all
@@ -40,6 +41,7 @@ typedef struct {
     uint64_t bytes_sent;                  /* request bytes sent (or written), after compression */
     uint64_t streams, input_errors, changed, skipped_done;
     uint64_t skipped_files, skipped_members; /* found in directories and archives, not logs */
+    uint64_t other_shards;                   /* streams left to the other shards */
 } tf_run_counts;
 
 typedef struct {

@@ -173,7 +173,9 @@ static void process(worker *wk, slot *s, tf_rd_msg *msg)
                 tf_mapper_frame(wk->m, &d->f, &cb);
                 tf_mapper_end_frame(wk->m);
             }
-            add_ev(s, TF_EV_FRAME_END)->end = d->f.end;
+            tf_ev *fe = add_ev(s, TF_EV_FRAME_END);
+            fe->end = d->f.end;
+            fe->raw = d->raw;
         }
         const tf_mapper_stats *after = tf_mapper_stats_get(wk->m);
         s->r.counts = (tf_mapper_stats){ after->records - before.records, after->filtered - before.filtered,

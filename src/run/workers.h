@@ -30,6 +30,7 @@ typedef struct {
     const char *why;    /* REJECT */
     const char *root;   /* SPANS: the name of the record's first span (NUL-terminated) */
     uint64_t end;       /* FRAME_END */
+    uint64_t raw;       /* FRAME_END: about where in the raw bytes */
 } tf_ev;
 
 typedef struct {

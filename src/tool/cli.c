@@ -32,7 +32,7 @@ typedef enum {
     O_MAX_RECORD_BYTES, O_MAX_RETRIES, O_MAX_RETRY_TIME, O_METRICS_FILE, O_NO_PROGRESS, O_ON_CHANGED, O_OUTPUT,
     O_PROGRESS, O_SUMMARY_JSON,
     O_PRIVACY, O_PROFILE, O_PROTOCOL, O_QUIET, O_RATE_LIMIT, O_RATE_LIMIT_BYTES, O_REJECTS,
-    O_RESOURCE_ATTR, O_S3_ENDPOINT, O_S3_PATH_STYLE, O_SINCE, O_TENANT, O_THREADS, O_TIME_SHIFT, O_TIME_SHIFT_TO, O_TIMEOUT, O_TOKEN_FILE,
+    O_RESOURCE_ATTR, O_S3_ENDPOINT, O_S3_PATH_STYLE, O_SHARD, O_SHARDS, O_SINCE, O_TENANT, O_THREADS, O_TIME_SHIFT, O_TIME_SHIFT_TO, O_TIMEOUT, O_TOKEN_FILE,
     O_UNTIL, O_VERBOSE, O_VERSION, O_WHERE,
 } opt_id;
 
@@ -81,6 +81,8 @@ static const opt_def options[] = {
     { "resource-attr", 0, "K=V", O_RESOURCE_ATTR, "add a resource attribute (repeatable)" },
     { "s3-endpoint", 0, "URL", O_S3_ENDPOINT, "S3-compatible endpoint for s3:// inputs (R2, MinIO ...; else $AWS_ENDPOINT_URL)" },
     { "s3-path-style", 0, NULL, O_S3_PATH_STYLE, "address buckets as ENDPOINT/BUCKET/KEY on AWS too (custom endpoints always are)" },
+    { "shard", 0, "K/N", O_SHARD, "read only shard K (0-based) of N: inputs split by a stable hash of their names" },
+    { "shards", 0, "N", O_SHARDS, "as --shard, K from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)" },
     { "since", 0, "TIME", O_SINCE, "only records whose span starts at or after TIME" },
     { "summary-json", 0, "FILE", O_SUMMARY_JSON, "write what the run did as JSON to FILE (- for stdout), also on failure" },
     { "tenant", 0, "ID", O_TENANT, "Tempo tenant, sent as X-Scope-OrgID" },
@@ -144,7 +146,8 @@ static void usage(FILE *out)
         fprintf(out, "  %-30s %s\n", left, d->help);
     }
     fprintf(out, "\nEnvironment: OTEL_EXPORTER_OTLP_{,TRACES_}{ENDPOINT,HEADERS,PROTOCOL,COMPRESSION,\n"
-                 "TIMEOUT,CERTIFICATE}, TRACEFILL_TOKEN; for s3:// inputs AWS_ACCESS_KEY_ID,\n"
+                 "TIMEOUT,CERTIFICATE}, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, TRACEFILL_TOKEN,\n"
+                 "JOB_COMPLETION_INDEX (--shards); for s3:// inputs AWS_ACCESS_KEY_ID,\n"
                  "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL\n"
                  "(or ~/.aws/credentials and ~/.aws/config). Flags win over the environment.\n"
                  "See tracefill(1) for exit statuses and examples.\n");
@@ -318,6 +321,43 @@ static void env_headers(tf_opts *o, const char *spec)
     free(copy);
 }
 
+/* OTEL_RESOURCE_ATTRIBUTES: "k1=v1,k2=v2", values %-encoded (W3C baggage
+ * style). A malformed entry is an error, not silently ignored. */
+static int env_resource_attrs(tf_opts *o, const char *spec)
+{
+    char *copy = tf_xstrdup(spec), *save = NULL;
+    int rc = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        char *k = tok;
+        while (*k == ' ')
+            k++;
+        if (!eq || eq == k) {
+            tf_errorf("OTEL_RESOURCE_ATTRIBUTES: \"%s\" is not key=value", tok);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char *end = eq;
+        while (end > k && end[-1] == ' ')
+            *--end = '\0';
+        char *dec = tf_xmalloc(strlen(eq + 1) + 1), *d = dec;
+        for (char *p = eq + 1; *p; p++) {
+            uint8_t byte;
+            if (*p == '%' && p[1] && p[2] && tf_hex_decode(&byte, p + 1, 1) == 0) {
+                *d++ = (char)byte;
+                p += 2;
+            } else {
+                *d++ = *p;
+            }
+        }
+        *d = '\0';
+        push_kv(&o->env_resource_attrs, &o->n_env_resource_attrs, (tf_keyval){ own(o, tf_xstrdup(k)), own(o, dec) });
+    }
+    free(copy);
+    return rc;
+}
+
 static const char *env2(const char *traces_name, const char *generic_name)
 {
     const char *v = getenv(traces_name);
@@ -360,6 +400,10 @@ static int apply_env(tf_opts *o)
         env_headers(o, v);
     if ((v = getenv("TRACEFILL_TOKEN")) && *v)
         o->token = v;
+    if ((v = getenv("OTEL_RESOURCE_ATTRIBUTES")) && *v && env_resource_attrs(o, v) != 0)
+        return -1;
+    if ((v = getenv("OTEL_SERVICE_NAME")) && *v)
+        push_kv(&o->env_resource_attrs, &o->n_env_resource_attrs, (tf_keyval){ "service.name", v });
     return 0;
 }
 
@@ -513,6 +557,30 @@ static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
             return bad_value(d, v, "KEY=VALUE");
         push_kv(&o->resource_attrs, &o->n_resource_attrs, kv);
         break;
+    case O_SHARD: {
+        unsigned long k, nn;
+        char extra;
+        if (sscanf(v, "%lu/%lu%c", &k, &nn, &extra) != 2 || nn < 1 || nn > 100000 || k >= nn)
+            return bad_value(d, v, "K/N with 0 <= K < N, e.g. 0/4");
+        o->shard_k = (uint32_t)k;
+        o->shard_n = (uint32_t)nn;
+        break;
+    }
+    case O_SHARDS: {
+        const char *idx = getenv("JOB_COMPLETION_INDEX");
+        long k;
+        if (!parse_int(v, 1, 100000, &n))
+            return bad_value(d, v, "a number of shards from 1 to 100000");
+        if (!idx || !parse_int(idx, 0, n - 1, &k)) {
+            tf_errorf("--shards %s needs JOB_COMPLETION_INDEX set to 0..%ld (a Kubernetes Indexed Job sets it); "
+                      "elsewhere use --shard K/N",
+                      v, n - 1);
+            return -1;
+        }
+        o->shard_k = (uint32_t)k;
+        o->shard_n = (uint32_t)n;
+        break;
+    }
     case O_SINCE:
     case O_UNTIL:
         if (!parse_when(v, tf_now_wall_ns(), &t))
@@ -830,6 +898,12 @@ static int dispatch(const char *cmd, tf_opts *o_)
     }
     if (check_profile_name(o.profile) != 0)
         return TF_EXIT_USAGE;
+    for (size_t i = 0; o.shard_n > 1 && i < o.n_inputs; i++)
+        if (!strcmp(o.inputs[i], "-")) {
+            tf_errorf("--shard splits files, members and objects: standard input cannot be split (every shard "
+                      "would read it)");
+            return TF_EXIT_USAGE;
+        }
     if (o.has_shift_to && o.time_shift_ns) {
         tf_errorf("use either --time-shift or --time-shift-to, not both");
         return TF_EXIT_USAGE;

@@ -95,7 +95,10 @@ static const char *plural(uint64_t n)
  * checkpoint said everything was done already: wrong inputs, most likely. */
 static bool empty_run(const tf_opts *o, const tf_run_result *r)
 {
-    return r->outcome == TF_RUN_FINISHED && !o->allow_empty && r->c.records == 0 && r->c.skipped_done == 0;
+    /* A shard may get nothing when there are more shards than inputs. */
+    bool shard_got_none = r->c.streams == 0 && r->c.other_shards > 0;
+    return r->outcome == TF_RUN_FINISHED && !o->allow_empty && r->c.records == 0 && r->c.skipped_done == 0 &&
+           !shard_got_none;
 }
 
 static void summary(const tf_opts *o, const tf_run_result *r)
@@ -142,6 +145,7 @@ static tf_exit_info exit_status(const tf_opts *o, const tf_run_result *r)
     case TF_RUN_INTERRUPTED:
         return o->checkpoint ? (tf_exit_info){ TF_EXIT_INTERRUPTED, "interrupted; resumable from the checkpoint" }
                              : (tf_exit_info){ TF_EXIT_SIGNAL_BASE + r->stop_signal, "interrupted" };
+    case TF_RUN_CLOSED: return (tf_exit_info){ TF_EXIT_SIGNAL_BASE + SIGPIPE, "the output pipe was closed" };
     case TF_RUN_FINISHED: break;
     }
     if (r->c.input_errors || r->c.changed)
@@ -210,7 +214,7 @@ int tf_cmd_run(const tf_opts *o_)
     tf_exit_info ex = exit_status(o, &res);
     if (!res.end_wall_ns)
         res.end_wall_ns = tf_now_wall_ns();
-    if (res.outcome != TF_RUN_BAD_CONFIG && res.destination)
+    if (res.outcome != TF_RUN_BAD_CONFIG && res.outcome != TF_RUN_CLOSED && res.destination)
         summary(o, &res);
     tf_err err;
     if (o->summary_json) {

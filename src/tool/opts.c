@@ -33,6 +33,7 @@ void tf_opts_free(tf_opts *o)
     free(o->exclude);
     free(o->headers);
     free(o->resource_attrs);
+    free(o->env_resource_attrs);
     free(o->where);
     memset(o, 0, sizeof *o);
 }

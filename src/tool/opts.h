@@ -24,6 +24,7 @@ typedef struct tf_opts {
     const char **include, **exclude;
     size_t n_include, n_exclude;
     size_t max_record_bytes;
+    uint32_t shard_k, shard_n; /* --shard K/N (n 0: no sharding) */
     const char *s3_endpoint; /* --s3-endpoint, NULL: the environment's or AWS's */
     bool s3_path_style;
 
@@ -32,6 +33,10 @@ typedef struct tf_opts {
     bool privacy;
     tf_keyval *resource_attrs;
     size_t n_resource_attrs;
+    /* OTEL_RESOURCE_ATTRIBUTES, then OTEL_SERVICE_NAME as service.name: used
+     * only where the profile sets no value, and below --resource-attr. */
+    tf_keyval *env_resource_attrs;
+    size_t n_env_resource_attrs;
     int64_t time_shift_ns;
     bool has_shift_to;  /* --time-shift-to: the latest span ends at shift_to_ns */
     uint64_t shift_to_ns;

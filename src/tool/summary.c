@@ -56,6 +56,7 @@ static const char *outcome_name(tf_run_outcome o)
     case TF_RUN_BAD_CONFIG: return "bad configuration";
     case TF_RUN_FAILED: return "failed";
     case TF_RUN_INTERRUPTED: return "interrupted";
+    case TF_RUN_CLOSED: return "output closed";
     }
     return "unknown";
 }
@@ -98,7 +99,7 @@ void tf_summary_json(tf_buf *b, const tf_opts *o, const tf_run_result *r, tf_exi
                   ",\"requests\":%llu,\"retries\":%llu,\"throttles\":%llu"
                   ",\"bytes\":{\"read\":%llu,\"total\":%llu,\"sent\":%llu}"
                   ",\"streams\":{\"read\":%llu,\"skipped_done\":%llu,\"changed\":%llu,\"input_errors\":%llu"
-                  ",\"skipped_files\":%llu,\"skipped_members\":%llu}"
+                  ",\"skipped_files\":%llu,\"skipped_members\":%llu,\"other_shards\":%llu}"
                   ",\"throughput\":{\"records_per_second\":%.1f,\"spans_per_second\":%.1f}}",
                   (unsigned long long)c->spans, (unsigned long long)c->spans_sent,
                   (unsigned long long)c->spans_acked, (unsigned long long)c->backend_rejected,
@@ -107,7 +108,7 @@ void tf_summary_json(tf_buf *b, const tf_opts *o, const tf_run_result *r, tf_exi
                   (unsigned long long)c->bytes_sent, (unsigned long long)c->streams,
                   (unsigned long long)c->skipped_done, (unsigned long long)c->changed,
                   (unsigned long long)c->input_errors, (unsigned long long)c->skipped_files,
-                  (unsigned long long)c->skipped_members, secs > 0 ? (double)c->records / secs : 0.0,
+                  (unsigned long long)c->skipped_members, (unsigned long long)c->other_shards, secs > 0 ? (double)c->records / secs : 0.0,
                   secs > 0 ? (double)c->spans_acked / secs : 0.0);
     tf_buf_puts(b, ",\"inputs\":[");
     bool first = true;
