@@ -34,6 +34,8 @@ struct tf_reader {
     bool has_pending; /* the framer ended (pending_rc) after a block's frames */
     int pending_rc;
     tf_err pending_err; /* the stream's failure, for its END message */
+    uint64_t hook_end;  /* where the frame hook ended the stream (has_hook_end) */
+    bool has_hook_end;
     bool finished;
     volatile int stop;
     /* profile detection (--profile auto) */
@@ -90,6 +92,56 @@ static void detect_frame(tf_reader *r, const tf_frame *f)
     }
 }
 
+#define NOT_HELD ((size_t)-1)
+
+/* The END message of the current stream (failed: with the pending error). */
+static void end_stream(tf_reader *r, pool_msg *s, bool failed)
+{
+    s->m.kind = TF_RD_END;
+    s->m.framing = tf_framer_mode(r->fr);
+    s->m.end = r->has_hook_end ? r->hook_end : tf_stream_decoded_offset(r->st);
+    s->m.raw_end = tf_stream_raw_offset(r->st);
+    if (failed) {
+        s->error = tf_xstrdup(r->pending_err.msg[0] ? r->pending_err.msg : "read error");
+        s->m.error = s->error;
+    }
+    tf_stream_close(r->st);
+    r->st = NULL;
+    r->slot++;
+}
+
+/* Where the frames the hook holds begin in the block being filled. */
+typedef struct {
+    size_t from;  /* frame index, NOT_HELD when nothing is held */
+    size_t bytes; /* s->bytes.len then */
+} hold_mark;
+
+/* Shows the hook a frame (skipped: before the resume point). Returns the
+ * frame's kind: unchanged, or TF_FRAME_ERROR when the hook ends the stream
+ * (the held frames are dropped from the block: *n shrinks). */
+static int hook_frame(tf_reader *r, pool_msg *s, tf_frame *f, bool skipped, hold_mark *hold, size_t *n)
+{
+    tf_err err;
+    int h = r->o.hook.frame ? r->o.hook.frame(r->o.hook.ctx, f, skipped, &err) : TF_RD_FRAME_OK;
+    if (h < 0) {
+        if (hold->from != NOT_HELD) {
+            *n = hold->from;
+            s->bytes.len = hold->bytes;
+        }
+        r->pending_err = err;
+        r->hook_end = f->offset;
+        r->has_hook_end = true;
+        return TF_FRAME_ERROR;
+    }
+    if (skipped)
+        return TF_FRAME_SKIPPED;
+    if (h != TF_RD_FRAME_HOLD)
+        hold->from = NOT_HELD;
+    else if (hold->from == NOT_HELD)
+        *hold = (hold_mark){ *n, s->bytes.len };
+    return TF_FRAME_RECORD;
+}
+
 /* Produces the next message into s; never waits for a consumer. */
 static void produce(tf_reader *r, pool_msg *s)
 {
@@ -132,13 +184,16 @@ static void produce(tf_reader *r, pool_msg *s)
         r->st_name = tf_xstrdup(info->name);
         r->profile = NULL;
         r->profile_why = NULL;
+        r->has_hook_end = false;
         tf_framer_start(r->fr, st, offset);
+        if (r->o.hook.stream)
+            r->o.hook.stream(r->o.hook.ctx, info);
         return;
     }
     set_name(s, r->st_name);
     /* Frames until the block is full or the stream ends. */
     size_t n = 0;
-    uint64_t end = 0;
+    hold_mark hold = { NOT_HELD, 0 };
     for (;;) {
         tf_frame f;
         tf_err err;
@@ -146,23 +201,18 @@ static void produce(tf_reader *r, pool_msg *s)
         if (rc == TF_FRAME_ERROR && !r->has_pending)
             r->pending_err = err; /* kept for the END message, which may come next time */
         r->has_pending = false;
+        if (rc == TF_FRAME_SKIPPED || (rc == TF_FRAME_RECORD && r->o.hook.frame)) {
+            rc = hook_frame(r, s, &f, rc == TF_FRAME_SKIPPED, &hold, &n);
+            if (rc == TF_FRAME_SKIPPED)
+                continue;
+        }
         if (rc == TF_FRAME_END || rc == TF_FRAME_ERROR) {
             if (n) { /* deliver the frames first; the end comes next time */
                 r->has_pending = true;
                 r->pending_rc = rc;
                 break;
             }
-            s->m.kind = TF_RD_END;
-            s->m.framing = tf_framer_mode(r->fr);
-            s->m.end = tf_stream_decoded_offset(r->st);
-            s->m.raw_end = tf_stream_raw_offset(r->st);
-            if (rc == TF_FRAME_ERROR) {
-                s->error = tf_xstrdup(r->pending_err.msg[0] ? r->pending_err.msg : "read error");
-                s->m.error = s->error;
-            }
-            tf_stream_close(r->st);
-            r->st = NULL;
-            r->slot++;
+            end_stream(r, s, rc == TF_FRAME_ERROR);
             return;
         }
         if (r->o.detect && !r->profile && rc == TF_FRAME_RECORD)
@@ -185,8 +235,9 @@ static void produce(tf_reader *r, pool_msg *s)
             d->why = (const char *)(uintptr_t)(s->bytes.len + 1);
             tf_buf_append(&s->bytes, why, strlen(why) + 1);
         }
-        end = f.end;
-        if (s->bytes.len >= BLOCK_BYTES || n >= BLOCK_FRAMES || r->stop)
+        bool holding = hold.from != NOT_HELD;
+        if (s->bytes.len >= (holding ? TF_READER_HOLD_BYTES : BLOCK_BYTES) ||
+            n >= (holding ? TF_READER_HOLD_FRAMES : BLOCK_FRAMES) || r->stop)
             break;
     }
     for (size_t i = 0; i < n; i++) {
@@ -199,7 +250,7 @@ static void produce(tf_reader *r, pool_msg *s)
     s->m.kind = TF_RD_FRAMES;
     s->m.frames = s->frames;
     s->m.n_frames = n;
-    s->m.end = end;
+    s->m.end = s->frames[n - 1].f.end;
     s->m.profile = r->profile;
     s->m.profile_why = r->profile_why;
 }
@@ -261,6 +312,7 @@ tf_reader *tf_reader_new(const tf_reader_opts *opts)
     r->o.source.stopping_ctx = r;
     r->src = tf_source_new(opts->inputs, opts->n_inputs, &r->o.source);
     r->fr = tf_framer_new(opts->max_record_bytes);
+    tf_framer_set_text(r->fr, opts->text_lines);
     bool threaded = opts->threaded;
     for (size_t i = 0; i + 1 < POOL_SIZE; i++) {
         r->pool[i].next = r->free_list;

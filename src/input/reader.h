@@ -7,9 +7,14 @@
  * Given a detect callback (--profile auto), the reader also picks each
  * stream's profile: the first record the callback recognises decides, and
  * every block carries the choice made by the time the block was closed.
+ * Given a frame hook, the reader shows it every frame of a stream in order
+ * before the frame is handed on: the hook may mark a frame as no record (a
+ * header line), tag it with one opaque pointer the consumers receive with
+ * it, hold the block open while it is still judging the stream, or end the
+ * stream with an error (reported like a corrupt gzip: the END's error).
  * Ownership: a message and everything it points to stay valid until
- * tf_reader_release. The callbacks (begin, detect, the source's on_error)
- * run on the reader's thread when it is threaded. */
+ * tf_reader_release. The callbacks (begin, detect, the frame hook, the
+ * source's on_error) run on the reader's thread when it is threaded. */
 #ifndef TF_READER_H
 #define TF_READER_H
 
@@ -60,6 +65,26 @@ typedef bool (*tf_reader_begin_fn)(void *ctx, uint32_t slot, const tf_stream_inf
  * recognises none. */
 typedef const char *(*tf_reader_detect_fn)(void *ctx, const char *text, size_t len, const char **why);
 
+/* The frame hook (see above). stream: a stream is about to be framed (after
+ * begin said to read it). frame: the stream's next frame, in order; skipped
+ * frames (before the begin offset, text mode only) are shown too, with
+ * skipped set, and never handed on. It may set f->header and f->tag, and
+ * returns TF_RD_FRAME_OK, TF_RD_FRAME_HOLD (keep this frame and the next ones
+ * in one block: the hook may still end the stream, and then the frames it
+ * held are dropped with it) or -1 with err (the stream ends with err; the
+ * frame is not handed on). */
+enum { TF_RD_FRAME_OK = 0, TF_RD_FRAME_HOLD = 1 };
+typedef struct {
+    void (*stream)(void *ctx, const tf_stream_info *info);
+    int (*frame)(void *ctx, tf_frame *f, bool skipped, tf_err *err);
+    void *ctx;
+} tf_reader_frame_hook;
+
+/* A block held open by the frame hook closes anyway at these limits (the
+ * frames are then handed on, and the hook's verdict ends the stream later). */
+#define TF_READER_HOLD_BYTES ((size_t)8 << 20)
+#define TF_READER_HOLD_FRAMES 4096
+
 typedef struct {
     const char *const *inputs;
     size_t n_inputs;
@@ -70,6 +95,8 @@ typedef struct {
     void *begin_ctx;
     tf_reader_detect_fn detect; /* NULL: no detection (a fixed profile) */
     void *detect_ctx;
+    bool text_lines; /* frame every stream as text lines (tf_framer_set_text) */
+    tf_reader_frame_hook hook; /* optional (hook.frame NULL: none) */
     /* Set asynchronously (a signal handler) to stop reading: also ends a wait
      * on a silent pipe. May be NULL. */
     const volatile sig_atomic_t *stop_request;

@@ -2,7 +2,12 @@
  * with `inspect` so that it shows what `run` would do: the reader (source →
  * decode → frame, on a thread of its own when mapping is threaded), the
  * mapping workers (parse, map, filter, encode, with the oversize-span
- * reject), and the results handed back strictly in reader order.
+ * reject), and the results handed back strictly in reader order. For a
+ * mapping with a text "format" it also sets the reader up for text: lines
+ * framed as written, files in directories judged as text, and a frame hook
+ * (map/text/text.h, tf_text_lines) that reads header rows and "#Fields:" in
+ * order and stops a stream of another format early ("0 of the first 1000
+ * lines match nginx-combined: is this the right format?").
  * Ownership: the feed owns the interner (the resources and scopes of every
  * span it produced live until tf_feed_free), the reader and the workers; a
  * result lives until tf_feed_release. One consumer thread calls next/release.
