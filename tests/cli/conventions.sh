@@ -101,13 +101,15 @@ is "$rc" 4 "an empty file named on the command line: exit status 4"
 
 # Ctrl-C without a checkpoint: 130, and no claim that it can be resumed.
 mkfifo "$T/fifo"
-( rc=0; "$TRACEFILL" run -o "$T/sig.jsonl" - <"$T/fifo" >"$T/sig.out" 2>"$T/sig.err" || rc=$?; echo $rc >"$T/sig.rc" ) &
+"$TRACEFILL" run -o "$T/sig.jsonl" - <"$T/fifo" >"$T/sig.out" 2>"$T/sig.err" &
+pid=$!
 exec 7>"$T/fifo"
 "$GEN" 2 5 >&7
 sleep 0.5
-pkill -INT -f "run -o $T/sig.jsonl" || true
-i=0; while [ ! -s "$T/sig.rc" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+kill -INT $pid
+rc=0; wait $pid || rc=$?
 exec 7>&-
+echo $rc >"$T/sig.rc"
 is "$(cat "$T/sig.rc")" 130 "SIGINT without --checkpoint: exit status 130"
 lacks "$T/sig.err" "saving the checkpoint" "it does not claim to save a checkpoint"
 contains "$T/sig.err" "starts from the beginning" "it says a new run starts over"
