@@ -38,6 +38,7 @@ debootstrap --variant=minbase --unpack-tarball="$tarball" bookworm "$root" "$mir
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
 chmod +x "$root/usr/sbin/policy-rc.d"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+chmod 1777 "$root/tmp" # as on any Debian system
 extra_env=""
 if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
     mkdir -p "$root/usr/local/share/ca-certificates"
