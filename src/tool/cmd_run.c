@@ -205,7 +205,9 @@ int tf_cmd_run(const tf_opts *o_)
     if (o->progress && o->msg_level >= TF_MSG_NORMAL)
         ui.show = isatty(STDERR_FILENO) && !o->progress_plain ? SHOW_TTY : SHOW_PLAIN;
     ui.last_plain_ns = ui.last_metrics_ns = tf_now_mono_ns();
-    tf_run_hooks hooks = { .on_error = on_error, .on_progress = on_progress, .ctx = &ui, .stop = &stop_signal };
+    tf_run_hooks hooks = { .on_error = on_error, .ctx = &ui, .stop = &stop_signal };
+    if (ui.show != SHOW_NONE || o->metrics_file) /* else the pipeline need not even read the clock for it */
+        hooks.on_progress = on_progress;
     stop_signal = 0;
     have_checkpoint = o->checkpoint != NULL;
     struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
