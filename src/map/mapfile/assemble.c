@@ -223,6 +223,7 @@ static const tf_resource *record_resource(const mp_profile *p, mf_state *st, con
         return NULL;
     tf_buf *b = &st->rbuf;
     b->len = 0;
+    tf_buf_reserve(b, 1); /* a resource with no attribute is a key too: never a NULL pointer */
     for (size_t i = 0; i < attrs.n; i++) {
         tf_buf_append(b, &attrs.kv[i].key.len, sizeof(size_t));
         tf_buf_append(b, attrs.kv[i].key.p, attrs.kv[i].key.len);
