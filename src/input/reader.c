@@ -37,7 +37,7 @@ struct tf_reader {
     uint64_t hook_end;  /* where the frame hook ended the stream (has_hook_end) */
     bool has_hook_end;
     bool finished;
-    volatile int stop;
+    atomic_int stop; /* tf_reader_stop, from any thread */
     /* profile detection (--profile auto) */
     const char *profile, *profile_why;
     /* progress, read from other threads */
@@ -147,7 +147,7 @@ static void produce(tf_reader *r, pool_msg *s)
 {
     msg_reset(s);
     s->m.slot = r->slot;
-    if (r->stop || r->finished) {
+    if (atomic_load(&r->stop) || r->finished) {
         s->m.kind = TF_RD_DONE;
         r->finished = true;
         set_name(s, NULL);
@@ -237,7 +237,7 @@ static void produce(tf_reader *r, pool_msg *s)
         }
         bool holding = hold.from != NOT_HELD;
         if (s->bytes.len >= (holding ? TF_READER_HOLD_BYTES : BLOCK_BYTES) ||
-            n >= (holding ? TF_READER_HOLD_FRAMES : BLOCK_FRAMES) || r->stop)
+            n >= (holding ? TF_READER_HOLD_FRAMES : BLOCK_FRAMES) || atomic_load(&r->stop))
             break;
     }
     for (size_t i = 0; i < n; i++) {
@@ -270,7 +270,7 @@ static void *reader_main(void *arg)
     pthread_setname_np(pthread_self(), "tf-reader");
     for (;;) {
         pthread_mutex_lock(&r->mu);
-        while (!r->free_list && !r->stop)
+        while (!r->free_list && !atomic_load(&r->stop))
             pthread_cond_wait(&r->cv, &r->mu);
         pool_msg *s = r->free_list;
         if (!s) { /* stopped with every message out: hand over a DONE of our own */
@@ -300,7 +300,7 @@ static void *reader_main(void *arg)
 static bool stopping(void *ctx)
 {
     const tf_reader *r = ctx;
-    return r->stop || (r->o.stop_request && *r->o.stop_request);
+    return atomic_load(&r->stop) || (r->o.stop_request && atomic_load(r->o.stop_request));
 }
 
 tf_reader *tf_reader_new(const tf_reader_opts *opts)
@@ -378,7 +378,7 @@ void tf_reader_stop(tf_reader *r)
 {
     if (r->threaded)
         pthread_mutex_lock(&r->mu);
-    r->stop = 1;
+    atomic_store(&r->stop, 1);
     if (r->threaded) {
         pthread_cond_broadcast(&r->cv);
         pthread_mutex_unlock(&r->mu);

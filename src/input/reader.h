@@ -20,7 +20,7 @@
 
 #include "input/frame.h"
 
-#include <signal.h>
+#include <stdatomic.h>
 
 typedef struct tf_reader tf_reader;
 
@@ -99,7 +99,7 @@ typedef struct {
     tf_reader_frame_hook hook; /* optional (hook.frame NULL: none) */
     /* Set asynchronously (a signal handler) to stop reading: also ends a wait
      * on a silent pipe. May be NULL. */
-    const volatile sig_atomic_t *stop_request;
+    const atomic_int *stop_request;
 } tf_reader_opts;
 
 /* The options are copied (the strings they point to must outlive the reader). */

@@ -36,7 +36,7 @@ typedef struct {
     /* An input that cannot be opened or listed; reader's thread. */
     void (*on_input_error)(void *ctx, const tf_err *err);
     void *input_error_ctx;
-    const volatile sig_atomic_t *stop_request; /* set by a signal handler; may be NULL */
+    const atomic_int *stop_request; /* set by a signal handler; may be NULL */
 } tf_feed_opts;
 
 typedef struct tf_feed tf_feed;

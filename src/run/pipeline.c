@@ -64,7 +64,7 @@ enum { SKIP_NONE, SKIP_DONE, SKIP_CHANGED };
 
 static bool stop_requested(const run_state *r)
 {
-    return r->hooks->stop && *r->hooks->stop;
+    return r->hooks->stop && atomic_load(r->hooks->stop);
 }
 
 static void report(const run_state *r, const tf_err *err)
@@ -588,7 +588,7 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
     if (stop_requested(&r))
         r.interrupted = true;
     if (r.interrupted) {
-        res->stop_signal = (int)*hooks->stop;
+        res->stop_signal = atomic_load(hooks->stop);
         tf_notef("stopping on signal %d: finishing requests in flight (10 s at most)%s", res->stop_signal,
                  o->checkpoint ? ", then saving the checkpoint" : "");
     } else if (!r.fatal && r.batch->n_spans + r.batch->n_marks) {

@@ -15,7 +15,7 @@
 #include "common/err.h"
 #include "tool/opts.h"
 
-#include <signal.h>
+#include <stdatomic.h>
 
 /* The default file sink when neither --endpoint nor -o is given. */
 #define TF_DEFAULT_OUTPUT "tracefill.otlp.jsonl"
@@ -58,7 +58,7 @@ typedef struct {
     void *ctx;
     /* Non-zero asks the run to stop (a signal handler sets it); its value is
      * the signal number, for the message. */
-    const volatile sig_atomic_t *stop;
+    const atomic_int *stop; /* lock-free, so a signal handler may store to it */
 } tf_run_hooks;
 
 /* Why records were rejected: each distinct reason and how often (the most

@@ -12,6 +12,7 @@
 #include "common/timefmt.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -22,15 +23,18 @@
 #define TTY_EVERY_NS (200000000ull)
 #define PLAIN_EVERY_NS (30000000000ull)
 
-static volatile sig_atomic_t stop_signal;
+/* An atomic_int is lock-free here (checked at build time below), so the
+ * handler may store to it while other threads load it. */
+static atomic_int stop_signal;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the signal flag must be lock-free");
 static bool have_checkpoint;
 
 static void on_signal(int sig)
 {
     /* second signal: now; the checkpoint file is always whole */
-    if (stop_signal)
+    if (atomic_load(&stop_signal))
         _exit(have_checkpoint ? TF_EXIT_INTERRUPTED : TF_EXIT_SIGNAL_BASE + sig);
-    stop_signal = sig;
+    atomic_store(&stop_signal, sig);
 }
 
 typedef struct {
@@ -208,7 +212,7 @@ int tf_cmd_run(const tf_opts *o_)
     tf_run_hooks hooks = { .on_error = on_error, .ctx = &ui, .stop = &stop_signal };
     if (ui.show != SHOW_NONE || o->metrics_file) /* else the pipeline need not even read the clock for it */
         hooks.on_progress = on_progress;
-    stop_signal = 0;
+    atomic_store(&stop_signal, 0);
     have_checkpoint = o->checkpoint != NULL;
     struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
     sigemptyset(&sa.sa_mask);

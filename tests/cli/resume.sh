@@ -116,12 +116,19 @@ contains "$T/err" "taking over the stale lock" "and says so"
 start_receiver
 mkdir -p "$T/full"
 # Output goes through a pipe: the file size limit would swallow it otherwise.
+# (ThreadSanitizer's own runtime dies of SIGXFSZ under ulimit -f 0: that case
+# runs in the other builds.)
+if [ "${TF_SAN_KIND:-none}" = thread ]; then
+    skip "a ThreadSanitizer build: its runtime cannot write under ulimit -f 0"
+    skip "a ThreadSanitizer build: its runtime cannot write under ulimit -f 0"
+else
 (trap - EXIT; ulimit -f 0; rc=0
  "$TRACEFILL" $(echo "$args" | sed "s|URL|$RECV_URL|; s|$T/ck.json|$T/full/ck.json|") 2>&1 || rc=$?
  echo "rc=$rc") | cat >"$T/err"
 rc=$(sed -n 's/^rc=//p' "$T/err")
 is "$rc" 1 "a checkpoint that cannot be written fails the run"
 contains "$T/err" "$T/full/ck.json" "the error names the checkpoint"
+fi
 is "$(recv_request_count)" 0 "nothing was sent"
 if unshare -m true 2>/dev/null; then
     mkdir -p "$T/ro" "$T/enospc"
@@ -176,5 +183,9 @@ kill -INT $pid
 rc=0; wait $pid || rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 is "$rc" 75 "a second signal exits with the resumable status"
-[ "$ms" -lt 1000 ] && pass "at once ($ms ms), not after the 10 s grace" || fail "took $ms ms after the second signal"
+if [ "${TF_SAN_KIND:-none}" = thread ]; then
+    skip "a ThreadSanitizer build delivers signals late (when a timed wait returns): timing checked in the other builds"
+else
+    [ "$ms" -lt 1000 ] && pass "at once ($ms ms), not after the 10 s grace" || fail "took $ms ms after the second signal"
+fi
 jq -e '.version == 1' "$T/ck3.json" >/dev/null && pass "the checkpoint file is whole" || fail "checkpoint unreadable"
