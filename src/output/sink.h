@@ -30,6 +30,7 @@
 #include "otlp/batch.h"
 #include "tool/opts.h"
 
+#include <signal.h>
 #include <stdbool.h>
 
 typedef struct tf_sink tf_sink;
@@ -41,7 +42,12 @@ typedef struct {
     uint64_t bytes;      /* request bytes written/sent (after compression) */
     uint64_t retries;    /* requests sent again */
     uint64_t rejected_spans; /* partial_success rejected_spans reported by the backend */
+    uint64_t throttles;  /* answers asking to slow down (429, 503, Tempo's limits) */
+    double settled_spans_per_s; /* spans/s accepted while throttled (0: never throttled) */
 } tf_sink_stats;
+
+/* How long requests in flight may finish after a stop request. */
+#define TF_SINK_STOP_GRACE_NS (10ull * 1000000000u)
 
 struct tf_sink {
     const char *describe;        /* "file out.jsonl", "https://host/v1/traces" (no secrets) */
@@ -57,6 +63,12 @@ struct tf_sink {
     void (*destroy)(tf_sink *s);
     tf_sink_done_fn done;        /* set by the caller before the first submit */
     void *done_ctx;
+    /* May be set by the caller before the first submit (a signal handler's
+     * flag). Once non-zero the sink sends and retries nothing more, gives
+     * requests in flight TF_SINK_STOP_GRACE_NS, then hands everything back
+     * unacked; submit then hands each batch straight back, unacked, and
+     * returns 0: a requested stop is not an error. */
+    const volatile sig_atomic_t *stop_request;
     tf_sink_stats stats;         /* up to date after each call above */
 };
 

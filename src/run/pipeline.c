@@ -69,7 +69,7 @@ static void batch_done(void *ctx, tf_batch *b, bool acked, uint64_t output_size)
         tf_ckpt_batch_acked(r->ckpt, b->seq, output_size);
         pthread_mutex_unlock(&r->ckpt_mu);
     }
-    else if (!r->interrupted)
+    else if (!r->interrupted && !stop_requested(r))
         r->fatal = true;
     tf_batch_free(b);
 }
@@ -294,6 +294,7 @@ static bool open_outputs(run_state *r, tf_run_result *res)
     }
     r->sink->done = batch_done;
     r->sink->done_ctx = r;
+    r->sink->stop_request = r->hooks->stop;
     char *rejects_path = rejects_path_for(o);
     r->rejects = tf_rejects_new(rejects_path, tf_ckpt_rejects_size(r->ckpt, rejects_path));
     tf_ckpt_set_files(r->ckpt, output && strcmp(output, "-") ? output : NULL, rejects_path);
@@ -367,6 +368,10 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
      * it leaves its records after the checkpoint, to be read again. */
     if (r.sink->finish(r.sink, r.interrupted || r.fatal ? tf_now_mono_ns() + TF_STOP_GRACE_NS : 0, &err) != 0)
         fail(&r, &err);
+    if (!r.interrupted && stop_requested(&r)) { /* it came while the sink finished */
+        r.interrupted = true;
+        res->stop_signal = (int)*hooks->stop;
+    }
     const tf_source_stats *ss = tf_feed_source_stats(feed); /* joins the reader */
     write_checkpoint(&r, true);
     tf_mapper_stats ms = tf_feed_mapper_stats(feed);
@@ -385,6 +390,8 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
     res->requests = r.sink->stats.requests;
     res->retries = r.sink->stats.retries;
     res->backend_rejected_spans = r.sink->stats.rejected_spans;
+    res->throttles = r.sink->stats.throttles;
+    res->settled_spans_per_s = r.sink->stats.settled_spans_per_s;
     res->destination = tf_xstrdup(r.sink->describe);
     if (tf_rejects_count(r.rejects))
         res->rejects_path = tf_xstrdup(tf_rejects_path(r.rejects));

@@ -49,6 +49,8 @@ typedef struct {
     uint64_t streams, input_errors, changed, skipped_done;
     uint64_t skipped_files, skipped_members; /* found in directories and archives, not logs */
     uint64_t spans, requests, retries, backend_rejected_spans;
+    uint64_t throttles;         /* answers asking to slow down */
+    double settled_spans_per_s; /* what the backend took while throttling */
     int stop_signal;      /* TF_RUN_INTERRUPTED: what stopped it */
     char *destination;    /* "file out.jsonl", "https://host/v1/traces" (no secrets) */
     char *rejects_path;   /* set when something was written to the rejects file */

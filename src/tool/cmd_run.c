@@ -57,6 +57,8 @@ static void summary(const tf_opts *o, const tf_run_result *r)
     if (r->retries || r->backend_rejected_spans)
         tf_notef("%llu requests retried; the backend reported %llu spans rejected (partial success)",
                  (unsigned long long)r->retries, (unsigned long long)r->backend_rejected_spans);
+    if (r->throttles)
+        tf_notef("the backend throttled %llu requests; tracefill slowed down and settled at about %.0f spans/s", (unsigned long long)r->throttles, r->settled_spans_per_s);
     if (r->skipped_done)
         tf_notef("%llu streams were already done according to the checkpoint", (unsigned long long)r->skipped_done);
     if (r->rejects_path)
