@@ -300,22 +300,23 @@ static bool looks_like_markup(const char *s, size_t n)
     return i < n && s[i] == '<';
 }
 
-/* Says what a body that is no OTLP answer looked like. */
+/* Says what a body that is no OTLP answer looked like: "a web page",
+ * "text: \"OK\"", or "an answer of another kind". */
 static tf_answer_kind not_otlp(const char *ctype, const char *body, size_t n, tf_err *err)
 {
-    const char *ct = ctype && *ctype ? ctype : "no Content-Type";
-    if (media_is(ctype, "text/html") || media_is(ctype, "application/xhtml+xml") || looks_like_markup(body, n))
-        tf_err_set(err, "a web page (%s, %zu bytes)", ct, n);
-    else if (plain_text(body, n) && n <= 80) {
+    if (media_is(ctype, "text/html") || media_is(ctype, "application/xhtml+xml") || looks_like_markup(body, n)) {
+        tf_err_set(err, "a web page");
+    } else if (plain_text(body, n) && n <= 80) {
         size_t k = n;
         while (k && (body[k - 1] == '\n' || body[k - 1] == '\r'))
             k--;
-        tf_err_set(err, "text (%s): \"%.*s\"", ct, (int)k, body);
+        tf_err_set(err, "text: \"%.*s\"", (int)k, body);
         for (char *p = err->msg; *p; p++)
             if (*p == '\n' || *p == '\r' || *p == '\t')
                 *p = ' ';
-    } else
-        tf_err_set(err, "%s (%zu bytes)", ct, n);
+    } else {
+        tf_err_set(err, "an answer of another kind");
+    }
     return TF_ANSWER_NOT_OTLP;
 }
 

@@ -36,8 +36,8 @@ typedef enum {
     TF_ANSWER_PARTIAL,   /* partial_success: *rejected in 0..sent, and/or a message */
     TF_ANSWER_MALFORMED, /* claims to be OTLP but does not decode, or rejected_spans is
                             negative or more than the request held; err says which */
-    TF_ANSWER_NOT_OTLP,  /* no OTLP answer at all; err says what it looked like, e.g.
-                            "a web page (text/html, 2817 bytes)" */
+    TF_ANSWER_NOT_OTLP,  /* no OTLP answer at all; err says what it looked like:
+                            "a web page", "text: \"OK\"", "an answer of another kind" */
 } tf_answer_kind;
 
 /* content_type may be NULL (none); sent: spans in the request. *rejected and

@@ -390,9 +390,10 @@ static void answer_ok(http_sink *s, part *p, const answer *a, uint64_t now)
     switch (k) {
     case TF_ANSWER_NOT_OTLP:
         snprintf(m, sizeof m,
-                 "%s: this endpoint is not an OTLP receiver (it answered with %s: HTTP %ld); nothing was "
-                 "delivered; hint: %s",
-                 tf_http_url(s->http), why.msg, a->status, tf_retry_not_otlp_hint(tf_http_url(s->http)));
+                 "%s: this endpoint is not an OTLP receiver (it answered with %s; HTTP %ld, %s, %zu bytes); "
+                 "nothing was delivered; hint: %s",
+                 tf_http_url(s->http), why.msg, a->status, a->ctype ? a->ctype : "no Content-Type", p->resp.len,
+                 tf_retry_not_otlp_hint(tf_http_url(s->http)));
         fail_part_msg(s, p, m);
         break;
     case TF_ANSWER_MALFORMED:
@@ -710,12 +711,12 @@ static void *sender_main(void *arg)
     }
     /* On a fatal error or a forced stop, whatever is left goes back unacked.
      * Batches submitted after that are failed by submit() itself. */
-    take_incoming(s, tf_now_mono_ns(), &(bool){ 0 }, &(bool){ 0 });
-    abandon_everything(s);
     pthread_mutex_lock(&s->mu);
-    s->stop_now = true; /* submit no longer waits for room */
+    s->stop_now = true; /* submit queues nothing more, nor waits for room */
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
+    take_incoming(s, tf_now_mono_ns(), &(bool){ 0 }, &(bool){ 0 });
+    abandon_everything(s);
     return NULL;
 }
 

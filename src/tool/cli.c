@@ -276,34 +276,64 @@ static bool set_compression(tf_opts *o, const char *v)
     return true;
 }
 
-/* OTEL_EXPORTER_OTLP_HEADERS: "k1=v1,k2=v2" with %-encoded values. */
-static void env_headers(tf_opts *o, const char *spec)
+/* OTEL_EXPORTER_OTLP_HEADERS: "k1=v1,k2=v2" with %-encoded values. An entry
+ * that is not KEY=VALUE, or holds a '%' without two hex digits, is an error
+ * (naming the variable and the entry's position, never its value: it may be
+ * a credential); blank entries (",,", a trailing comma) are skipped. */
+static int env_headers(tf_opts *o, const char *var, const char *spec)
 {
-    char *copy = tf_xstrdup(spec), *save = NULL;
-    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(tok, '=');
-        if (!eq)
+    char *copy = tf_xstrdup(spec);
+    int rc = 0, idx = 0;
+    for (char *tok = copy, *next; tok && rc == 0; tok = next) {
+        next = strchr(tok, ',');
+        if (next)
+            *next++ = '\0';
+        idx++;
+        char *k = tok + strspn(tok, " \t");
+        if (!*k)
             continue;
+        char *eq = strchr(k, '=');
+        if (!eq) {
+            tf_errorf("%s: entry %d is not KEY=VALUE (its text is not shown: it may be a secret)", var, idx);
+            rc = -1;
+            break;
+        }
         *eq = '\0';
-        char *k = tok, *v = eq + 1;
-        while (*k == ' ')
-            k++;
+        char *ke = eq;
+        while (ke > k && (ke[-1] == ' ' || ke[-1] == '\t'))
+            *--ke = '\0';
+        if (!*k) {
+            tf_errorf("%s: entry %d has no header name before '='", var, idx);
+            rc = -1;
+            break;
+        }
+        char *v = eq + 1 + strspn(eq + 1, " \t");
         char *dec = tf_xmalloc(strlen(v) + 1), *d = dec;
         for (char *p = v; *p; p++) {
-            if (*p == '%' && p[1] && p[2]) {
+            if (*p == '%') {
                 uint8_t byte;
-                if (tf_hex_decode(&byte, p + 1, 1) == 0) {
-                    *d++ = (char)byte;
-                    p += 2;
-                    continue;
+                if (!p[1] || !p[2] || tf_hex_decode(&byte, p + 1, 1) != 0) {
+                    tf_errorf("%s: entry %d (header %s): '%%' must be followed by two hex digits", var, idx, k);
+                    rc = -1;
+                    break;
                 }
+                *d++ = (char)byte;
+                p += 2;
+                continue;
             }
             *d++ = *p;
         }
         *d = '\0';
-        push_kv(&o->headers, &o->n_headers, (tf_keyval){ own(o, tf_xstrdup(k)), own(o, dec) });
+        while (d > dec && (d[-1] == ' ' || d[-1] == '\t'))
+            *--d = '\0';
+        if (rc == 0)
+            push_kv(&o->headers, &o->n_headers, (tf_keyval){ own(o, tf_xstrdup(k)), own(o, dec) });
+        else
+            free(dec);
     }
+    memset(copy, 0, strlen(spec));
     free(copy);
+    return rc;
 }
 
 static const char *env2(const char *traces_name, const char *generic_name)
@@ -342,10 +372,11 @@ static int apply_env(tf_opts *o)
     }
     if ((v = env2("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE")))
         o->cacert = v;
-    if ((v = getenv("OTEL_EXPORTER_OTLP_HEADERS")) && *v)
-        env_headers(o, v);
-    if ((v = getenv("OTEL_EXPORTER_OTLP_TRACES_HEADERS")) && *v)
-        env_headers(o, v);
+    if ((v = getenv("OTEL_EXPORTER_OTLP_HEADERS")) && *v && env_headers(o, "OTEL_EXPORTER_OTLP_HEADERS", v) != 0)
+        return -1;
+    if ((v = getenv("OTEL_EXPORTER_OTLP_TRACES_HEADERS")) && *v &&
+        env_headers(o, "OTEL_EXPORTER_OTLP_TRACES_HEADERS", v) != 0)
+        return -1;
     if ((v = getenv("TRACEFILL_TOKEN")) && *v)
         o->token = v;
     return 0;

@@ -84,7 +84,8 @@ static int report_accepted(const tf_http *h, const tf_http_answer *a)
     int result = TF_EXIT_OK;
     switch (k) {
     case TF_ANSWER_NOT_OTLP:
-        printf("result:    FAILED: this endpoint is not an OTLP receiver (it answered with %s)\n", why.msg);
+        printf("result:    FAILED: this endpoint is not an OTLP receiver (it answered with %s; %s, %zu bytes)\n",
+               why.msg, a->content_type ? a->content_type : "no Content-Type", a->body.len);
         printf("hint:      %s\n", tf_check_hint(tf_http_url(h), a->status, true, ""));
         result = TF_EXIT_FAILURE;
         break;
