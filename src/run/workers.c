@@ -122,11 +122,15 @@ static void on_spans(void *ctx, const tf_record *rec, tf_span **spans, size_t n)
             res = copied;
         }
         /* p is an offset until the slot is complete (enc may move) */
-        s->spans[s->n_spans++] = (tf_ev_span){ res, spans[i]->scope, (const char *)(uintptr_t)before, len, cost };
+        tf_ev_span *es = &s->spans[s->n_spans++];
+        *es = (tf_ev_span){ res, spans[i]->scope, (const char *)(uintptr_t)before, len, cost, { 0 }, { 0 } };
+        memcpy(es->trace_id, spans[i]->trace_id, sizeof es->trace_id);
+        memcpy(es->span_id, spans[i]->span_id, sizeof es->span_id);
     }
     tf_ev *e = add_ev(s, TF_EV_SPANS);
     e->first = first;
     e->n = n;
+    e->offset = rec->offset;
 }
 
 /* Maps one reader message into slot s. */

@@ -23,7 +23,7 @@ typedef enum {
 typedef struct {
     tf_ev_kind kind;
     size_t first, n;    /* SPANS */
-    uint64_t offset;    /* REJECT: decoded offset of the record */
+    uint64_t offset;    /* SPANS, REJECT: decoded offset of the record */
     uint64_t line;      /* REJECT */
     const char *text;   /* REJECT: the record (may be NULL) */
     size_t len;
@@ -37,6 +37,7 @@ typedef struct {
     const char *p; /* encoded span */
     size_t len;
     size_t cost;   /* bytes it adds to a request, its group's overhead included */
+    uint8_t trace_id[16], span_id[8]; /* as encoded (tracefill verify looks them up) */
 } tf_ev_span;
 
 typedef struct {
