@@ -102,7 +102,9 @@ static struct curl_slist *header_list(const tf_opts *o, bool post)
         }
         l = curl_slist_append(l, "Expect:"); /* no 100-continue round trip */
     } else {
-        l = curl_slist_append(l, "Accept: application/json");
+        /* Tempo answers a trace in protobuf for exactly this value (cheaper
+         * for it than JSON), else in OTLP/JSON. */
+        l = curl_slist_append(l, "Accept: application/protobuf");
     }
     l = curl_slist_append(l, "User-Agent: tracefill/" PACKAGE_VERSION);
     if (o->tenant) {

@@ -11,7 +11,7 @@
 
 /* Applies URL, headers, auth, TLS and timeouts to an easy handle for a POST. */
 void tf_http_setup(const tf_http *h, CURL *easy);
-/* The same for a GET of url (Accept: application/json, no Content-Type). */
+/* The same for a GET of url (Accept: application/protobuf, no Content-Type). */
 void tf_http_setup_get(const tf_http *h, CURL *easy, const char *url);
 /* Why a transfer that ended with rc got no answer (TF_HTTP_ANSWERED for CURLE_OK). */
 tf_http_outcome tf_http_outcome_of(CURLcode rc);

@@ -29,9 +29,10 @@ static char *own(tf_opts *o, char *p)
 typedef enum {
     O_ALLOW_EMPTY, O_BASIC_AUTH, O_BATCH_BYTES, O_BATCH_SPANS, O_CACERT, O_CHECKPOINT, O_CHECKPOINT_INTERVAL, O_COMPRESSION,
     O_CONCURRENCY, O_ENDPOINT, O_EXCLUDE, O_HEADER, O_HELP, O_INCLUDE, O_INSECURE,
-    O_MAX_RECORD_BYTES, O_MAX_RETRIES, O_MAX_RETRY_TIME, O_NO_PROGRESS, O_ON_CHANGED, O_OUTPUT,
-    O_PRIVACY, O_PROFILE, O_PROTOCOL, O_QUIET, O_RATE_LIMIT, O_RATE_LIMIT_BYTES, O_REJECTS,
-    O_RESOURCE_ATTR, O_SINCE, O_TENANT, O_THREADS, O_TIME_SHIFT, O_TIMEOUT, O_TOKEN_FILE,
+    O_MANIFEST, O_MAX_RECORD_BYTES, O_MAX_RETRIES, O_MAX_RETRY_TIME, O_MISSING, O_NO_PROGRESS, O_ON_CHANGED,
+    O_OUTPUT, O_PRIVACY, O_PROFILE, O_PROTOCOL, O_QUERY_ENDPOINT, O_QUERY_RATE, O_QUIET, O_RATE_LIMIT,
+    O_RATE_LIMIT_BYTES, O_REJECTS, O_RESOURCE_ATTR, O_SAMPLE, O_SINCE, O_TENANT, O_THREADS, O_TIME_SHIFT,
+    O_TIMEOUT, O_TOKEN_FILE,
     O_UNTIL, O_VERBOSE, O_VERSION, O_WHERE,
 } opt_id;
 
@@ -60,20 +61,25 @@ static const opt_def options[] = {
     { "help", 'h', NULL, O_HELP, "show this help" },
     { "include", 0, "GLOB", O_INCLUDE, "read only archive members and files in directories matching GLOB (repeatable)" },
     { "insecure", 0, NULL, O_INSECURE, "do not verify the endpoint's TLS certificate (unsafe)" },
+    { "manifest", 0, "FILE", O_MANIFEST, "the acknowledged traces, one JSON line each (verify reads it; may be gzip or zstd)" },
     { "max-record-bytes", 0, "SIZE", O_MAX_RECORD_BYTES, "reject records longer than SIZE (default 4MiB)" },
     { "max-retries", 0, "N", O_MAX_RETRIES, "retries of one request before giving up (default 10)" },
     { "max-retry-time", 0, "DURATION", O_MAX_RETRY_TIME, "give up retrying a request after DURATION (default 5m)" },
+    { "missing", 0, "FILE", O_MISSING, "verify: write the traces not wholly found, as manifest lines" },
     { "no-progress", 0, NULL, O_NO_PROGRESS, "no progress line on stderr" },
     { "on-changed", 0, "ACTION", O_ON_CHANGED, "an input changed since the checkpoint: fail (default), restart or skip" },
     { "output", 'o', "FILE", O_OUTPUT, "write OTLP/JSON lines to FILE (- for stdout) instead of uploading" },
     { "privacy", 0, NULL, O_PRIVACY, "leave prompt and completion content out" },
     { "profile", 0, "NAME|FILE", O_PROFILE, "openrouter, otlp, or a mapping file (default: detected)" },
     { "protocol", 0, "PROTO", O_PROTOCOL, "http/protobuf (default) or http/json" },
+    { "query-endpoint", 0, "URL", O_QUERY_ENDPOINT, "verify: Tempo's HTTP API to look traces up in (e.g. http://tempo:3200)" },
+    { "query-rate", 0, "N", O_QUERY_RATE, "verify: at most N trace lookups per second (default 50)" },
     { "quiet", 'q', NULL, O_QUIET, "only errors on stderr" },
     { "rate-limit", 0, "N", O_RATE_LIMIT, "at most N spans per second" },
     { "rate-limit-bytes", 0, "SIZE", O_RATE_LIMIT_BYTES, "at most SIZE request bytes per second" },
     { "rejects", 0, "FILE", O_REJECTS, "where rejected records go (default beside the checkpoint or output)" },
     { "resource-attr", 0, "K=V", O_RESOURCE_ATTR, "add a resource attribute (repeatable)" },
+    { "sample", 0, "N", O_SAMPLE, "verify: look up N traces picked evenly by trace ID, not all" },
     { "since", 0, "TIME", O_SINCE, "only records whose span starts at or after TIME" },
     { "tenant", 0, "ID", O_TENANT, "Tempo tenant, sent as X-Scope-OrgID" },
     { "threads", 0, "N", O_THREADS, "worker threads (default: one per core, at most 4)" },
@@ -122,6 +128,8 @@ static void usage(FILE *out)
             "Usage: tracefill run [OPTIONS] INPUT...     backfill logs as traces\n"
             "       tracefill inspect [OPTIONS] INPUT... show what tracefill sees, send nothing\n"
             "       tracefill check [OPTIONS]            send one test span to the endpoint\n"
+            "       tracefill verify --query-endpoint URL [OPTIONS] (INPUT... | --manifest FILE)\n"
+            "                                            check that Tempo holds every span run sent\n"
             "       tracefill status --checkpoint FILE   show a checkpoint's progress\n"
             "INPUT is a file, a directory or - (stdin); compression and archives are detected.\n\n"
             "Options:\n");
@@ -458,6 +466,19 @@ static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
         break;
     case O_INCLUDE: push_str(&o->include, &o->n_include, v); break;
     case O_INSECURE: o->insecure = true; break;
+    case O_MANIFEST: o->manifest = v; break;
+    case O_MISSING: o->missing = v; break;
+    case O_QUERY_ENDPOINT: o->query_endpoint = v; break;
+    case O_QUERY_RATE:
+        if (!parse_int(v, 1, 1000000, &n))
+            return bad_value(d, v, "lookups per second >= 1");
+        o->query_rate = (double)n;
+        break;
+    case O_SAMPLE:
+        if (!parse_int(v, 1, 1000000000, &n))
+            return bad_value(d, v, "a number of traces >= 1");
+        o->sample = (size_t)n;
+        break;
     case O_MAX_RECORD_BYTES:
         if (!parse_size(v, &sz) || sz < 64)
             return bad_value(d, v, "a size of at least 64 bytes, e.g. 4MiB");
@@ -826,13 +847,15 @@ static int dispatch(const char *cmd, tf_opts *o_)
     }
     if (!strcmp(cmd, "check"))
         return tf_check(&o);
+    if (!strcmp(cmd, "verify"))
+        return tf_cmd_verify(&o);
     if (!strcmp(cmd, "status"))
         return tf_cmd_status(&o);
-    static const char *const cmds[] = { "run", "inspect", "check", "status" };
+    static const char *const cmds[] = { "run", "inspect", "check", "status", "verify" };
     const char *near = tf_cli_closest(cmd, cmds, TF_ARRAY_LEN(cmds));
     if (near)
         tf_errorf("unknown command '%s'; did you mean %s? (see tracefill --help)", cmd, near);
     else
-        tf_errorf("unknown command '%s' (run, inspect, check, status; see tracefill --help)", cmd);
+        tf_errorf("unknown command '%s' (run, inspect, check, status, verify; see tracefill --help)", cmd);
     return TF_EXIT_USAGE;
 }
