@@ -68,7 +68,7 @@ contains "$T/out" "found:      $n_traces traces with every span" "and finds them
 contains "$T/out" "result:     OK" "and says so"
 
 # 3. Traces that never reached Tempo are missing; --missing lists exactly them.
-run_tf rc verify --query-endpoint "$TEMPO_API" --missing "$T/missing.jsonl" "$T/never.jsonl"
+run_tf rc verify --query-endpoint "$TEMPO_API" --query-rate 5000 --missing "$T/missing.jsonl" "$T/never.jsonl"
 is "$rc" 1 "verify over a never-sent input exits 1"
 contains "$T/out" "missing:    300 traces" "300 traces missing"
 contains "$T/out" "found:      0 traces with every span" "none found"
@@ -80,7 +80,7 @@ is "$(jq -r .status "$T/missing.jsonl" | sort -u)" missing "each with status mis
 jq -r '.trace_id as $t | .span_ids[] | $t + " " + .' "$T/missing.jsonl" | sort >"$T/missing.ids"
 check "and every span each should have had" -- cmp "$T/never.ids" "$T/missing.ids"
 zstd -q "$T/missing.jsonl" -o "$T/missing.jsonl.zst"
-run_tf rc verify --query-endpoint "$TEMPO_API" --manifest "$T/missing.jsonl.zst"
+run_tf rc verify --query-endpoint "$TEMPO_API" --query-rate 5000 --manifest "$T/missing.jsonl.zst"
 is "$rc" 1 "verify --manifest reads the missing list back (zstd) and finds them missing again"
 contains "$T/out" "missing:    300 traces" "all 300"
 
@@ -101,7 +101,7 @@ n2=$(awk -v t="$t2" '$1 == t' "$T/ab.ids" | wc -l | tr -d ' ')
     printf 'not json\n'
 } >"$T/hand.jsonl"
 gzip -c "$T/hand.jsonl" >"$T/hand.jsonl.gz"
-run_tf rc verify --query-endpoint "$TEMPO_API" --manifest "$T/hand.jsonl.gz" --missing "$T/hand-missing.jsonl"
+run_tf rc verify --query-endpoint "$TEMPO_API" --query-rate 5000 --manifest "$T/hand.jsonl.gz" --missing "$T/hand-missing.jsonl"
 is "$rc" 1 "a manifest with an incomplete and a missing trace: exit 1"
 contains "$T/err" "hand.jsonl.gz: line 4:" "the line that is no manifest object is named"
 contains "$T/out" "found:      1 traces with every span" "one found"
@@ -113,10 +113,10 @@ is "$(jq -r 'select(.status == "missing") | .trace_id' "$T/hand-missing.jsonl")"
     0000000000000000000000000000abcd "the missing one is the unknown trace"
 
 # 5. --sample looks up an even sample; the same sample every time.
-run_tf rc verify --query-endpoint "$TEMPO_API" --sample 50 --missing "$T/s1.jsonl" "$T/a.jsonl" "$T/never.jsonl"
+run_tf rc verify --query-endpoint "$TEMPO_API" --query-rate 5000 --sample 50 --missing "$T/s1.jsonl" "$T/a.jsonl" "$T/never.jsonl"
 contains "$T/out" "expected:   50 traces" "--sample 50 looks up 50 traces"
 m1=$(wc -l <"$T/s1.jsonl" | tr -d ' ')
-run_tf rc verify --query-endpoint "$TEMPO_API" --sample 50 --missing "$T/s2.jsonl" "$T/never.jsonl" "$T/a.jsonl"
+run_tf rc verify --query-endpoint "$TEMPO_API" --query-rate 5000 --sample 50 --missing "$T/s2.jsonl" "$T/never.jsonl" "$T/a.jsonl"
 check "the sample does not depend on the order of the inputs" -- cmp "$T/s1.jsonl" "$T/s2.jsonl"
 diag "$m1 of the 50 sampled traces are from the never-sent 300 (about 1 expected)"
 
