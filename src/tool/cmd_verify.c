@@ -133,7 +133,7 @@ static int collect_inputs(const tf_opts *o, tf_vset *set, streams *st, tf_mapper
         }
     }
     *ms = tf_feed_mapper_stats(feed);
-    st->input_errors += tf_feed_source_stats(feed)->errors;
+    tf_feed_source_stats(feed); /* joins the reader: inputs it could not open were counted by on_input_error */
     tf_feed_free(feed);
     return TF_EXIT_OK;
 }
