@@ -1,6 +1,6 @@
 #!/bin/sh
 # tempo-search.sh: what Tempo 2.0.1 does with the old spans of a backfill.
-# Two Tempos get the same 300 traces from 2025-01-01 (blocks cut every 30 s):
+# Two Tempos get the same 300 traces from 2025-01-01 (blocks cut every 10 s):
 #   - one with storage.trace.wal.ingestion_time_range_slack raised to 87600h:
 #     a TraceQL search over the original times finds every trace;
 #   - one with the default slack (2m): the same search finds none, yet verify
@@ -20,7 +20,7 @@ from=$(($(head -n 1 "$T/times" | cut -c1-10) - 1))
 to=$(($(tail -n 1 "$T/times" | cut -c1-10) + 2))
 diag "the spans start and end between $from and $to (epoch seconds)"
 
-fast="ingester=max_block_duration: 30s, trace_idle_period: 2s"
+fast="ingester=max_block_duration: 10s, trace_idle_period: 1s, flush_check_period: 1s"
 start_tempo slack slack=87600h "$fast"
 SLACK_OTLP=$TEMPO_OTLP SLACK_API=$TEMPO_API
 start_tempo default "$fast"
@@ -36,7 +36,7 @@ search() { # API FROM TO: trace IDs a TraceQL search for every span finds
         awk '{ printf "%032s\n", $0 }' | tr ' ' 0 | sort -u
 }
 blocks() { curl -s "$1/metrics" | awk '/^tempodb_blocklist_length/ { s += $2 } END { printf "%d", s }'; }
-# A block is searchable once cut (30 s), flushed and seen by a blocklist poll (5 s).
+# A block is searchable once cut (10 s), flushed and seen by a blocklist poll (5 s).
 t0=$(date +%s)
 while [ $(($(date +%s) - t0)) -lt 150 ]; do
     search "$SLACK_API" $from $to >"$T/found-slack"
