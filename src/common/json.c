@@ -27,6 +27,7 @@ struct tf_json_parser {
     void *ctx;
     size_t value_start;
     int emit_failed;
+    int too_deep;
 };
 
 static tf_json *new_node(tf_json_parser *p, tf_json_type t)
@@ -95,6 +96,10 @@ static int cb_string(void *ctx, const unsigned char *s, size_t len)
 
 static int open_container(tf_json_parser *p, tf_json_type t)
 {
+    if (p->depth >= TF_JSON_MAX_DEPTH) {
+        p->too_deep = 1;
+        return 0;
+    }
     if (p->depth == 0)
         p->value_start = yajl_get_bytes_consumed(p->h) - 1;
     if (p->depth == p->cap) {
@@ -215,6 +220,7 @@ int tf_json_parse(tf_json_parser *p, tf_arena *arena, const char *text, size_t l
     p->ctx = ctx;
     p->depth = 0;
     p->emit_failed = 0;
+    p->too_deep = 0;
     yajl_status st = yajl_parse(p->h, (const unsigned char *)text, len);
     int finishing = 0;
     if (st == yajl_status_ok) {
@@ -225,6 +231,9 @@ int tf_json_parse(tf_json_parser *p, tf_arena *arena, const char *text, size_t l
         return 0;
     if (p->emit_failed)
         snprintf(err, errlen, "record rejected while parsing");
+    else if (p->too_deep)
+        snprintf(err, errlen, "invalid JSON at byte %zu of the record: nesting deeper than %d levels",
+                 yajl_get_bytes_consumed(p->h), TF_JSON_MAX_DEPTH);
     else if (finishing)
         snprintf(err, errlen, "invalid JSON: the record ends inside a value (truncated?)");
     else
@@ -501,6 +510,10 @@ static inline bool word_special(uint64_t w)
 void tf_json_write_string(tf_buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
+    if (len == 0) { /* s may be NULL then (an empty tf_str): no pointer arithmetic on it */
+        tf_buf_append(out, "\"\"", 2);
+        return;
+    }
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     tf_buf_reserve(out, len + 2);
     tf_buf_putc(out, '"');

@@ -31,6 +31,13 @@ struct tf_json {
 
 typedef struct tf_json_parser tf_json_parser;
 
+/* Containers nest at most this deep: a deeper value is a syntax error
+ * ("invalid JSON at byte 1000 of the record: nesting deeper than 1000
+ * levels"), so every consumer may walk a tree recursively (a log record
+ * 100,000 arrays deep would otherwise overflow the stack of whatever walks
+ * it: tf_json_write, the profiles' attribute conversion). */
+#define TF_JSON_MAX_DEPTH 1000
+
 tf_json_parser *tf_json_parser_new(void);
 void tf_json_parser_free(tf_json_parser *p);
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MODE_UNKNOWN, MODE_LINES, MODE_ARRAY, MODE_VALUES };
+enum { MODE_UNKNOWN, MODE_LINES, MODE_ARRAY, MODE_VALUES, MODE_TEXT_BOM, MODE_TEXT };
 enum { SCAN_MORE, SCAN_FRAME, SCAN_END, SCAN_DETECTED };
 enum { RK_COMPOUND, RK_STRING, RK_SCALAR, RK_GARBAGE };
 
@@ -106,10 +106,15 @@ struct tf_framer {
     uint64_t index;
     int prev_byte;         /* the byte just before buf[0], -1 at the start */
     bool eof, failed, done;
+    bool jumped;           /* the stream skipped ahead (tf_stream_skip_to): lines are not counted */
+    bool text;             /* tf_framer_set_text: every line is a record, none is jumped over */
     int mode;
     /* detection */
     int dphase, dkind, ddepth;
     bool din_str, desc;
+    bool dnl;              /* a raw newline inside the first value (values mode, if it closes) */
+    bool dgap;             /* a raw newline since dlast */
+    unsigned char dlast;   /* its last byte outside strings and blanks */
     size_t vstart;
     uint64_t vline;
     /* the record being scanned */
@@ -148,16 +153,24 @@ void tf_framer_start(tf_framer *f, tf_stream *s, uint64_t skip_to)
     f->line = 1;
     f->index = 0;
     f->prev_byte = -1;
-    f->eof = f->failed = f->done = false;
-    f->mode = MODE_UNKNOWN;
+    f->eof = f->failed = f->done = f->jumped = false;
+    f->mode = f->text ? MODE_TEXT_BOM : MODE_UNKNOWN;
     f->dphase = 0;
     f->in_rec = f->oversize = f->inarr = f->in_str = f->esc = false;
     f->depth = 0;
 }
 
+void tf_framer_set_text(tf_framer *f, bool text)
+{
+    f->text = text;
+}
+
 const char *tf_framer_mode(const tf_framer *f)
 {
     switch (f->mode) {
+    case MODE_TEXT_BOM:
+    case MODE_TEXT:
+        return "text lines";
     case MODE_LINES:
         return "lines";
     case MODE_ARRAY:
@@ -232,8 +245,10 @@ static int end_record(tf_framer *f, size_t e, size_t resume, bool strip_cr, tf_f
     out->offset = f->roff;
     out->len = (size_t)len;
     out->end = f->base + resume;
-    out->line = f->rline;
+    out->line = f->jumped ? 0 : f->rline;
     out->p = (f->oversize || len > f->max) ? NULL : f->buf + f->rstart;
+    out->tag = NULL;
+    out->header = false;
     f->in_rec = false;
     f->pos = resume;
     return SCAN_FRAME;
@@ -247,6 +262,13 @@ static void check_oversize(tf_framer *f)
 }
 
 /* ---- mode detection ------------------------------------------------------ */
+
+/* Can c be the last byte of a JSON value (a string's quote, a closing
+ * bracket, a number's digit, the end of true/false/null)? */
+static bool value_end(unsigned char c)
+{
+    return c == '"' || c == '}' || c == ']' || (c >= '0' && c <= '9') || c == 'e' || c == 'l';
+}
 
 static int detect(tf_framer *f)
 {
@@ -289,14 +311,23 @@ static int detect(tf_framer *f)
             f->ddepth = 1;
             f->din_str = c == '"';
             f->desc = false;
+            f->dnl = f->dgap = false;
+            f->dlast = c;
             f->pos++;
             f->dphase = 2;
         }
         /* Scan the first value: a raw newline outside strings means values
-         * mode; one inside a string means a broken line (lines mode). */
+         * mode (pretty-printed values) when the value closes; one inside a
+         * string means a broken line (lines mode), and so does a first value
+         * that is cut by the end of the stream or that turns invalid on its
+         * next line (a value right after a value: '{"broken": 0' and then
+         * '{"a": 1}'), so that a bad first line does not swallow the
+         * good lines after it into one record. */
         while (f->dphase == 2 && f->pos < f->len) {
             if (f->pos - f->vstart > f->max + 1) {
-                f->mode = MODE_LINES;
+                /* Too big to be a record either way; over several lines it
+                 * is an oversize pretty-printed value, the rest may be fine. */
+                f->mode = f->dnl ? MODE_VALUES : MODE_LINES;
                 return SCAN_DETECTED;
             }
             unsigned char c = (unsigned char)f->buf[f->pos];
@@ -317,7 +348,7 @@ static int detect(tf_framer *f)
                     break;
                 }
             } else if (f->din_str) {
-                if (c == '\n') {
+                if (c == '\n' && !f->dnl) { /* (after one outside: values, as it was) */
                     f->mode = MODE_LINES;
                     return SCAN_DETECTED;
                 }
@@ -333,19 +364,28 @@ static int detect(tf_framer *f)
                         break;
                     }
                 }
-            } else if (c == '"') {
-                f->din_str = true;
-            } else if (cls[c] & C_OPEN) {
-                f->ddepth++;
-            } else if (cls[c] & C_CLOSE) {
-                if (--f->ddepth == 0) {
+            } else if (c == '\n') {
+                f->dnl = f->dgap = true;
+            } else if (!(cls[c] & C_WS)) {
+                if (f->dgap && value_end(f->dlast) && (cls[c] & C_START)) {
+                    f->mode = MODE_LINES; /* two values in a row: not one value over lines */
+                    return SCAN_DETECTED;
+                }
+                if (c == '"') {
+                    f->din_str = true;
+                } else if (cls[c] & C_OPEN) {
+                    f->ddepth++;
+                } else if ((cls[c] & C_CLOSE) && --f->ddepth == 0) {
+                    if (f->dnl) {
+                        f->mode = MODE_VALUES;
+                        return SCAN_DETECTED;
+                    }
                     f->pos++;
                     f->dphase = 3;
                     break;
                 }
-            } else if (c == '\n') {
-                f->mode = MODE_VALUES;
-                return SCAN_DETECTED;
+                f->dlast = c;
+                f->dgap = false;
             }
             f->pos++;
         }
@@ -422,6 +462,55 @@ static int scan_lines(tf_framer *f, tf_frame *out)
                     f->line++;
                 continue;
             }
+        }
+        end_record(f, e, resume, true, out);
+        if (nl)
+            f->line++;
+        return SCAN_FRAME;
+    }
+}
+
+/* ---- text lines ------------------------------------------------------------ */
+
+/* A UTF-8 BOM at the very start of a text stream is not part of its first line. */
+static int text_bom(tf_framer *f)
+{
+    if (f->len < 3 && !f->eof && memcmp(f->buf, "\xef\xbb\xbf", f->len) == 0)
+        return SCAN_MORE;
+    if (f->len >= 3 && memcmp(f->buf, "\xef\xbb\xbf", 3) == 0)
+        f->pos = 3;
+    f->mode = MODE_TEXT;
+    return SCAN_DETECTED;
+}
+
+/* Every line is a record as written; only empty lines (or a lone CR) are skipped. */
+static int scan_text(tf_framer *f, tf_frame *out)
+{
+    for (;;) {
+        if (!f->in_rec) {
+            if (f->pos == f->len)
+                return f->eof ? SCAN_END : SCAN_MORE;
+            begin_record(f, RK_GARBAGE);
+        }
+        char *nl = memchr(f->buf + f->pos, '\n', f->len - f->pos);
+        size_t e;
+        if (nl) {
+            e = (size_t)(nl - f->buf);
+        } else if (f->eof) {
+            e = f->len;
+        } else {
+            f->pos = f->len;
+            check_oversize(f);
+            return SCAN_MORE;
+        }
+        size_t resume = nl ? e + 1 : e;
+        size_t n = e - f->rstart; /* meaningful unless oversize */
+        if (!f->oversize && (n == 0 || (n == 1 && f->buf[f->rstart] == '\r'))) {
+            f->in_rec = false;
+            f->pos = resume;
+            if (nl)
+                f->line++;
+            continue;
         }
         end_record(f, e, resume, true, out);
         if (nl)
@@ -580,6 +669,12 @@ int tf_framer_next(tf_framer *f, tf_frame *out, tf_err *err)
                 f->line = f->vline;
                 continue;
             }
+        } else if (f->mode == MODE_TEXT_BOM) {
+            r = text_bom(f);
+            if (r == SCAN_DETECTED)
+                continue;
+        } else if (f->mode == MODE_TEXT) {
+            r = scan_text(f, out);
         } else if (f->mode == MODE_LINES) {
             r = scan_lines(f, out);
         } else {
@@ -587,8 +682,11 @@ int tf_framer_next(tf_framer *f, tf_frame *out, tf_err *err)
         }
         if (r == SCAN_FRAME) {
             out->index = f->index++;
-            if (out->end <= f->skip_to && f->skip_to > 0)
+            if (out->end <= f->skip_to && f->skip_to > 0) {
+                if (f->mode == MODE_TEXT && out->p)
+                    return TF_FRAME_SKIPPED;
                 continue;
+            }
             if (!out->p) {
                 tf_err_set(err, "%s", f->why);
                 return TF_FRAME_BAD;
@@ -598,6 +696,24 @@ int tf_framer_next(tf_framer *f, tf_frame *out, tf_err *err)
         if (r == SCAN_END || f->eof) { /* the scanners never ask for more after the end */
             f->done = true;
             return TF_FRAME_END;
+        }
+        /* The resume point is beyond what was read: a stream that can jump
+         * there (a ranged GET) need not be read up to it. In lines mode the
+         * resume point starts a line, so a line in progress ends before it and
+         * would be skipped anyway. */
+        if (f->mode == MODE_LINES && f->pos == f->len && f->skip_to > f->base + f->len) {
+            int j = tf_stream_skip_to(f->s, f->skip_to);
+            if (j < 0) {
+                f->failed = true;
+                return TF_FRAME_ERROR;
+            }
+            if (j == 0) {
+                f->base = f->skip_to;
+                f->len = f->pos = 0;
+                f->prev_byte = '\n';
+                f->in_rec = f->oversize = false;
+                f->jumped = true;
+            }
         }
         if (!refill(f))
             return frame_error(f, err);

@@ -42,8 +42,9 @@ typedef struct {
     uint64_t bytes;      /* request bytes written/sent (after compression) */
     uint64_t retries;    /* requests sent again */
     uint64_t rejected_spans; /* partial_success rejected_spans reported by the backend */
-    uint64_t throttles;  /* answers asking to slow down (429, 503, Tempo's limits) */
-    double settled_spans_per_s; /* spans/s accepted while throttled (0: never throttled) */
+    uint64_t throttles;  /* answers that said "slow down" (429, 503, a limit named) */
+    double send_rate;    /* spans/s the sender allows now; 0: no limit */
+    double settled_spans_per_s; /* spans/s accepted from the first throttle on (0: never throttled) */
 } tf_sink_stats;
 
 /* How long requests in flight may finish after a stop request. */
@@ -63,6 +64,11 @@ struct tf_sink {
     void (*destroy)(tf_sink *s);
     tf_sink_done_fn done;        /* set by the caller before the first submit */
     void *done_ctx;
+    /* Optional, set by the caller: called about every 100 ms while submit
+     * waits for room (back-pressure), on the caller's thread, so it can keep
+     * its progress and checkpoint going. Returning true gives up the wait:
+     * the batch comes back unacknowledged through `done` and submit returns 0. */
+    bool (*waiting)(void *done_ctx);
     /* May be set by the caller before the first submit (a signal handler's
      * flag). Once non-zero the sink sends and retries nothing more, gives
      * requests in flight TF_SINK_STOP_GRACE_NS, then hands everything back
@@ -70,6 +76,7 @@ struct tf_sink {
      * returns 0: a requested stop is not an error. */
     const volatile sig_atomic_t *stop_request;
     tf_sink_stats stats;         /* up to date after each call above */
+    bool closed;                 /* failed because the reader of a pipe went away: not worth a message */
 };
 
 /* The file sink: path "-" is stdout. truncate_to >= 0 reopens an existing file

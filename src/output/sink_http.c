@@ -364,6 +364,7 @@ static void part_succeeded(http_sink *s, part *p, uint64_t now)
     if (tf_aimd_accepted(&s->aimd, n, p->sent_ns, now))
         tf_bucket_set_rate(&s->spans_bucket, s->aimd.rate, now);
     pthread_mutex_lock(&s->mu);
+    s->shared_stats.send_rate = s->aimd.rate;
     s->shared_stats.requests++;
     s->shared_stats.spans += n;
     s->shared_stats.bytes += p->body.len;
@@ -429,6 +430,7 @@ static void note_throttle(http_sink *s, part *p, const answer *a, uint64_t now)
     bool lowered = tf_aimd_throttled(&s->aimd, p->sent_ns, now);
     pthread_mutex_lock(&s->mu);
     s->shared_stats.throttles = s->aimd.throttles;
+    s->shared_stats.send_rate = s->aimd.rate;
     pthread_mutex_unlock(&s->mu);
     if (lowered) {
         tf_bucket_set_rate(&s->spans_bucket, s->aimd.rate, now);
@@ -768,7 +770,27 @@ static int http_submit(tf_sink *base, tf_batch *b, tf_err *err)
             pthread_mutex_lock(&s->mu);
             continue;
         }
-        pthread_cond_wait(&s->cv, &s->mu);
+        if (!base->waiting) {
+            pthread_cond_wait(&s->cv, &s->mu);
+            continue;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == 0)
+            continue;
+        pthread_mutex_unlock(&s->mu);
+        bool give_up = base->waiting(base->done_ctx);
+        pthread_mutex_lock(&s->mu);
+        if (give_up) {
+            pthread_mutex_unlock(&s->mu);
+            free(c);
+            base->done(base->done_ctx, b, false, 0);
+            deliver(s);
+            return report_fatal(s, err);
+        }
     }
     if (s->stop_now) {
         bool requested = s->stopped_by_request;
@@ -899,6 +921,7 @@ tf_sink *tf_sink_http_new(const tf_opts *o, tf_err *err)
     s->comp = tf_compressor_new(o->compression);
     uint64_t now = tf_now_mono_ns();
     tf_aimd_init(&s->aimd, o->rate_spans, now);
+    s->shared_stats.send_rate = s->base.stats.send_rate = s->aimd.rate;
     s->split_above = SIZE_MAX;
     tf_bucket_init(&s->spans_bucket, o->rate_spans, 0, now);
     tf_bucket_init(&s->bytes_bucket, o->rate_bytes, 0, now);

@@ -24,13 +24,22 @@ typedef struct tf_opts {
     const char **include, **exclude;
     size_t n_include, n_exclude;
     size_t max_record_bytes;
+    uint32_t shard_k, shard_n; /* --shard K/N (n 0: no sharding) */
+    const char *s3_endpoint; /* --s3-endpoint, NULL: the environment's or AWS's */
+    bool s3_path_style;
 
     /* mapping */
     const char *profile; /* NULL/"auto", "openrouter", "otlp", or a mapping file path */
     bool privacy;
     tf_keyval *resource_attrs;
     size_t n_resource_attrs;
+    /* OTEL_RESOURCE_ATTRIBUTES, then OTEL_SERVICE_NAME as service.name: used
+     * only where the profile sets no value, and below --resource-attr. */
+    tf_keyval *env_resource_attrs;
+    size_t n_env_resource_attrs;
     int64_t time_shift_ns;
+    bool has_shift_to;  /* --time-shift-to: the latest span ends at shift_to_ns */
+    uint64_t shift_to_ns;
     bool has_since, has_until;
     uint64_t since_ns, until_ns;
     tf_keyval *where;
@@ -39,6 +48,7 @@ typedef struct tf_opts {
     /* output: file sink */
     const char *output;  /* -o FILE or "-"; NULL when uploading */
     const char *rejects; /* NULL: default beside the output */
+    const char *manifest; /* --manifest FILE, or NULL */
 
     /* output: OTLP/HTTP */
     const char *endpoint; /* full URL ending in /v1/traces, NULL for the file sink */
@@ -60,8 +70,7 @@ typedef struct tf_opts {
     int max_retries;
     uint64_t max_retry_time_ns;
 
-    /* tracefill verify (and run's manifest) */
-    const char *manifest;       /* --manifest FILE: acknowledged traces, one JSON line each */
+    /* tracefill verify (it reads --manifest too) */
     const char *missing;        /* --missing FILE: the traces verify did not (wholly) find */
     const char *query_endpoint; /* Tempo's HTTP API */
     double query_rate;          /* lookups per second */
@@ -72,10 +81,16 @@ typedef struct tf_opts {
     uint64_t checkpoint_interval_ns;
     tf_on_changed on_changed;
 
+    /* reporting */
+    const char *summary_json; /* --summary-json FILE ("-": stdout) */
+    const char *metrics_file; /* --metrics-file FILE */
+    const char *job_name;     /* the job label in the metrics */
+
     /* behaviour */
     int threads; /* 0 = auto */
     bool allow_empty; /* reading no record at all is not an error */
-    bool progress;
+    bool progress;     /* false: --no-progress (or --progress none) */
+    bool progress_plain; /* --progress plain: lines every 30 s even on a terminal */
     int msg_level;
 
     /* memory the parser allocated, freed by tf_opts_free */

@@ -40,7 +40,7 @@ ta=$(($(now_ms) - t0))
 is "$rc" 0 "15000 traces into a stock Tempo without rate flags: exit 0 (${ta} ms)"
 cp "$T/err" "$T/err-a"
 t0=$(now_ms)
-run_tf rc run --endpoint "$TEMPO_OTLP" "$T/b.jsonl"
+run_tf rc run --endpoint "$TEMPO_OTLP" --manifest "$T/b.manifest.jsonl.zst" "$T/b.jsonl"
 tb=$(($(now_ms) - t0))
 is "$rc" 0 "5000 more right after: exit 0 (${tb} ms)"
 cp "$T/err" "$T/err-b"
@@ -66,6 +66,13 @@ is "$rc" 0 "verify finds every trace of both runs (${tv} ms)"
 contains "$T/out" "expected:   $n_traces traces with $n_spans spans" "it expects the traces and spans the file sink shows"
 contains "$T/out" "found:      $n_traces traces with every span" "and finds them all"
 contains "$T/out" "result:     OK" "and says so"
+
+# run --manifest wrote what Tempo acknowledged; verify reads it back.
+is "$(zstd -dc "$T/b.manifest.jsonl.zst" | jq -r .trace_id | sort -u | wc -l | tr -d ' ')" 5000 \
+    "run 2's manifest lists its 5000 traces"
+run_tf rc verify --query-endpoint "$TEMPO_API" --query-rate 5000 --sample 500 --manifest "$T/b.manifest.jsonl.zst"
+is "$rc" 0 "verify --manifest (run's own, zstd) finds a sample of 500 of them whole"
+contains "$T/out" "found:      500 traces with every span" "all 500"
 
 # 3. Traces that never reached Tempo are missing; --missing lists exactly them.
 run_tf rc verify --query-endpoint "$TEMPO_API" --query-rate 5000 --missing "$T/missing.jsonl" "$T/never.jsonl"
