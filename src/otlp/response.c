@@ -9,6 +9,7 @@
 #include "common/json.h"
 
 #include <string.h>
+#include <strings.h>
 
 /* ---- protobuf ------------------------------------------------------------ */
 
@@ -273,4 +274,81 @@ bool tf_rpc_status_message(bool json, const void *body, size_t n, tf_buf *msg)
     for (size_t i = 0; i < n; i++)
         tf_buf_putc(msg, s[i] == '\n' || s[i] == '\r' ? ' ' : s[i]);
     return n > 0;
+}
+
+/* ---- what a 2xx answer is ---------------------------------------------------- */
+
+/* The media type of a Content-Type value ("application/json; charset=utf-8"
+ * -> "application/json") compared without case. */
+static bool media_is(const char *ctype, const char *want)
+{
+    if (!ctype)
+        return false;
+    while (*ctype == ' ')
+        ctype++;
+    size_t n = strcspn(ctype, "; \t");
+    return n == strlen(want) && !strncasecmp(ctype, want, n);
+}
+
+static bool looks_like_markup(const char *s, size_t n)
+{
+    size_t i = 0;
+    if (n >= 3 && !memcmp(s, "\xef\xbb\xbf", 3))
+        i = 3;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+        i++;
+    return i < n && s[i] == '<';
+}
+
+/* Says what a body that is no OTLP answer looked like: "a web page",
+ * "text: \"OK\"", or "an answer of another kind". */
+static tf_answer_kind not_otlp(const char *ctype, const char *body, size_t n, tf_err *err)
+{
+    if (media_is(ctype, "text/html") || media_is(ctype, "application/xhtml+xml") || looks_like_markup(body, n)) {
+        tf_err_set(err, "a web page");
+    } else if (plain_text(body, n) && n <= 80) {
+        size_t k = n;
+        while (k && (body[k - 1] == '\n' || body[k - 1] == '\r'))
+            k--;
+        tf_err_set(err, "text: \"%.*s\"", (int)k, body);
+        for (char *p = err->msg; *p; p++)
+            if (*p == '\n' || *p == '\r' || *p == '\t')
+                *p = ' ';
+    } else {
+        tf_err_set(err, "an answer of another kind");
+    }
+    return TF_ANSWER_NOT_OTLP;
+}
+
+tf_answer_kind tf_otlp_answer(const char *ctype, const void *body, size_t n, uint64_t sent, int64_t *rejected,
+                              tf_buf *msg, tf_err *err)
+{
+    *rejected = 0;
+    if (n == 0)
+        return TF_ANSWER_OK;
+    bool json = media_is(ctype, "application/json");
+    bool pb = media_is(ctype, "application/x-protobuf") || media_is(ctype, "application/protobuf");
+    if (!json && !pb)
+        return not_otlp(ctype, body, n, err);
+    if (json && looks_like_markup(body, n))
+        return not_otlp(ctype, body, n, err);
+    size_t start = msg->len;
+    tf_err why;
+    int rc = tf_otlp_partial_success(json, body, n, rejected, msg, &why);
+    if (rc < 0) {
+        tf_err_set(err, "the %s answer does not decode as an ExportTraceServiceResponse: %s", json ? "JSON" : "protobuf",
+                   why.msg);
+        return TF_ANSWER_MALFORMED;
+    }
+    if (rc > 0 && (*rejected < 0 || (uint64_t)*rejected > sent)) {
+        if (*rejected < 0)
+            tf_err_set(err, "partial_success.rejected_spans is %lld, a negative count", (long long)*rejected);
+        else
+            tf_err_set(err, "partial_success.rejected_spans is %lld, more than the %llu spans the request held",
+                       (long long)*rejected, (unsigned long long)sent);
+        *rejected = 0;
+        msg->len = start;
+        return TF_ANSWER_MALFORMED;
+    }
+    return rc > 0 ? TF_ANSWER_PARTIAL : TF_ANSWER_OK;
 }

@@ -26,6 +26,25 @@
 int tf_otlp_partial_success(bool json, const void *body, size_t n, int64_t *rejected, tf_buf *msg,
                             tf_err *err);
 
+/* What a 2xx answer is. Only an empty body or an ExportTraceServiceResponse
+ * in the encoding its Content-Type names (application/x-protobuf or
+ * application/protobuf; application/json) is an OTLP answer: anything else
+ * (an HTML page from a web UI, plain text from a proxy) means the request
+ * never reached an OTLP receiver, whatever the status said. */
+typedef enum {
+    TF_ANSWER_OK = 0,    /* accepted whole */
+    TF_ANSWER_PARTIAL,   /* partial_success: *rejected in 0..sent, and/or a message */
+    TF_ANSWER_MALFORMED, /* claims to be OTLP but does not decode, or rejected_spans is
+                            negative or more than the request held; err says which */
+    TF_ANSWER_NOT_OTLP,  /* no OTLP answer at all; err says what it looked like:
+                            "a web page", "text: \"OK\"", "an answer of another kind" */
+} tf_answer_kind;
+
+/* content_type may be NULL (none); sent: spans in the request. *rejected and
+ * msg as for tf_otlp_partial_success (set only for TF_ANSWER_PARTIAL). */
+tf_answer_kind tf_otlp_answer(const char *content_type, const void *body, size_t n, uint64_t sent,
+                              int64_t *rejected, tf_buf *msg, tf_err *err);
+
 /* google.rpc.Status.message from an error answer; false when there is none.
  * When the body holds no Status message but is short (<= 512 bytes) printable
  * UTF-8 without markup, that text is used instead, line breaks as spaces. */

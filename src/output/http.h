@@ -1,8 +1,10 @@
 /* http.h: the OTLP/HTTP request the options describe, shared by the HTTP
- * sink (sink_http.c) and `tracefill check`: endpoint validation, the headers
+ * sink (sink_http.c), `tracefill check` and the query client of `tracefill
+ * verify` (output/tempo_query.h): endpoint validation, the headers
  * (Content-Type, Content-Encoding, User-Agent, X-Scope-OrgID, --header),
- * authentication (basic or bearer), TLS verification, timeouts, and the
- * endpoint as messages may show it (any user:password@ masked as ***@).
+ * authentication (basic or bearer), TLS verification, timeouts, the endpoint
+ * as messages may show it (any user:password@ masked as ***@), and the
+ * redaction of every credential the options hold from text a server sent.
  * libcurl stays behind this header: tf_http_post does one whole POST for
  * callers outside output/ (the sink uses output/http_curl.h).
  * Ownership: a tf_http owns copies of the URL and the header list and reads
@@ -11,8 +13,9 @@
  * Threads: a tf_http is read-only after tf_http_new; any thread may use it.
  * tf_http_post blocks the calling thread until the answer or the timeout.
  * Example errors: "the endpoint ftp://x/v1/traces is not an http:// or https:// URL",
- * "invalid header name 'Bad Name'". Secrets (token, header values, URL
- * password) never appear in a message. */
+ * "invalid header name 'Bad Name'", "--tenant holds a control character
+ * (byte 3 is 0x0d); refused: it would break the X-Scope-OrgID header".
+ * Secrets (token, header values, URL password) never appear in a message. */
 #ifndef TF_HTTP_H
 #define TF_HTTP_H
 
@@ -21,12 +24,19 @@
 
 typedef struct tf_http tf_http;
 
-/* Validates the endpoint, auth and header options; NULL with err on a
- * problem. Warns (common/log.h) when --insecure turns verification off. */
+/* Validates the endpoint, auth and header options (a CR, LF or other
+ * control character in --tenant, --basic-auth, a header value or the token
+ * is refused: no header injection); NULL with err on a problem. Warns
+ * (common/log.h) when --insecure turns verification off. */
 tf_http *tf_http_new(const tf_opts *o, tf_err *err);
 void tf_http_free(tf_http *h);
 /* The endpoint for messages: any "user:password@" in it reads "***@". */
 const char *tf_http_url(const tf_http *h);
+/* Replaces in text every credential the options hold (the token, basic
+ * auth's base64 "user:token", the URL's password, header values and their
+ * words) with "***": for a server's answer that echoes the Authorization
+ * header before it is shown. Keeps text NUL-terminated. */
+void tf_http_redact(const tf_http *h, tf_buf *text);
 
 /* Why no answer arrived. */
 typedef enum {

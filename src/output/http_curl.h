@@ -11,6 +11,10 @@
 
 /* Applies URL, headers, auth, TLS and timeouts to an easy handle for a POST. */
 void tf_http_setup(const tf_http *h, CURL *easy);
+/* The same for a GET of url (Accept: application/protobuf, no Content-Type). */
+void tf_http_setup_get(const tf_http *h, CURL *easy, const char *url);
+/* Why a transfer that ended with rc got no answer (TF_HTTP_ANSWERED for CURLE_OK). */
+tf_http_outcome tf_http_outcome_of(CURLcode rc);
 
 /* CURLOPT_WRITEFUNCTION keeping the first 64 KiB of an answer in the tf_buf
  * passed as CURLOPT_WRITEDATA (the rest is read and dropped). */

@@ -86,3 +86,74 @@ void tf_bucket_set_rate(tf_bucket *b, double rate, uint64_t now_ns)
     }
     b->rate = nrate;
 }
+
+/* ---- AIMD ----------------------------------------------------------------- */
+
+void tf_aimd_init(tf_aimd *a, double configured, uint64_t now_ns)
+{
+    *a = (tf_aimd){ 0 };
+    a->configured = configured > 0 ? configured : 0;
+    a->rate = a->configured;
+    a->start_ns = a->last_increase_ns = now_ns;
+}
+
+void tf_aimd_sending(tf_aimd *a, uint64_t n)
+{
+    a->sent += n;
+}
+
+bool tf_aimd_accepted(tf_aimd *a, uint64_t n, uint64_t sent_ns, uint64_t now_ns)
+{
+    (void)sent_ns;
+    a->accepted += n;
+    a->last_ok_ns = now_ns;
+    if (a->first_throttle_ns)
+        a->accepted_since_throttle += n;
+    a->ok_since_decrease = true;
+    if (!a->throttles || !(a->rate > 0) || now_ns <= a->last_increase_ns) {
+        a->last_increase_ns = now_ns > a->last_increase_ns ? now_ns : a->last_increase_ns;
+        return false;
+    }
+    double dt = (double)(now_ns - a->last_increase_ns) / NS_PER_SEC;
+    a->last_increase_ns = now_ns;
+    if (dt > 1)
+        dt = 1; /* a long quiet spell is no evidence of room */
+    double r = a->rate + a->step * dt;
+    if (a->configured > 0 && r > a->configured)
+        r = a->configured;
+    bool up = r > a->rate;
+    a->rate = r;
+    return up;
+}
+
+bool tf_aimd_throttled(tf_aimd *a, uint64_t sent_ns, uint64_t now_ns)
+{
+    a->throttles++;
+    bool first = a->first_throttle_ns == 0;
+    if (first)
+        a->first_throttle_ns = now_ns;
+    else if (sent_ns < a->last_decrease_ns || !a->ok_since_decrease)
+        return false;
+    double r;
+    if (a->rate > 0) {
+        r = a->rate * 0.75;
+    } else {
+        double secs = (double)(now_ns - a->start_ns) / NS_PER_SEC;
+        double n = (double)(a->sent > a->accepted ? a->sent : a->accepted);
+        r = n / (secs > 1 ? secs : 1) / 2;
+    }
+    if (r < 1)
+        r = 1;
+    a->rate = r;
+    a->step = r / 20 > 1 ? r / 20 : 1;
+    a->last_decrease_ns = a->last_increase_ns = now_ns;
+    a->ok_since_decrease = false;
+    return true;
+}
+
+double tf_aimd_settled(const tf_aimd *a)
+{
+    if (!a->first_throttle_ns || a->last_ok_ns <= a->first_throttle_ns)
+        return 0;
+    return (double)a->accepted_since_throttle * NS_PER_SEC / (double)(a->last_ok_ns - a->first_throttle_ns);
+}

@@ -6,6 +6,8 @@
 #include "common/timefmt.h"
 
 #include <stddef.h>
+#include <string.h>
+#include <strings.h>
 
 #define NS_PER_SEC 1000000000u
 
@@ -25,6 +27,109 @@ tf_retry_verdict tf_retry_classify(long http_status)
     default:
         return TF_RETRY_FATAL;
     }
+}
+
+/* The first occurrence of needle in hay, ignoring ASCII case. */
+static const char *find_nocase(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (const char *p = hay; *p; p++)
+        if (!strncasecmp(p, needle, n))
+            return p;
+    return NULL;
+}
+
+static bool names_limit(const char *m)
+{
+    static const char *const words[] = { "RATE_LIMITED", "LIVE_TRACES_EXCEEDED", "RESOURCE_EXHAUSTED",
+                                         "ResourceExhausted", "resource exhausted", "rate limit",
+                                         "too many requests" };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (find_nocase(m, words[i]))
+            return true;
+    return false;
+}
+
+/* The digits at p (after optional spaces), or false. */
+static bool number_at(const char *p, uint64_t *v)
+{
+    while (*p == ' ')
+        p++;
+    if (*p < '0' || *p > '9')
+        return false;
+    uint64_t x = 0;
+    for (; *p >= '0' && *p <= '9'; p++)
+        x = x > UINT64_MAX / 10 - 10 ? UINT64_MAX : x * 10 + (uint64_t)(*p - '0');
+    *v = x;
+    return true;
+}
+
+/* "limit (300000 bytes) exceeded while adding 524288 bytes" (Tempo 2.x; the
+ * newer "limit (local: 300000 bytes ..." too): the request alone is over the
+ * limit, so waiting cannot help. gRPC's "message larger than max" likewise. */
+static bool exceeds_outright(const char *m)
+{
+    if (find_nocase(m, "larger than max"))
+        return true;
+    const char *lim = find_nocase(m, "limit ("), *add = find_nocase(m, "while adding ");
+    if (!lim || !add)
+        return false;
+    lim += 7;
+    if (!strncasecmp(lim, "local:", 6))
+        lim += 6;
+    uint64_t limit, adding;
+    return number_at(lim, &limit) && number_at(add + 13, &adding) && limit > 0 && adding > limit;
+}
+
+tf_retry_verdict tf_retry_judge(long http_status, const char *message, bool *throttled)
+{
+    const char *m = message ? message : "";
+    tf_retry_verdict v = tf_retry_classify(http_status);
+    bool limit = names_limit(m);
+    *throttled = http_status == 429 || http_status == 503 || (http_status >= 500 && http_status <= 599 && limit);
+    if (!*throttled)
+        return v;
+    if (exceeds_outright(m))
+        return TF_RETRY_SPLIT;
+    return TF_RETRY_AGAIN;
+}
+
+const char *tf_retry_message_hint(const char *message)
+{
+    const char *m = message ? message : "";
+    if (find_nocase(m, "no org id"))
+        return "this Tempo is multi-tenant: pass --tenant ID (sent as X-Scope-OrgID)";
+    if (find_nocase(m, "LIVE_TRACES_EXCEEDED") || find_nocase(m, "max live traces"))
+        return "Tempo keeps at most max_traces_per_user (10000) live traces per tenant, each until "
+               "trace_idle_period (10s) passes; every record of a backfill is a new trace: tracefill slows "
+               "down on its own (or raise max_traces_per_user)";
+    if (find_nocase(m, "RATE_LIMITED") || find_nocase(m, "ingestion rate limit"))
+        return "the tenant's ingestion rate limit (Tempo overrides ingestion_rate_limit_bytes and "
+               "ingestion_burst_size_bytes): tracefill slows down on its own; --rate-limit-bytes below it "
+               "avoids the throttling";
+    return NULL;
+}
+
+bool tf_retry_grafana_dashboard(const char *url)
+{
+    const char *host = strstr(url, "://");
+    host = host ? host + 3 : url;
+    const char *at = strchr(host, '@'), *slash = strchr(host, '/');
+    if (at && (!slash || at < slash))
+        host = at + 1;
+    size_t n = strcspn(host, "/:");
+    static const char sfx[] = ".grafana.net";
+    return n > sizeof sfx - 1 && !strncasecmp(host + n - (sizeof sfx - 1), sfx, sizeof sfx - 1) &&
+           strncasecmp(host, "otlp-gateway", 12) != 0;
+}
+
+const char *tf_retry_not_otlp_hint(const char *url)
+{
+    if (tf_retry_grafana_dashboard(url))
+        return TF_HINT_GRAFANA_DASHBOARD;
+    return "give the OTLP/HTTP endpoint, not a web UI: for Grafana Cloud "
+           "https://otlp-gateway-<region>.grafana.net/otlp (portal > your stack > OpenTelemetry), for Tempo "
+           "its distributor's OTLP receiver (port 4318)";
 }
 
 /* floor(a * b / 2^64) without a 128-bit type. */
@@ -139,7 +244,7 @@ const char *tf_retry_hint(long http_status)
                "rate avoids this";
     case 500:
         return "the backend failed internally; per the OTLP spec this is not retried "
-               "- check the backend's logs, then resume";
+               "- check the backend's logs (and the message above), then resume";
     case 502:
     case 503:
     case 504:

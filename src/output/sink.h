@@ -30,6 +30,7 @@
 #include "otlp/batch.h"
 #include "tool/opts.h"
 
+#include <signal.h>
 #include <stdbool.h>
 
 typedef struct tf_sink tf_sink;
@@ -43,7 +44,11 @@ typedef struct {
     uint64_t rejected_spans; /* partial_success rejected_spans reported by the backend */
     uint64_t throttles;  /* answers that said "slow down" (429, 503, a limit named) */
     double send_rate;    /* spans/s the sender allows now; 0: no limit */
+    double settled_spans_per_s; /* spans/s accepted from the first throttle on (0: never throttled) */
 } tf_sink_stats;
+
+/* How long requests in flight may finish after a stop request. */
+#define TF_SINK_STOP_GRACE_NS (10ull * 1000000000u)
 
 struct tf_sink {
     const char *describe;        /* "file out.jsonl", "https://host/v1/traces" (no secrets) */
@@ -64,6 +69,12 @@ struct tf_sink {
      * its progress and checkpoint going. Returning true gives up the wait:
      * the batch comes back unacknowledged through `done` and submit returns 0. */
     bool (*waiting)(void *done_ctx);
+    /* May be set by the caller before the first submit (a signal handler's
+     * flag). Once non-zero the sink sends and retries nothing more, gives
+     * requests in flight TF_SINK_STOP_GRACE_NS, then hands everything back
+     * unacked; submit then hands each batch straight back, unacked, and
+     * returns 0: a requested stop is not an error. */
+    const volatile sig_atomic_t *stop_request;
     tf_sink_stats stats;         /* up to date after each call above */
     bool closed;                 /* failed because the reader of a pipe went away: not worth a message */
 };

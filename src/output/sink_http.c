@@ -6,12 +6,18 @@
  * two), compresses and sends them, keeping up to --concurrency requests in
  * flight over kept-alive connections, paced by the token buckets, and retries
  * what the OTLP/HTTP spec says to retry (429, 502, 503, 504, transport
- * failures) with full-jitter backoff or the server's Retry-After. A batch is
- * handed back through the completion queue when all its parts were accepted;
- * the pipeline thread delivers it to `done` in poll()/finish(). Anything else
- * (400, 401, 403, other 4xx/5xx, retries exhausted) is fatal: the sink keeps
- * that error (the backend's own message and a hint) and returns it from
- * every later call; the pipeline shows it. */
+ * failures) with full-jitter backoff or the server's Retry-After. Throttles
+ * (429, 503, and Tempo's 500s naming a limit, output/retry.h) are
+ * backpressure: retried without counting against --max-retries, and the
+ * send rate follows the AIMD controller (output/ratelimit.h); a request the
+ * limit can never take is split, and later ones of that size are split
+ * before they go. A batch is handed back through the completion queue when
+ * all its parts were accepted with an OTLP answer; the pipeline thread
+ * delivers it to `done` in poll()/finish(). Anything else (400, 401, 403,
+ * other 4xx/5xx, a 2xx that is no OTLP answer, a TLS certificate that does
+ * not verify, retries exhausted) is fatal: the sink keeps that error (the
+ * backend's own message, credentials redacted, and a hint) and returns it
+ * from every later call; the pipeline shows it. */
 #include "config.h"
 #include "output/sink.h"
 #include "output/http_curl.h"
@@ -20,9 +26,11 @@
 #include "output/retry.h"
 #include "otlp/response.h"
 #include "common/log.h"
+#include "common/timefmt.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +54,10 @@ struct part {
     part *prev_fly, *next_fly; /* in-flight list */
     bctx *owner;
     size_t from, to;
-    unsigned attempts;
-    uint64_t first_ns, not_before_ns;
+    unsigned attempts;  /* sends so far */
+    unsigned throttled; /* of which answered with a throttle */
+    uint64_t first_ns;  /* first send (0: not sent yet) */
+    uint64_t not_before_ns;
     tf_buf body; /* compressed request, built on first send, kept for retries */
     size_t raw_len;
     CURL *easy;
@@ -81,11 +91,23 @@ typedef struct {
     tf_compressor *comp;
     tf_buf raw_scratch, comp_scratch;
     tf_bucket spans_bucket, bytes_bucket;
-    double rate_spans, rate_bytes; /* current (lowered after 429) */
-    uint64_t last_429_ns, pause_until_ns;
+    tf_aimd aimd;               /* the spans/s rate while the backend throttles */
+    uint64_t pause_until_ns;    /* a throttle's Retry-After holds all sending */
+    size_t split_above;         /* requests larger than this (raw bytes) were refused as too big */
+    uint64_t stop_seen_ns;      /* when the stop request was first seen */
+    bool stopped_by_request;    /* guarded by mu */
     uint64_t rnd;
-    uint64_t recent_spans, recent_start_ns;
 } http_sink;
+
+/* What an answer (or its absence) said, gathered before the handle goes. */
+typedef struct {
+    CURLcode result;
+    long status;           /* 0: no HTTP answer */
+    char *ctype;           /* its Content-Type, NULL when none */
+    bool has_retry_after;  /* a Retry-After that parsed */
+    uint64_t retry_after;  /* its delay (0 for 0 or a date in the past) */
+    tf_buf msg;            /* the backend's message (or the transport's), one line, redacted */
+} answer;
 
 static uint64_t next_rand(http_sink *s)
 {
@@ -151,9 +173,21 @@ static part *new_part(bctx *c, size_t from, size_t to, uint64_t now)
     p->owner = c;
     p->from = from;
     p->to = to;
-    p->first_ns = now;
     p->not_before_ns = now;
     return p;
+}
+
+/* Cuts p in two (p keeps the first half); both wait for a (re)send now. */
+static void split_part(http_sink *s, part *p, uint64_t now)
+{
+    size_t mid = p->from + (p->to - p->from) / 2;
+    part *q = new_part(p->owner, mid, p->to, now);
+    p->owner->parts_left++;
+    p->to = mid;
+    tf_buf_free(&p->body); /* rebuilt for the smaller range */
+    p->not_before_ns = now;
+    schedule(s, p);
+    schedule(s, q);
 }
 
 /* Builds the part's request once (kept for retries). The request and the
@@ -202,7 +236,10 @@ static int send_part(http_sink *s, part *p, uint64_t now)
     curl_easy_setopt(p->easy, CURLOPT_PRIVATE, p);
     p->errbuf[0] = '\0';
     p->resp.len = 0;
-    p->attempts++;
+    if (!p->attempts++) {
+        p->first_ns = now;
+        tf_aimd_sending(&s->aimd, p->to - p->from);
+    }
     p->sent_ns = now;
     curl_multi_add_handle(s->multi, p->easy);
     p->prev_fly = NULL;
@@ -212,37 +249,6 @@ static int send_part(http_sink *s, part *p, uint64_t now)
     s->flying = p;
     s->in_flight++;
     return 0;
-}
-
-static void lower_rate_after_429(http_sink *s, uint64_t now)
-{
-    double measured = 0;
-    if (now > s->recent_start_ns + 1000000000u)
-        measured = (double)s->recent_spans * 1e9 / (double)(now - s->recent_start_ns);
-    double cur = s->rate_spans > 0 ? s->rate_spans : measured;
-    if (cur <= 0)
-        return;
-    s->rate_spans = TF_MAX(cur * 0.75, 1.0);
-    tf_bucket_set_rate(&s->spans_bucket, s->rate_spans, now);
-    tf_verbosef("backend said 429: lowering the send rate to %.0f spans/s", s->rate_spans);
-}
-
-/* After 10 s without a 429, recover towards the configured rate. */
-static void recover_rate(http_sink *s, uint64_t now)
-{
-    if (!s->last_429_ns || now - s->last_429_ns < 10000000000ull)
-        return;
-    s->last_429_ns = now;
-    double target = s->o->rate_spans;
-    double r = s->rate_spans * 1.25;
-    if (target > 0 && r >= target)
-        r = target;
-    s->rate_spans = r;
-    if (target <= 0 && r > 1e7) {
-        s->rate_spans = 0;
-        s->last_429_ns = 0;
-    }
-    tf_bucket_set_rate(&s->spans_bucket, s->rate_spans, now);
 }
 
 /* Control characters (line breaks, tabs ...) become spaces: one message, one line. */
@@ -265,26 +271,67 @@ static void shorten(tf_buf *b, size_t max)
     tf_buf_puts(b, "...");
 }
 
+static void answer_free(answer *a)
+{
+    free(a->ctype);
+    tf_buf_free(&a->msg);
+}
+
+static bool ctype_says(const char *ctype, const char *what)
+{
+    return ctype && strstr(ctype, what);
+}
+
+/* The backend's message from an error answer (a google.rpc.Status in the
+ * encoding its Content-Type names, else the request's; or short plain text),
+ * or the transport's error: one line, credentials replaced by ***. */
+static void answer_message(http_sink *s, part *p, answer *a)
+{
+    if (a->result == CURLE_OK) {
+        bool json = ctype_says(a->ctype, "json") ||
+                    (!ctype_says(a->ctype, "protobuf") && s->o->protocol == TF_ENC_JSON);
+        if (!(a->status >= 200 && a->status <= 299))
+            tf_rpc_status_message(json, p->resp.p, p->resp.len, &a->msg);
+    } else {
+        tf_buf_puts(&a->msg, p->errbuf[0] ? p->errbuf : curl_easy_strerror(a->result));
+    }
+    one_line(&a->msg);
+    tf_http_redact(s->http, &a->msg);
+    tf_buf_cstr(&a->msg);
+}
+
+/* The hint for an answer: what the backend's message names first (Tempo's
+ * limits, a missing tenant), else what its status means. */
+static const char *answer_hint(const answer *a)
+{
+    if (!a->status) {
+        if (tf_http_outcome_of(a->result) == TF_HTTP_FAIL_TLS_VERIFY)
+            return "the TLS certificate could not be verified: for a private CA pass --cacert FILE (or set "
+                   "OTEL_EXPORTER_OTLP_CERTIFICATE); --insecure only for testing";
+        return NULL;
+    }
+    const char *h = tf_retry_message_hint(a->msg.p);
+    return h ? h : tf_retry_hint(a->status);
+}
+
 /* Into m, after lead: "URL: HTTP 400: <the backend's message> (what); hint: ..."
  * or "URL: <transport error>". The backend's message is shortened when needed
  * so that the whole line, hint included, fits in a tf_err. */
-static void describe_failure(http_sink *s, part *p, long status, const char *what, const char *lead, tf_buf *m)
+static void describe_failure(http_sink *s, const answer *a, const char *what, const char *lead, tf_buf *m)
 {
     tf_buf detail = { 0 }, tail = { 0 };
-    if (status)
-        tf_rpc_status_message(s->o->protocol == TF_ENC_JSON, p->resp.p, p->resp.len, &detail);
-    else
-        tf_buf_puts(&detail, p->errbuf[0] ? p->errbuf : "transfer failed");
-    one_line(&detail);
+    tf_buf_append(&detail, a->msg.p, a->msg.len);
+    if (!a->status && !detail.len)
+        tf_buf_puts(&detail, "transfer failed");
     if (what)
         tf_buf_printf(&tail, " (%s)", what);
-    const char *hint = status ? tf_retry_hint(status) : NULL;
+    const char *hint = answer_hint(a);
     if (hint)
         tf_buf_printf(&tail, "; hint: %s", hint);
     size_t start = m->len;
     tf_buf_printf(m, "%s%s", lead ? lead : "", tf_http_url(s->http));
-    if (status)
-        tf_buf_printf(m, ": HTTP %ld", status);
+    if (a->status)
+        tf_buf_printf(m, ": HTTP %ld", a->status);
     size_t fixed = m->len - start + tail.len + 2;
     if (detail.len)
         shorten(&detail, fixed < TF_ERR_MAX - 1 ? TF_ERR_MAX - 1 - fixed : 0);
@@ -296,48 +343,33 @@ static void describe_failure(http_sink *s, part *p, long status, const char *wha
     tf_buf_free(&tail);
 }
 
-static void fail_part(http_sink *s, part *p, long status, const char *what, const char *lead)
+static void fail_part(http_sink *s, part *p, const answer *a, const char *what, const char *lead)
 {
     tf_buf m = { 0 };
-    describe_failure(s, p, status, what, lead, &m);
+    describe_failure(s, a, what, lead, &m);
     set_fatal(s, m.p);
     tf_buf_free(&m);
     part_free(p);
 }
 
-/* A 2xx answer: the backend may still have dropped some spans. */
-static void check_partial_success(http_sink *s, part *p, size_t n)
+static void fail_part_msg(http_sink *s, part *p, const char *msg)
 {
-    int64_t rejected = 0;
-    tf_buf msg = { 0 };
-    tf_err why = { "" };
-    int rc = tf_otlp_partial_success(s->o->protocol == TF_ENC_JSON, p->resp.p, p->resp.len, &rejected, &msg, &why);
-    if (rc < 0)
-        tf_logf(TF_LOG_DEBUG, "%s: the 2xx answer does not decode as an ExportTraceServiceResponse: %s",
-                tf_http_url(s->http), why.msg);
-    if (rc > 0) {
-        one_line(&msg);
-        tf_warnf("the backend accepted the request partially: %lld of %zu spans rejected%s%.*s",
-                 (long long)rejected, n, msg.len ? ": " : "", (int)msg.len, msg.p ? msg.p : "");
-        /* Counted as said, but never more than the request held. */
-        uint64_t counted = rejected > 0 ? TF_MIN((uint64_t)rejected, (uint64_t)n) : 0;
-        pthread_mutex_lock(&s->mu);
-        s->shared_stats.rejected_spans += counted;
-        pthread_mutex_unlock(&s->mu);
-    }
-    tf_buf_free(&msg);
+    set_fatal(s, msg);
+    part_free(p);
 }
 
 static void part_succeeded(http_sink *s, part *p, uint64_t now)
 {
     size_t n = p->to - p->from;
-    check_partial_success(s, p, n);
+    if (tf_aimd_accepted(&s->aimd, n, p->sent_ns, now))
+        tf_bucket_set_rate(&s->spans_bucket, s->aimd.rate, now);
     pthread_mutex_lock(&s->mu);
+    s->shared_stats.send_rate = s->aimd.rate;
     s->shared_stats.requests++;
     s->shared_stats.spans += n;
     s->shared_stats.bytes += p->body.len;
+    s->shared_stats.settled_spans_per_s = tf_aimd_settled(&s->aimd);
     pthread_mutex_unlock(&s->mu);
-    s->recent_spans += n;
     tf_verbosef("sent %zu spans (%zu bytes, %zu compressed) in %llu ms", n, p->raw_len, p->body.len,
                 (unsigned long long)((now - p->sent_ns) / 1000000u));
     bctx *c = p->owner;
@@ -346,51 +378,150 @@ static void part_succeeded(http_sink *s, part *p, uint64_t now)
         complete(s, c);
 }
 
-/* A retryable failure: schedule the part again, or give up when out of tries. */
-static void retry_later(http_sink *s, part *p, long status, const uint64_t *retry_after, uint64_t now)
+/* A 2xx: delivered only when it is an OTLP answer; it may still say that the
+ * backend dropped some spans (partial success). */
+static void answer_ok(http_sink *s, part *p, const answer *a, uint64_t now)
+{
+    size_t n = p->to - p->from;
+    int64_t rejected = 0;
+    tf_buf said = { 0 };
+    tf_err why = { "" };
+    tf_answer_kind k = tf_otlp_answer(a->ctype, p->resp.p, p->resp.len, n, &rejected, &said, &why);
+    char m[TF_ERR_MAX];
+    switch (k) {
+    case TF_ANSWER_NOT_OTLP:
+        snprintf(m, sizeof m,
+                 "%s: this endpoint is not an OTLP receiver (it answered with %s; HTTP %ld, %s, %zu bytes); "
+                 "nothing was delivered; hint: %s",
+                 tf_http_url(s->http), why.msg, a->status, a->ctype ? a->ctype : "no Content-Type", p->resp.len,
+                 tf_retry_not_otlp_hint(tf_http_url(s->http)));
+        fail_part_msg(s, p, m);
+        break;
+    case TF_ANSWER_MALFORMED:
+        snprintf(m, sizeof m, "%s: HTTP %ld, but the answer is malformed: %s; not counted as delivered",
+                 tf_http_url(s->http), a->status, why.msg);
+        fail_part_msg(s, p, m);
+        break;
+    case TF_ANSWER_PARTIAL:
+        one_line(&said);
+        tf_http_redact(s->http, &said);
+        tf_warnf("the backend accepted the request partially: %lld of %zu spans rejected%s%.*s",
+                 (long long)rejected, n, said.len ? ": " : "", (int)said.len, said.p ? said.p : "");
+        pthread_mutex_lock(&s->mu);
+        s->shared_stats.rejected_spans += (uint64_t)rejected;
+        pthread_mutex_unlock(&s->mu);
+        part_succeeded(s, p, now);
+        break;
+    case TF_ANSWER_OK:
+        part_succeeded(s, p, now);
+        break;
+    }
+    tf_buf_free(&said);
+}
+
+static void fmt_secs(uint64_t ns, char out[32])
+{
+    tf_duration_format_secs(ns > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)ns, out);
+}
+
+/* A throttle: the AIMD rate goes down, maybe. */
+static void note_throttle(http_sink *s, part *p, const answer *a, uint64_t now)
+{
+    bool lowered = tf_aimd_throttled(&s->aimd, p->sent_ns, now);
+    pthread_mutex_lock(&s->mu);
+    s->shared_stats.throttles = s->aimd.throttles;
+    s->shared_stats.send_rate = s->aimd.rate;
+    pthread_mutex_unlock(&s->mu);
+    if (lowered) {
+        tf_bucket_set_rate(&s->spans_bucket, s->aimd.rate, now);
+        tf_verbosef("backend said %ld: lowering the send rate to %.0f spans/s", a->status, s->aimd.rate);
+    }
+}
+
+/* A retryable failure: schedule the part again, or give up when out of tries
+ * or time. Throttles do not count against --max-retries; everything counts
+ * against --max-retry-time, from the part's first send. */
+static void retry_later(http_sink *s, part *p, const answer *a, bool throttled, uint64_t now)
 {
     pthread_mutex_lock(&s->mu);
     s->shared_stats.retries++;
     pthread_mutex_unlock(&s->mu);
-    uint64_t delay = retry_after ? *retry_after
-                                 : tf_backoff_full_jitter_ns(p->attempts - 1, 500000000ull, 30000000000ull,
-                                                             next_rand(s));
-    if (status == 429) {
-        s->last_429_ns = now;
-        lower_rate_after_429(s, now);
-        if (retry_after && now + *retry_after > s->pause_until_ns)
-            s->pause_until_ns = now + *retry_after; /* the whole tenant is over its limit */
+    bool first_throttle = throttled && s->aimd.throttles == 0;
+    if (throttled) {
+        p->throttled++;
+        note_throttle(s, p, a, now);
     }
-    bool out_of_tries = (int)p->attempts > s->o->max_retries || now + delay - p->first_ns > s->o->max_retry_time_ns;
-    if (out_of_tries) {
-        char lead[64];
-        snprintf(lead, sizeof lead, "giving up after %u attempts: ", p->attempts);
-        fail_part(s, p, status, NULL, lead);
+    /* Retry-After: 0 or a date gone by is no hint at all (it would make a
+     * tight retry loop); a wait the server asks for is never shortened. */
+    uint64_t ra = a->has_retry_after ? a->retry_after : 0;
+    uint64_t delay;
+    if (ra)
+        delay = ra;
+    else if (throttled)
+        delay = 250000000ull + tf_backoff_full_jitter_ns(p->throttled - 1, 500000000ull, 5000000000ull, next_rand(s));
+    else
+        delay = tf_backoff_full_jitter_ns(p->attempts - p->throttled - 1, 500000000ull, 30000000000ull, next_rand(s));
+    uint64_t used = now - p->first_ns, limit = s->o->max_retry_time_ns;
+    uint64_t left = limit > used ? limit - used : 0;
+    char lead[256];
+    if (ra && ra > left) {
+        char want[32], have[32], total[32];
+        fmt_secs(ra, want);
+        fmt_secs(left, have);
+        fmt_secs(limit, total);
+        snprintf(lead, sizeof lead,
+                 "giving up: the backend asks to wait %s s before retrying (Retry-After), more than the %s s "
+                 "left of --max-retry-time %s s (raise it to wait): ",
+                 want, have, total);
+        fail_part(s, p, a, NULL, lead);
         return;
     }
-    tf_buf why = { 0 };
-    describe_failure(s, p, status, NULL, NULL, &why);
-    tf_notef("%s; retrying in %.1f s (attempt %u of %d)", why.p, (double)delay / 1e9, p->attempts + 1,
-             s->o->max_retries + 1);
-    tf_buf_free(&why);
+    unsigned counted = p->attempts - p->throttled;
+    if ((!throttled && (int)counted > s->o->max_retries) || delay > left) {
+        char spent[32];
+        fmt_secs(used, spent);
+        snprintf(lead, sizeof lead, "giving up after %u attempts in %s s%s: ", p->attempts, spent,
+                 p->throttled ? " (throttled by the backend)" : "");
+        fail_part(s, p, a, NULL, lead);
+        return;
+    }
+    if (throttled && ra && now + ra > s->pause_until_ns)
+        s->pause_until_ns = now + ra; /* the whole tenant is over its limit */
+    if (!throttled || first_throttle || tf_log_on(TF_LOG_VERBOSE)) {
+        tf_buf why = { 0 };
+        describe_failure(s, a, NULL, NULL, &why);
+        if (first_throttle)
+            tf_notef("%s; the backend is throttling: tracefill slows down (to %.0f spans/s) and retries, which is "
+                     "not an error; retrying in %.1f s",
+                     why.p, s->aimd.rate, (double)delay / 1e9);
+        else if (throttled)
+            tf_verbosef("%s; retrying in %.1f s (throttled %u times)", why.p, (double)delay / 1e9, p->throttled);
+        else
+            tf_notef("%s; retrying in %.1f s (attempt %u of %d)", why.p, (double)delay / 1e9, counted + 1,
+                     s->o->max_retries + 1);
+        tf_buf_free(&why);
+    }
     p->not_before_ns = now + delay;
     schedule(s, p);
 }
 
-static void handle_done(http_sink *s, CURLMsg *msg, uint64_t now)
+/* Takes what the finished transfer said before its handle is cleaned up. */
+static part *collect_answer(http_sink *s, CURLMsg *msg, answer *a)
 {
     part *p;
     CURL *e = msg->easy_handle;
-    CURLcode result = msg->data.result; /* msg dies with the handle */
+    memset(a, 0, sizeof *a);
+    a->result = msg->data.result; /* msg dies with the handle */
     curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&p);
-    long status = 0;
-    if (result == CURLE_OK)
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    uint64_t retry_after = 0;
-    bool has_retry_after = false;
-    struct curl_header *h;
-    if (status && curl_easy_header(e, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
-        has_retry_after = tf_retry_after_parse(h->value, tf_now_wall_ns(), &retry_after);
+    if (a->result == CURLE_OK) {
+        char *ct = NULL;
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &a->status);
+        curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &ct);
+        a->ctype = ct ? tf_xstrdup(ct) : NULL;
+        struct curl_header *h;
+        if (curl_easy_header(e, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
+            a->has_retry_after = tf_retry_after_parse(h->value, tf_now_wall_ns(), &a->retry_after);
+    }
     curl_multi_remove_handle(s->multi, e);
     curl_easy_cleanup(e);
     p->easy = NULL;
@@ -401,31 +532,56 @@ static void handle_done(http_sink *s, CURLMsg *msg, uint64_t now)
     if (p->next_fly)
         p->next_fly->prev_fly = p->prev_fly;
     s->in_flight--;
+    answer_message(s, p, a);
+    return p;
+}
 
-    tf_retry_verdict v = tf_retry_classify(result == CURLE_OK ? status : 0);
-    if (v == TF_RETRY_OK) {
-        part_succeeded(s, p, now);
-        return;
-    }
-    if (v == TF_RETRY_SPLIT && p->to - p->from > 1) {
-        size_t mid = p->from + (p->to - p->from) / 2;
-        tf_verbosef("HTTP 413 for %zu spans (%zu bytes): splitting", p->to - p->from, p->body.len);
-        part *q = new_part(p->owner, mid, p->to, now);
-        p->owner->parts_left++;
-        p->to = mid;
-        tf_buf_free(&p->body); /* rebuilt for the smaller range */
-        p->not_before_ns = now;
-        schedule(s, p);
-        schedule(s, q);
-        return;
-    }
-    if (v == TF_RETRY_SPLIT)
-        fail_part(s, p, status, "a single span is larger than the backend accepts; lower --batch-bytes or drop the record",
-                  NULL);
-    else if (v == TF_RETRY_AGAIN)
-        retry_later(s, p, status, has_retry_after ? &retry_after : NULL, now);
+/* No HTTP answer: retried, unless retrying cannot help (a certificate that
+ * does not verify, a URL libcurl refuses). */
+static void transport_failed(http_sink *s, part *p, const answer *a, uint64_t now)
+{
+    tf_http_outcome why = tf_http_outcome_of(a->result);
+    if (why == TF_HTTP_FAIL_TLS_VERIFY || why == TF_HTTP_FAIL_SCHEME || a->result == CURLE_URL_MALFORMAT)
+        fail_part(s, p, a, "not retried", NULL);
     else
-        fail_part(s, p, status, "not retried", NULL);
+        retry_later(s, p, a, false, now);
+}
+
+static void handle_done(http_sink *s, CURLMsg *msg, uint64_t now)
+{
+    answer a;
+    part *p = collect_answer(s, msg, &a);
+    if (a.result != CURLE_OK) {
+        transport_failed(s, p, &a, now);
+        answer_free(&a);
+        return;
+    }
+    bool throttled = false;
+    tf_retry_verdict v = tf_retry_judge(a.status, a.msg.p, &throttled);
+    switch (v) {
+    case TF_RETRY_OK:
+        answer_ok(s, p, &a, now);
+        break;
+    case TF_RETRY_SPLIT:
+        if (p->to - p->from > 1) {
+            tf_verbosef("HTTP %ld for %zu spans (%zu bytes): too big for the backend, splitting", a.status,
+                        p->to - p->from, p->raw_len);
+            s->split_above = TF_MIN(s->split_above, p->raw_len > 0 ? p->raw_len - 1 : 0);
+            split_part(s, p, now);
+        } else {
+            fail_part(s, p, &a,
+                      "a single span is larger than the backend accepts; lower --batch-bytes or drop the record",
+                      NULL);
+        }
+        break;
+    case TF_RETRY_AGAIN:
+        retry_later(s, p, &a, throttled, now);
+        break;
+    case TF_RETRY_FATAL:
+        fail_part(s, p, &a, "not retried", NULL);
+        break;
+    }
+    answer_free(&a);
 }
 
 /* Moves newly submitted batches into the sender's queue. */
@@ -459,7 +615,6 @@ static bool take_incoming(http_sink *s, uint64_t now, bool *finishing, bool *sto
 
 static void dispatch(http_sink *s, uint64_t now, long *timeout_ms)
 {
-    recover_rate(s, now);
     while (s->pending && s->in_flight < (size_t)s->o->concurrency) {
         part *p = s->pending;
         uint64_t ready = TF_MAX(p->not_before_ns, s->pause_until_ns);
@@ -471,6 +626,12 @@ static void dispatch(http_sink *s, uint64_t now, long *timeout_ms)
         if (build_body(s, p) != 0) {
             set_fatal(s, "cannot compress a request body");
             return;
+        }
+        if (p->raw_len > s->split_above && p->to - p->from > 1) {
+            /* The backend refused a request this big before: split first. */
+            s->pending = p->next;
+            split_part(s, p, now);
+            continue;
         }
         double spans = (double)(p->to - p->from);
         uint64_t w = TF_MAX(tf_bucket_wait_ns(&s->spans_bucket, spans, now),
@@ -522,8 +683,19 @@ static void *sender_main(void *arg)
         take_incoming(s, now, &finishing, &stop);
         if (stop)
             break;
+        if (!s->stop_seen_ns && s->base.stop_request && *s->base.stop_request) {
+            s->stop_seen_ns = now;
+            tf_verbosef("stop requested: nothing more is sent or retried; %zu requests in flight", s->in_flight);
+        }
+        if (s->stop_seen_ns && (!s->in_flight || now - s->stop_seen_ns >= TF_SINK_STOP_GRACE_NS)) {
+            pthread_mutex_lock(&s->mu);
+            s->stopped_by_request = true;
+            pthread_mutex_unlock(&s->mu);
+            break;
+        }
         long timeout = 200;
-        dispatch(s, now, &timeout);
+        if (!s->stop_seen_ns)
+            dispatch(s, now, &timeout);
         int running = 0;
         curl_multi_perform(s->multi, &running);
         CURLMsg *m;
@@ -541,6 +713,10 @@ static void *sender_main(void *arg)
     }
     /* On a fatal error or a forced stop, whatever is left goes back unacked.
      * Batches submitted after that are failed by submit() itself. */
+    pthread_mutex_lock(&s->mu);
+    s->stop_now = true; /* submit queues nothing more, nor waits for room */
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
     take_incoming(s, tf_now_mono_ns(), &(bool){ 0 }, &(bool){ 0 });
     abandon_everything(s);
     return NULL;
@@ -617,12 +793,16 @@ static int http_submit(tf_sink *base, tf_batch *b, tf_err *err)
         }
     }
     if (s->stop_now) {
+        bool requested = s->stopped_by_request;
         pthread_mutex_unlock(&s->mu);
         free(c);
         base->done(base->done_ctx, b, false, 0);
         deliver(s);
-        if (report_fatal(s, err) == 0) /* stopped without an error: abandoned at the deadline */
-            tf_err_set(err, "%s: the sink was stopped", tf_http_url(s->http));
+        if (report_fatal(s, err) != 0)
+            return -1;
+        if (requested) /* a requested stop: the batch comes back unacked, no error */
+            return 0;
+        tf_err_set(err, "%s: the sink was stopped", tf_http_url(s->http)); /* abandoned at the deadline */
         return -1;
     }
     s->outstanding++;
@@ -740,12 +920,12 @@ tf_sink *tf_sink_http_new(const tf_opts *o, tf_err *err)
     curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o->concurrency);
     s->comp = tf_compressor_new(o->compression);
     uint64_t now = tf_now_mono_ns();
-    s->rate_spans = o->rate_spans;
-    s->rate_bytes = o->rate_bytes;
+    tf_aimd_init(&s->aimd, o->rate_spans, now);
+    s->shared_stats.send_rate = s->base.stats.send_rate = s->aimd.rate;
+    s->split_above = SIZE_MAX;
     tf_bucket_init(&s->spans_bucket, o->rate_spans, 0, now);
     tf_bucket_init(&s->bytes_bucket, o->rate_bytes, 0, now);
     s->rnd = now ^ 0x9E3779B97F4A7C15ull;
-    s->recent_start_ns = now;
     int e = pthread_create(&s->thread, NULL, sender_main, s);
     if (e != 0) {
         tf_err_set(err, "cannot start the sender thread: %s", strerror(e));

@@ -170,7 +170,7 @@ static void batch_done(void *ctx, tf_batch *b, bool acked, uint64_t output_size)
         if (r->first_trace_set && b->seq == r->first_trace_seq)
             r->first_trace_acked = true;
     }
-    else if (!r->interrupted)
+    else if (!r->interrupted && !stop_requested(r))
         r->fatal = true;
     tf_batch_free(b);
 }
@@ -491,6 +491,7 @@ static bool open_outputs(run_state *r, tf_run_result *res)
     r->sink->done = batch_done;
     r->sink->done_ctx = r;
     r->sink->waiting = sink_waiting;
+    r->sink->stop_request = r->hooks->stop;
     char *rejects_path = rejects_path_for(o);
     r->rejects = tf_rejects_new(rejects_path, tf_ckpt_rejects_size(r->ckpt, rejects_path));
     tf_ckpt_set_files(r->ckpt, output && strcmp(output, "-") ? output : NULL, rejects_path);
@@ -598,6 +599,10 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
      * it leaves its records after the checkpoint, to be read again. */
     if (r.sink->finish(r.sink, r.interrupted || r.fatal ? tf_now_mono_ns() + TF_STOP_GRACE_NS : 0, &err) != 0)
         fail(&r, &err);
+    if (!r.interrupted && stop_requested(&r)) { /* it came while the sink finished */
+        r.interrupted = true;
+        res->stop_signal = (int)*hooks->stop;
+    }
     const tf_source_stats *ss = tf_feed_source_stats(feed); /* joins the reader */
     write_checkpoint(&r, true);
     r.c.streams = ss->streams;
@@ -618,6 +623,7 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
     res->has_trace = r.first_trace_acked;
     memcpy(res->trace_id, r.first_trace, 16);
     res->send_rate = r.sink->stats.send_rate;
+    res->settled_spans_per_s = r.sink->stats.settled_spans_per_s;
     res->where_seen = tf_feed_mapper_stats(feed).where_seen;
     tf_tally_export(r.tally, res);
     tf_tally_free(r.tally);

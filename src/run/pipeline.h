@@ -92,6 +92,7 @@ typedef struct {
     bool has_trace;
     uint8_t trace_id[16]; /* one trace sent (the first acknowledged), to open in the backend */
     double send_rate;     /* what the sender allowed at the end (0: no limit) */
+    double settled_spans_per_s; /* what the backend took from the first throttle on (0: never throttled) */
     tf_run_stream *streams;
     size_t n_streams;
     tf_run_reason *reasons;

@@ -39,7 +39,7 @@ typedef struct {
     const char *p; /* encoded span */
     size_t len;
     size_t cost;   /* bytes it adds to a request, its group's overhead included */
-    uint8_t trace_id[16], span_id[8];
+    uint8_t trace_id[16], span_id[8]; /* as encoded (the manifest; tracefill verify looks them up) */
     uint64_t start_ns, end_ns;
 } tf_ev_span;
 

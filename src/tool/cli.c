@@ -29,8 +29,8 @@ static char *own(tf_opts *o, char *p)
 typedef enum {
     O_ALLOW_EMPTY, O_BASIC_AUTH, O_BATCH_BYTES, O_BATCH_SPANS, O_CACERT, O_CHECKPOINT, O_CHECKPOINT_INTERVAL, O_COMPRESSION,
     O_CONCURRENCY, O_ENDPOINT, O_EXCLUDE, O_HEADER, O_HELP, O_INCLUDE, O_INSECURE, O_JOB_NAME, O_MANIFEST,
-    O_MAX_RECORD_BYTES, O_MAX_RETRIES, O_MAX_RETRY_TIME, O_METRICS_FILE, O_NO_PROGRESS, O_ON_CHANGED, O_OUTPUT,
-    O_PROGRESS, O_SUMMARY_JSON,
+    O_MAX_RECORD_BYTES, O_MAX_RETRIES, O_MAX_RETRY_TIME, O_METRICS_FILE, O_MISSING, O_NO_PROGRESS, O_ON_CHANGED, O_OUTPUT,
+    O_PROGRESS, O_SUMMARY_JSON, O_QUERY_ENDPOINT, O_QUERY_RATE, O_SAMPLE,
     O_PRIVACY, O_PROFILE, O_PROTOCOL, O_QUIET, O_RATE_LIMIT, O_RATE_LIMIT_BYTES, O_REJECTS,
     O_RESOURCE_ATTR, O_S3_ENDPOINT, O_S3_PATH_STYLE, O_SHARD, O_SHARDS, O_SINCE, O_TENANT, O_THREADS, O_TIME_SHIFT, O_TIME_SHIFT_TO, O_TIMEOUT, O_TOKEN_FILE,
     O_UNTIL, O_VERBOSE, O_VERSION, O_WHERE,
@@ -62,11 +62,12 @@ static const opt_def options[] = {
     { "include", 0, "GLOB", O_INCLUDE, "read only archive members, files in directories and S3 keys matching GLOB (repeatable)" },
     { "insecure", 0, NULL, O_INSECURE, "do not verify the endpoint's TLS certificate (unsafe)" },
     { "job-name", 0, "NAME", O_JOB_NAME, "the job label of --metrics-file (default tracefill)" },
-    { "manifest", 0, "FILE", O_MANIFEST, "one JSON line per acknowledged trace (gzip/zstd when FILE ends .gz/.zst)" },
+    { "manifest", 0, "FILE", O_MANIFEST, "one JSON line per acknowledged trace (gzip/zstd when FILE ends .gz/.zst); verify reads it" },
     { "max-record-bytes", 0, "SIZE", O_MAX_RECORD_BYTES, "reject records longer than SIZE (default 4MiB)" },
     { "max-retries", 0, "N", O_MAX_RETRIES, "retries of one request before giving up (default 10)" },
     { "max-retry-time", 0, "DURATION", O_MAX_RETRY_TIME, "give up retrying a request after DURATION (default 5m)" },
     { "metrics-file", 0, "FILE", O_METRICS_FILE, "Prometheus textfile of the run's counters (node_exporter), every 30s and at the end" },
+    { "missing", 0, "FILE", O_MISSING, "verify: write the traces not wholly found, as manifest lines" },
     { "no-progress", 0, NULL, O_NO_PROGRESS, "no progress line on stderr" },
     { "on-changed", 0, "ACTION", O_ON_CHANGED, "an input changed since the checkpoint: fail (default), restart or skip" },
     { "output", 'o', "FILE", O_OUTPUT, "write OTLP/JSON lines to FILE (- for stdout) instead of uploading" },
@@ -74,6 +75,8 @@ static const opt_def options[] = {
     { "profile", 0, "NAME|FILE", O_PROFILE, "openrouter, otlp, or a mapping file (default: detected)" },
     { "progress", 0, "WHEN", O_PROGRESS, "auto (a line on a terminal, else every 30s), plain (every 30s) or none" },
     { "protocol", 0, "PROTO", O_PROTOCOL, "http/protobuf (default) or http/json" },
+    { "query-endpoint", 0, "URL", O_QUERY_ENDPOINT, "verify: Tempo's HTTP API to look traces up in (e.g. http://tempo:3200)" },
+    { "query-rate", 0, "N", O_QUERY_RATE, "verify: at most N trace lookups per second (default 50)" },
     { "quiet", 'q', NULL, O_QUIET, "only errors on stderr" },
     { "rate-limit", 0, "N", O_RATE_LIMIT, "at most N spans per second" },
     { "rate-limit-bytes", 0, "SIZE", O_RATE_LIMIT_BYTES, "at most SIZE request bytes per second" },
@@ -81,6 +84,7 @@ static const opt_def options[] = {
     { "resource-attr", 0, "K=V", O_RESOURCE_ATTR, "add a resource attribute (repeatable)" },
     { "s3-endpoint", 0, "URL", O_S3_ENDPOINT, "S3-compatible endpoint for s3:// inputs (R2, MinIO ...; else $AWS_ENDPOINT_URL)" },
     { "s3-path-style", 0, NULL, O_S3_PATH_STYLE, "address buckets as ENDPOINT/BUCKET/KEY on AWS too (custom endpoints always are)" },
+    { "sample", 0, "N", O_SAMPLE, "verify: look up N traces picked evenly by trace ID, not all" },
     { "shard", 0, "K/N", O_SHARD, "read only shard K (0-based) of N: inputs split by a stable hash of their names" },
     { "shards", 0, "N", O_SHARDS, "as --shard, K from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)" },
     { "since", 0, "TIME", O_SINCE, "only records whose span starts at or after TIME" },
@@ -133,6 +137,8 @@ static void usage(FILE *out)
             "Usage: tracefill run [OPTIONS] INPUT...     backfill logs as traces\n"
             "       tracefill inspect [OPTIONS] INPUT... show what tracefill sees, send nothing\n"
             "       tracefill check [OPTIONS]            send one test span to the endpoint\n"
+            "       tracefill verify --query-endpoint URL [OPTIONS] (INPUT... | --manifest FILE)\n"
+            "                                            check that Tempo holds every span run sent\n"
             "       tracefill status --checkpoint FILE   show a checkpoint's progress\n"
             "INPUT is a file, a directory, - (stdin), s3://BUCKET/PREFIX or an http(s):// URL;\n"
             "compression and archives are detected.\n\n"
@@ -291,34 +297,64 @@ static bool set_compression(tf_opts *o, const char *v)
     return true;
 }
 
-/* OTEL_EXPORTER_OTLP_HEADERS: "k1=v1,k2=v2" with %-encoded values. */
-static void env_headers(tf_opts *o, const char *spec)
+/* OTEL_EXPORTER_OTLP_HEADERS: "k1=v1,k2=v2" with %-encoded values. An entry
+ * that is not KEY=VALUE, or holds a '%' without two hex digits, is an error
+ * (naming the variable and the entry's position, never its value: it may be
+ * a credential); blank entries (",,", a trailing comma) are skipped. */
+static int env_headers(tf_opts *o, const char *var, const char *spec)
 {
-    char *copy = tf_xstrdup(spec), *save = NULL;
-    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(tok, '=');
-        if (!eq)
+    char *copy = tf_xstrdup(spec);
+    int rc = 0, idx = 0;
+    for (char *tok = copy, *next; tok && rc == 0; tok = next) {
+        next = strchr(tok, ',');
+        if (next)
+            *next++ = '\0';
+        idx++;
+        char *k = tok + strspn(tok, " \t");
+        if (!*k)
             continue;
+        char *eq = strchr(k, '=');
+        if (!eq) {
+            tf_errorf("%s: entry %d is not KEY=VALUE (its text is not shown: it may be a secret)", var, idx);
+            rc = -1;
+            break;
+        }
         *eq = '\0';
-        char *k = tok, *v = eq + 1;
-        while (*k == ' ')
-            k++;
+        char *ke = eq;
+        while (ke > k && (ke[-1] == ' ' || ke[-1] == '\t'))
+            *--ke = '\0';
+        if (!*k) {
+            tf_errorf("%s: entry %d has no header name before '='", var, idx);
+            rc = -1;
+            break;
+        }
+        char *v = eq + 1 + strspn(eq + 1, " \t");
         char *dec = tf_xmalloc(strlen(v) + 1), *d = dec;
         for (char *p = v; *p; p++) {
-            if (*p == '%' && p[1] && p[2]) {
+            if (*p == '%') {
                 uint8_t byte;
-                if (tf_hex_decode(&byte, p + 1, 1) == 0) {
-                    *d++ = (char)byte;
-                    p += 2;
-                    continue;
+                if (!p[1] || !p[2] || tf_hex_decode(&byte, p + 1, 1) != 0) {
+                    tf_errorf("%s: entry %d (header %s): '%%' must be followed by two hex digits", var, idx, k);
+                    rc = -1;
+                    break;
                 }
+                *d++ = (char)byte;
+                p += 2;
+                continue;
             }
             *d++ = *p;
         }
         *d = '\0';
-        push_kv(&o->headers, &o->n_headers, (tf_keyval){ own(o, tf_xstrdup(k)), own(o, dec) });
+        while (d > dec && (d[-1] == ' ' || d[-1] == '\t'))
+            *--d = '\0';
+        if (rc == 0)
+            push_kv(&o->headers, &o->n_headers, (tf_keyval){ own(o, tf_xstrdup(k)), own(o, dec) });
+        else
+            free(dec);
     }
+    memset(copy, 0, strlen(spec));
     free(copy);
+    return rc;
 }
 
 /* OTEL_RESOURCE_ATTRIBUTES: "k1=v1,k2=v2", values %-encoded (W3C baggage
@@ -394,10 +430,11 @@ static int apply_env(tf_opts *o)
     }
     if ((v = env2("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE")))
         o->cacert = v;
-    if ((v = getenv("OTEL_EXPORTER_OTLP_HEADERS")) && *v)
-        env_headers(o, v);
-    if ((v = getenv("OTEL_EXPORTER_OTLP_TRACES_HEADERS")) && *v)
-        env_headers(o, v);
+    if ((v = getenv("OTEL_EXPORTER_OTLP_HEADERS")) && *v && env_headers(o, "OTEL_EXPORTER_OTLP_HEADERS", v) != 0)
+        return -1;
+    if ((v = getenv("OTEL_EXPORTER_OTLP_TRACES_HEADERS")) && *v &&
+        env_headers(o, "OTEL_EXPORTER_OTLP_TRACES_HEADERS", v) != 0)
+        return -1;
     if ((v = getenv("TRACEFILL_TOKEN")) && *v)
         o->token = v;
     if ((v = getenv("OTEL_RESOURCE_ATTRIBUTES")) && *v && env_resource_attrs(o, v) != 0)
@@ -487,6 +524,18 @@ static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
     case O_MANIFEST: o->manifest = v; break;
     case O_METRICS_FILE: o->metrics_file = v; break;
     case O_SUMMARY_JSON: o->summary_json = v; break;
+    case O_MISSING: o->missing = v; break;
+    case O_QUERY_ENDPOINT: o->query_endpoint = v; break;
+    case O_QUERY_RATE:
+        if (!parse_int(v, 1, 1000000, &n))
+            return bad_value(d, v, "lookups per second >= 1");
+        o->query_rate = (double)n;
+        break;
+    case O_SAMPLE:
+        if (!parse_int(v, 1, 1000000000, &n))
+            return bad_value(d, v, "a number of traces >= 1");
+        o->sample = (size_t)n;
+        break;
     case O_PROGRESS:
         if (!strcmp(v, "auto")) {
             o->progress = true;
@@ -917,13 +966,15 @@ static int dispatch(const char *cmd, tf_opts *o_)
     }
     if (!strcmp(cmd, "check"))
         return tf_check(&o);
+    if (!strcmp(cmd, "verify"))
+        return tf_cmd_verify(&o);
     if (!strcmp(cmd, "status"))
         return tf_cmd_status(&o);
-    static const char *const cmds[] = { "run", "inspect", "check", "status" };
+    static const char *const cmds[] = { "run", "inspect", "check", "status", "verify" };
     const char *near = tf_cli_closest(cmd, cmds, TF_ARRAY_LEN(cmds));
     if (near)
         tf_errorf("unknown command '%s'; did you mean %s? (see tracefill --help)", cmd, near);
     else
-        tf_errorf("unknown command '%s' (run, inspect, check, status; see tracefill --help)", cmd);
+        tf_errorf("unknown command '%s' (run, inspect, check, status, verify; see tracefill --help)", cmd);
     return TF_EXIT_USAGE;
 }

@@ -41,27 +41,14 @@ static void random_ids(uint8_t trace_id[16], uint8_t span_id[8])
         span_id[7] = 1;
 }
 
-/* The Grafana dashboard URL looks like https://<stack>.grafana.net; the OTLP
- * gateway is https://otlp-gateway-prod-<region>.grafana.net/otlp. */
-static bool looks_like_grafana_dashboard(const char *url)
-{
-    const char *host = strstr(url, "://");
-    host = host ? host + 3 : url;
-    size_t n = strcspn(host, "/:");
-    static const char sfx[] = ".grafana.net";
-    return n > sizeof sfx - 1 && !memcmp(host + n - (sizeof sfx - 1), sfx, sizeof sfx - 1) &&
-           strncmp(host, "otlp-gateway", 12) != 0;
-}
-
 const char *tf_check_hint(const char *url, long status, bool html, const char *backend_message)
 {
-    if ((status == 404 || status == 405 || html) && looks_like_grafana_dashboard(url))
-        return "this looks like the Grafana dashboard URL; use the OTLP gateway instead, e.g. "
-               "https://otlp-gateway-prod-<region>.grafana.net/otlp (Grafana Cloud portal > "
-               "your stack > OpenTelemetry)";
-    if (status == 401 && strstr(backend_message, "org id"))
-        return "this Tempo is multi-tenant: pass --tenant ID (sent as X-Scope-OrgID)";
-    return tf_retry_hint(status);
+    if ((status == 404 || status == 405 || html) && tf_retry_grafana_dashboard(url))
+        return TF_HINT_GRAFANA_DASHBOARD;
+    if (html)
+        return tf_retry_not_otlp_hint(url);
+    const char *h = tf_retry_message_hint(backend_message);
+    return h ? h : tf_retry_hint(status);
 }
 
 static const char *transport_hint(tf_http_outcome why)
@@ -85,36 +72,57 @@ static bool ctype_has(const tf_http_answer *a, const char *what)
     return a->content_type && strstr(a->content_type, what);
 }
 
-/* A 2xx answer: accepted, unless its partial_success says the span was dropped. */
-static int report_accepted(const tf_opts *o, const tf_http_answer *a)
+/* A 2xx answer: accepted only when it is an OTLP answer that does not say the
+ * span was dropped. */
+static int report_accepted(const tf_http *h, const tf_http_answer *a)
 {
     tf_buf said = { 0 };
     int64_t rejected = 0;
-    tf_err why;
-    bool json = ctype_has(a, "json") || o->protocol == TF_ENC_JSON;
-    int ps = tf_otlp_partial_success(json, a->body.p, a->body.len, &rejected, &said, &why);
+    tf_err why = { "" };
+    tf_answer_kind k = tf_otlp_answer(a->content_type, a->body.p, a->body.len, 1, &rejected, &said, &why);
+    tf_http_redact(h, &said);
     int result = TF_EXIT_OK;
-    if (ps > 0 && rejected > 0) {
-        printf("result:    REJECTED: the backend dropped the span: %.*s\n", (int)said.len, said.p ? said.p : "");
+    switch (k) {
+    case TF_ANSWER_NOT_OTLP:
+        printf("result:    FAILED: this endpoint is not an OTLP receiver (it answered with %s; %s, %zu bytes)\n",
+               why.msg, a->content_type ? a->content_type : "no Content-Type", a->body.len);
+        printf("hint:      %s\n", tf_check_hint(tf_http_url(h), a->status, true, ""));
         result = TF_EXIT_FAILURE;
-    } else if (said.len) {
-        printf("result:    OK: the backend accepted the test span (it said: %.*s)\n", (int)said.len, said.p);
-    } else {
+        break;
+    case TF_ANSWER_MALFORMED:
+        printf("result:    FAILED: the answer is malformed: %s\n", why.msg);
+        result = TF_EXIT_FAILURE;
+        break;
+    case TF_ANSWER_PARTIAL:
+        if (rejected > 0) {
+            printf("result:    REJECTED: the backend dropped the span: %.*s\n", (int)said.len, said.p ? said.p : "");
+            result = TF_EXIT_FAILURE;
+        } else {
+            printf("result:    OK: the backend accepted the test span (it said: %.*s)\n", (int)said.len,
+                   said.p ? said.p : "");
+        }
+        break;
+    case TF_ANSWER_OK:
         printf("result:    OK: the backend accepted the test span\n");
+        break;
     }
-    if (ps < 0)
-        printf("note:      its answer is not an OTLP ExportTraceServiceResponse (%s)\n", why.msg);
     tf_buf_free(&said);
     return result;
 }
 
-/* Any other status: the backend's own words and a hint. */
+/* Any other status: the backend's own words (credentials it echoed hidden)
+ * and a hint. */
 static int report_refused(const tf_http *h, const tf_http_answer *a)
 {
     tf_buf said = { 0 };
     bool html = ctype_has(a, "html");
-    if (!html && tf_rpc_status_message(ctype_has(a, "json"), a->body.p, a->body.len, &said))
+    if (!html && tf_rpc_status_message(ctype_has(a, "json"), a->body.p, a->body.len, &said)) {
+        for (size_t i = 0; i < said.len; i++)
+            if ((unsigned char)said.p[i] < 0x20 || said.p[i] == 0x7f)
+                said.p[i] = ' ';
+        tf_http_redact(h, &said);
         printf("backend:   %.*s\n", (int)said.len, said.p);
+    }
     printf("result:    FAILED\n");
     const char *hint = tf_check_hint(tf_http_url(h), a->status, html, said.len ? tf_buf_cstr(&said) : "");
     if (hint)
@@ -176,7 +184,7 @@ int tf_check(const tf_opts *o)
             printf("hint:      %s\n", hint);
     } else {
         printf("status:    HTTP %ld in %.0f ms\n", ans.status, ms);
-        result = ans.status >= 200 && ans.status < 300 ? report_accepted(o, &ans) : report_refused(h, &ans);
+        result = ans.status >= 200 && ans.status < 300 ? report_accepted(h, &ans) : report_refused(h, &ans);
     }
     tf_http_answer_free(&ans);
     tf_buf_free(&span);

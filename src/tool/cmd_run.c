@@ -115,6 +115,9 @@ static void summary(const tf_opts *o, const tf_run_result *r)
     if (c->retries || c->backend_rejected)
         tf_notef("%llu requests retried; the backend reported %llu spans rejected (partial success)",
                  (unsigned long long)c->retries, (unsigned long long)c->backend_rejected);
+    if (c->throttles)
+        tf_notef("the backend throttled %llu requests; tracefill slowed down and settled at about %.0f spans/s",
+                 (unsigned long long)c->throttles, r->settled_spans_per_s);
     if (c->skipped_done)
         tf_notef("%llu streams were already done according to the checkpoint", (unsigned long long)c->skipped_done);
     if (r->rejects_path)

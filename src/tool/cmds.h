@@ -10,5 +10,6 @@
 int tf_cmd_run(const tf_opts *o);
 int tf_cmd_inspect(const tf_opts *o);
 int tf_cmd_status(const tf_opts *o);
+int tf_cmd_verify(const tf_opts *o);
 
 #endif

@@ -21,6 +21,7 @@ void tf_opts_defaults(tf_opts *o)
     o->progress = true;
     o->checkpoint_interval_ns = 250000000ull;
     o->msg_level = TF_MSG_NORMAL;
+    o->query_rate = 50;
 }
 
 void tf_opts_free(tf_opts *o)

@@ -70,6 +70,12 @@ typedef struct tf_opts {
     int max_retries;
     uint64_t max_retry_time_ns;
 
+    /* tracefill verify (it reads --manifest too) */
+    const char *missing;        /* --missing FILE: the traces verify did not (wholly) find */
+    const char *query_endpoint; /* Tempo's HTTP API */
+    double query_rate;          /* lookups per second */
+    size_t sample;              /* 0: every trace */
+
     /* resume */
     const char *checkpoint;
     uint64_t checkpoint_interval_ns;

@@ -24,5 +24,15 @@ int main(void)
        "401 otherwise: check the token and its scope");
     ok(has(tf_check_hint(gw, 403, false, ""), "traces:write"), "403: the token lacks traces:write");
     ok(tf_check_hint("http://x/v1/traces", 200, false, "") == NULL, "no hint for a success");
+    /* Tempo answers a missing tenant with 500, not 401 (measured on Tempo 2.0.1). */
+    ok(has(tf_check_hint("http://tempo:4318/v1/traces", 500, false, "no org id"), "--tenant"),
+       "500 'no org id': pass --tenant");
+    ok(!has(tf_check_hint("http://tempo:4318/v1/traces", 500, false, "no org id"), "failed internally"),
+       "not the generic 500 hint");
+    ok(has(tf_check_hint("http://tempo:3200/v1/traces", 200, true, ""), "otlp-gateway"),
+       "an HTML answer from another host: where OTLP endpoints are");
+    ok(has(tf_check_hint("http://tempo:4318/v1/traces", 500, false, "LIVE_TRACES_EXCEEDED: max live traces"),
+           "max_traces_per_user"),
+       "LIVE_TRACES_EXCEEDED: the Tempo limit");
     return done_testing();
 }

@@ -113,9 +113,114 @@ static void check_rate(double rate, double lo, double hi, bool pauses, const cha
     ev_free(&e);
 }
 
+/* The AIMD controller, step by step on a fixed clock. */
+static void test_aimd_steps(void)
+{
+    tf_aimd a;
+    tf_aimd_init(&a, 4000, 0);
+    ok(a.rate == 4000, "unthrottled: the configured rate");
+    tf_aimd_accepted(&a, 100, 0, SEC / 10);
+    ok(a.rate == 4000, "acceptances before any throttle change nothing");
+    ok(tf_aimd_throttled(&a, SEC / 10, SEC) && a.rate == 3000, "the first throttle: 4000 -> 3000 (a quarter off)");
+    ok(!tf_aimd_throttled(&a, SEC / 2, SEC + 1) && a.rate == 3000,
+       "a request sent before the decrease answers at the old rate: no second decrease");
+    ok(!tf_aimd_throttled(&a, 2 * SEC, 2 * SEC) && a.rate == 3000,
+       "sent after it, but nothing accepted since: nothing learnt, no decrease");
+    ok(tf_aimd_accepted(&a, 10, 2 * SEC, 3 * SEC), "an acceptance a second later raises the rate");
+    ok(fabs(a.rate - 3150) < 1e-6, "by 5%% of the decreased rate per second: 3150 (%.1f)", a.rate);
+    tf_aimd_accepted(&a, 10, 3 * SEC, 3 * SEC + SEC / 2);
+    ok(fabs(a.rate - 3225) < 1e-6, "half a second: half a step (%.1f)", a.rate);
+    tf_aimd_accepted(&a, 10, 3 * SEC, 60 * SEC);
+    ok(fabs(a.rate - 3375) < 1e-6, "a long quiet spell counts as one second at most (%.1f)", a.rate);
+    for (int i = 0; i < 100; i++)
+        tf_aimd_accepted(&a, 10, 0, (uint64_t)(61 + i) * SEC);
+    ok(a.rate == 4000, "never above the configured rate");
+    ok(tf_aimd_throttled(&a, 100 * SEC, 200 * SEC) && a.rate == 3000, "a new throttle after acceptances: 3000 again");
+    is_u64(a.throttles, 4, "every throttle answer is counted");
+
+    tf_aimd_init(&a, 0, 0);
+    tf_aimd_sending(&a, 20000);
+    tf_aimd_accepted(&a, 8000, 0, SEC);
+    ok(tf_aimd_throttled(&a, SEC, 2 * SEC) && a.rate == 5000,
+       "no configured rate: half of what was sent per second so far (20000 in 2 s -> 5000)");
+    tf_aimd_init(&a, 0, 0);
+    ok(tf_aimd_throttled(&a, 0, SEC / 10) && a.rate == 1, "throttled before anything was sent: 1 span/s floor");
+    tf_aimd_init(&a, 0, 0);
+    ok(tf_aimd_settled(&a) == 0, "never throttled: nothing settled");
+    tf_aimd_sending(&a, 1000);
+    tf_aimd_throttled(&a, 0, 10 * SEC);
+    tf_aimd_accepted(&a, 500, 10 * SEC, 11 * SEC);
+    tf_aimd_accepted(&a, 1500, 11 * SEC, 14 * SEC);
+    ok(fabs(tf_aimd_settled(&a) - 500) < 1e-9, "settled: 2000 spans accepted in the 4 s since the first throttle");
+}
+
+/* A sender under AIMD against a backend that takes `cap` spans/s (a token
+ * bucket with a second's burst): requests of 100 spans, answered 20 ms after
+ * they go, a throttled one retried 0.5 s later. Over 300 simulated seconds
+ * the rate settles around the capacity: the backend's acceptances over the
+ * last 200 s are between 75% and 100% of it, the sender's own rate ends
+ * within half of it, and few requests are throttled (a sender that ignored
+ * the throttles would get as much through, but with most requests refused). */
+static void test_aimd_settles(double cap, double configured)
+{
+    tf_aimd a;
+    tf_bucket own, backend;
+    tf_aimd_init(&a, configured, 0);
+    tf_bucket_init(&own, configured, 0, 0);
+    tf_bucket_init(&backend, cap, cap, 0);
+    enum { MAXQ = 64 };
+    uint64_t due[MAXQ], sent_at[MAXQ];
+    size_t nq = 0;
+    uint64_t retry_at = 0, accepted_late = 0, throttles = 0, sends = 0;
+    const uint64_t rtt = 20000000u, end = 300u * SEC;
+    for (uint64_t now = 0; now < end; now += 1000000u) { /* 1 ms steps */
+        /* answers */
+        for (size_t i = 0; i < nq;) {
+            if (due[i] > now) {
+                i++;
+                continue;
+            }
+            if (tf_bucket_wait_ns(&backend, 100, sent_at[i] + rtt / 2) == 0) {
+                tf_bucket_take(&backend, 100, sent_at[i] + rtt / 2);
+                if (tf_aimd_accepted(&a, 100, sent_at[i], now))
+                    tf_bucket_set_rate(&own, a.rate, now);
+                if (now >= 100u * SEC)
+                    accepted_late += 100;
+            } else {
+                throttles++;
+                if (tf_aimd_throttled(&a, sent_at[i], now))
+                    tf_bucket_set_rate(&own, a.rate, now);
+                retry_at = now + SEC / 2;
+            }
+            due[i] = due[--nq];
+            sent_at[i] = sent_at[nq];
+        }
+        /* sends: up to 4 in flight, paced by the sender's own bucket */
+        while (nq < 4 && now >= retry_at && tf_bucket_wait_ns(&own, 100, now) == 0) {
+            tf_bucket_take(&own, 100, now);
+            tf_aimd_sending(&a, 100);
+            sends++;
+            due[nq] = now + rtt;
+            sent_at[nq++] = now;
+        }
+    }
+    double got = (double)accepted_late / 200.0;
+    ok(got >= cap * 0.75 && got <= cap * 1.0 && throttles > 0,
+       "AIMD against a backend taking %.0f spans/s (configured %.0f): settles at %.0f spans/s (%.0f%%)", cap,
+       configured, got, got * 100 / cap);
+    ok(a.rate >= cap * 0.5 && a.rate <= cap * 1.5, "  the sender's rate ends at %.0f spans/s", a.rate);
+    ok(throttles * 10 < sends, "  %llu of %llu requests throttled (under 10%%)", (unsigned long long)throttles,
+       (unsigned long long)sends);
+}
+
 int main(void)
 {
     tf_bucket b;
+
+    test_aimd_steps();
+    test_aimd_settles(2000, 0);
+    test_aimd_settles(2000, 50000);
+    test_aimd_settles(12000, 0);
 
     /* Initialisation and the default burst. */
     tf_bucket_init(&b, 1000, 0, 0);

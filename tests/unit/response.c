@@ -253,8 +253,58 @@ static void test_random(void)
     ok(seen[0] && seen[1] && seen[2], "the random answers reached all three results");
 }
 
+/* What a 2xx answer is: OTLP only with a matching Content-Type. */
+static void expect_answer(const char *ctype, const void *body, size_t n, uint64_t sent, tf_answer_kind want,
+                          int64_t want_rejected, const char *want_err, const char *what)
+{
+    int64_t rejected = 777;
+    tf_buf msg = { 0 };
+    tf_err err = { "" };
+    tf_answer_kind k = tf_otlp_answer(ctype, body, n, sent, &rejected, &msg, &err);
+    bool good = k == want && rejected == want_rejected && (!want_err || strstr(err.msg, want_err));
+    if (!ok(good, "2xx %s: kind %d", what, want))
+        diag("got kind %d, %lld rejected, err '%s'", k, (long long)rejected, err.msg);
+    tf_buf_free(&msg);
+}
+
+static void test_answer_kind(void)
+{
+    static const char ps3[] = "\x0a\x02\x08\x03"; /* partial_success { rejected_spans: 3 } */
+    static const char neg[] = "\x0a\x0b\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"; /* -1 */
+    static const char page[] = "<!DOCTYPE html>\n<html><head><title>Grafana</title></head><body></body></html>\n";
+    expect_answer(NULL, "", 0, 10, TF_ANSWER_OK, 0, NULL, "empty body, no Content-Type");
+    expect_answer("text/html", "", 0, 10, TF_ANSWER_OK, 0, NULL, "empty body, whatever the type");
+    expect_answer("application/x-protobuf", B(ps3), 10, TF_ANSWER_PARTIAL, 3, NULL, "protobuf partial success");
+    expect_answer("application/protobuf", B(ps3), 10, TF_ANSWER_PARTIAL, 3, NULL, "application/protobuf too");
+    expect_answer("Application/X-Protobuf; charset=binary", B(ps3), 10, TF_ANSWER_PARTIAL, 3, NULL,
+                  "media type without case, parameters ignored");
+    expect_answer("application/json", B("{}"), 10, TF_ANSWER_OK, 0, NULL, "JSON {}");
+    expect_answer("application/json; charset=utf-8", B("{\"partialSuccess\":{\"rejectedSpans\":\"2\"}}"), 10,
+                  TF_ANSWER_PARTIAL, 2, NULL, "JSON partial success");
+    expect_answer("application/x-protobuf", B(neg), 10, TF_ANSWER_MALFORMED, 0, "is -1, a negative count",
+                  "rejected_spans -1");
+    expect_answer("application/x-protobuf", B(ps3), 2, TF_ANSWER_MALFORMED, 0, "more than the 2 spans",
+                  "rejected_spans 3 of 2");
+    expect_answer("application/x-protobuf", B(ps3), 3, TF_ANSWER_PARTIAL, 3, NULL, "rejected_spans 3 of 3");
+    expect_answer("application/json", B("{\"partialSuccess\":{\"rejectedSpans\":-5}}"), 10, TF_ANSWER_MALFORMED, 0,
+                  "negative", "JSON rejected_spans -5");
+    expect_answer("application/x-protobuf", B("\x0a\x05\x08"), 10, TF_ANSWER_MALFORMED, 0,
+                  "does not decode as an ExportTraceServiceResponse", "truncated protobuf");
+    expect_answer("application/json", B("{\"partialSuccess\":"), 10, TF_ANSWER_MALFORMED, 0, "JSON",
+                  "truncated JSON");
+    expect_answer("text/html; charset=utf-8", B(page), 10, TF_ANSWER_NOT_OTLP, 0, "a web page", "an HTML page");
+    expect_answer("application/json", B(page), 10, TF_ANSWER_NOT_OTLP, 0, "a web page", "HTML labelled JSON");
+    expect_answer(NULL, B(page), 10, TF_ANSWER_NOT_OTLP, 0, "a web page", "HTML without a Content-Type");
+    expect_answer("text/plain", B("OK\n"), 10, TF_ANSWER_NOT_OTLP, 0, "text: \"OK\"", "plain text OK");
+    expect_answer(NULL, B("\x0a\x02\x08\x03"), 10, TF_ANSWER_NOT_OTLP, 0, "another kind",
+                  "protobuf bytes without a Content-Type");
+    expect_answer("application/octet-stream", B("\x01\x02"), 10, TF_ANSWER_NOT_OTLP, 0, "another kind",
+                  "octet-stream");
+}
+
 int main(void)
 {
+    test_answer_kind();
     test_pb_partial();
     test_pb_malformed();
     test_json_partial();

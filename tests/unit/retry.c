@@ -1,5 +1,7 @@
 /* unit-retry.c: OTLP/HTTP status classification, full-jitter backoff bounds,
- * Retry-After in every form against a fixed "now", hints. */
+ * Retry-After in every form against a fixed "now", hints; throttles judged
+ * from the backend's message (Tempo 2.x's 500s naming a limit, requests over
+ * a limit outright) and the hints its messages earn. */
 #include "config.h"
 #include "output/retry.h"
 #include "tap.h"
@@ -180,9 +182,77 @@ static void test_hints(void)
     ok(multi == 0, "hints are single lines under 240 characters");
 }
 
+static void test_judge(void)
+{
+    static const struct {
+        long status;
+        const char *msg;
+        tf_retry_verdict want;
+        bool throttled;
+    } cases[] = {
+        /* Tempo 2.0.1's words, as measured against the real binary */
+        { 500, "RATE_LIMITED: ingestion rate limit (300000 bytes) exceeded while adding 21054 bytes", TF_RETRY_AGAIN, true },
+        { 500, "LIVE_TRACES_EXCEEDED: max live traces exceeded for tenant single-tenant: per-user traces limit "
+               "(local: 10000 global: 0 actual local: 10000) exceeded", TF_RETRY_AGAIN, true },
+        /* over the limit outright: split, still a throttle */
+        { 500, "RATE_LIMITED: ingestion rate limit (300000 bytes) exceeded while adding 2097152 bytes", TF_RETRY_SPLIT, true },
+        { 429, "RATE_LIMITED: ingestion rate limit (local: 1000 bytes, burst 1000) exceeded while adding 5000 bytes",
+          TF_RETRY_SPLIT, true },
+        { 429, "ingestion rate limit (300000 bytes) exceeded while adding 300000 bytes", TF_RETRY_AGAIN, true },
+        { 500, "rpc error: code = ResourceExhausted desc = grpc: received message larger than max (5000 vs. 4194304)",
+          TF_RETRY_SPLIT, true },
+        { 500, "RESOURCE_EXHAUSTED: quota", TF_RETRY_AGAIN, true },
+        { 502, "upstream says: Rate Limit reached", TF_RETRY_AGAIN, true },
+        { 429, NULL, TF_RETRY_AGAIN, true },
+        { 429, "", TF_RETRY_AGAIN, true },
+        { 503, "Service Unavailable", TF_RETRY_AGAIN, true },
+        /* not throttles */
+        { 500, "no org id", TF_RETRY_FATAL, false },
+        { 500, "boom", TF_RETRY_FATAL, false },
+        { 500, NULL, TF_RETRY_FATAL, false },
+        { 502, "Bad Gateway", TF_RETRY_AGAIN, false },
+        { 504, "", TF_RETRY_AGAIN, false },
+        { 0, "Failed to connect", TF_RETRY_AGAIN, false },
+        { 400, "RATE_LIMITED: the word in a 4xx is the backend's business", TF_RETRY_FATAL, false },
+        { 413, "too big", TF_RETRY_SPLIT, false },
+        { 200, "rate limit", TF_RETRY_OK, false },
+        { 500, "ingestion rate limit (0 bytes) exceeded while adding 10 bytes", TF_RETRY_AGAIN, true },
+        { 500, "ingestion rate limit (99999999999999999999999 bytes) exceeded while adding 10 bytes", TF_RETRY_AGAIN, true },
+    };
+    for (size_t i = 0; i < TF_ARRAY_LEN(cases); i++) {
+        bool thr = !cases[i].throttled;
+        tf_retry_verdict v = tf_retry_judge(cases[i].status, cases[i].msg, &thr);
+        if (!ok(v == cases[i].want && thr == cases[i].throttled, "%ld '%s': verdict %d, throttled %d",
+                cases[i].status, cases[i].msg ? cases[i].msg : "(null)", cases[i].want, cases[i].throttled))
+            diag("got verdict %d, throttled %d", v, thr);
+    }
+    const char *h = tf_retry_message_hint("no org id");
+    ok(h && strstr(h, "--tenant"), "'no org id': pass --tenant");
+    h = tf_retry_message_hint("LIVE_TRACES_EXCEEDED: max live traces exceeded");
+    ok(h && strstr(h, "max_traces_per_user") && strstr(h, "trace_idle_period") && strstr(h, "slows down"),
+       "LIVE_TRACES_EXCEEDED: max_traces_per_user, trace_idle_period, tracefill slows down");
+    h = tf_retry_message_hint("RATE_LIMITED: ingestion rate limit (300000 bytes) exceeded while adding 5 bytes");
+    ok(h && strstr(h, "ingestion_rate_limit_bytes") && strstr(h, "slows down"), "RATE_LIMITED: ingestion_rate_limit_bytes");
+    ok(tf_retry_message_hint("boom") == NULL && tf_retry_message_hint(NULL) == NULL, "no hint for other messages");
+    ok(tf_retry_grafana_dashboard("https://mystack.grafana.net/v1/traces"), "<stack>.grafana.net is the dashboard");
+    ok(tf_retry_grafana_dashboard("https://u:p@MyStack.Grafana.NET:443/x"), "with credentials, a port and any case");
+    ok(!tf_retry_grafana_dashboard("https://otlp-gateway-prod-eu-west-2.grafana.net/otlp/v1/traces"),
+       "the OTLP gateway is not");
+    ok(!tf_retry_grafana_dashboard("http://tempo:4318/v1/traces"), "nor another host");
+    h = tf_retry_not_otlp_hint("http://tempo:4318/v1/traces");
+    ok(h && strstr(h, "otlp-gateway") && strstr(h, "4318"), "not-OTLP hint: where OTLP endpoints are");
+    int long_hints = 0;
+    const char *msgs[] = { "no org id", "LIVE_TRACES_EXCEEDED", "RATE_LIMITED" };
+    for (size_t i = 0; i < TF_ARRAY_LEN(msgs); i++)
+        if (strlen(tf_retry_message_hint(msgs[i])) > 240)
+            long_hints++;
+    ok(long_hints == 0, "message hints are under 240 characters (a whole error line fits in a tf_err)");
+}
+
 int main(void)
 {
     test_classify();
+    test_judge();
     test_backoff();
     test_retry_after();
     test_hints();
