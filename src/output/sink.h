@@ -30,7 +30,7 @@
 #include "otlp/batch.h"
 #include "tool/opts.h"
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 typedef struct tf_sink tf_sink;
@@ -74,7 +74,7 @@ struct tf_sink {
      * requests in flight TF_SINK_STOP_GRACE_NS, then hands everything back
      * unacked; submit then hands each batch straight back, unacked, and
      * returns 0: a requested stop is not an error. */
-    const volatile sig_atomic_t *stop_request;
+    const atomic_int *stop_request;
     tf_sink_stats stats;         /* up to date after each call above */
     bool closed;                 /* failed because the reader of a pipe went away: not worth a message */
 };

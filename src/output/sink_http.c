@@ -683,7 +683,7 @@ static void *sender_main(void *arg)
         take_incoming(s, now, &finishing, &stop);
         if (stop)
             break;
-        if (!s->stop_seen_ns && s->base.stop_request && *s->base.stop_request) {
+        if (!s->stop_seen_ns && s->base.stop_request && atomic_load(s->base.stop_request)) {
             s->stop_seen_ns = now;
             tf_verbosef("stop requested: nothing more is sent or retried; %zu requests in flight", s->in_flight);
         }

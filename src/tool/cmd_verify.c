@@ -23,21 +23,22 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop_signal;
+static atomic_int stop_signal; /* lock-free: the handler stores, the threads load */
 
 /* The pause before the second look at traces not wholly found. */
 #define TF_VERIFY_RECHECK_S 5
 
 static void on_signal(int sig)
 {
-    if (stop_signal)
+    if (atomic_load(&stop_signal))
         _exit(TF_EXIT_SIGNAL_BASE + sig);
-    stop_signal = sig;
+    atomic_store(&stop_signal, sig);
 }
 
 /* ---- the expected traces from the inputs ------------------------------------------ */
@@ -127,7 +128,7 @@ static int collect_inputs(const tf_opts *o, tf_vset *set, streams *st, tf_mapper
             st->input_errors++;
         }
         tf_feed_release(feed, res);
-        if (stop_signal) {
+        if (atomic_load(&stop_signal)) {
             tf_feed_stop(feed);
             break;
         }
@@ -231,7 +232,7 @@ static int drain(const tf_opts *o, tf_tq *q, tf_vset *set, outcome *out)
     tf_tq_result r;
     tf_err err;
     int rc = 0;
-    while (!stop_signal && (rc = tf_tq_next(q, &r, &err)) > 0) {
+    while (!atomic_load(&stop_signal) && (rc = tf_tq_next(q, &r, &err)) > 0) {
         size_t i = (size_t)(uintptr_t)r.user;
         judge(out, i, tf_vset_at(set, i), &r);
         if (out->state[i] == V_ERROR)
@@ -244,7 +245,7 @@ static int drain(const tf_opts *o, tf_tq *q, tf_vset *set, outcome *out)
     }
     if (show)
         progress(out, n, true);
-    if (!stop_signal && rc < 0) {
+    if (!atomic_load(&stop_signal) && rc < 0) {
         tf_errorf("%s", err.msg);
         return -1;
     }
@@ -266,13 +267,13 @@ static int look_up(const tf_opts *o, tf_tq *q, tf_vset *set, outcome *out, uint6
     for (size_t i = 0; i < n; i++)
         if (out->state[i] == V_MISSING || out->state[i] == V_INCOMPLETE || out->state[i] == V_ERROR)
             again++;
-    if (!again || stop_signal)
+    if (!again || atomic_load(&stop_signal))
         return 0;
     tf_notef("%zu traces not wholly found; looking again in %d s", again, TF_VERIFY_RECHECK_S);
-    for (int k = 0; k < TF_VERIFY_RECHECK_S * 10 && !stop_signal; k++)
+    for (int k = 0; k < TF_VERIFY_RECHECK_S * 10 && !atomic_load(&stop_signal); k++)
         usleep(100000);
     uint64_t found_before = out->counts[V_FOUND];
-    for (size_t i = 0; i < n && !stop_signal; i++)
+    for (size_t i = 0; i < n && !atomic_load(&stop_signal); i++)
         if (out->state[i] == V_MISSING || out->state[i] == V_INCOMPLETE || out->state[i] == V_ERROR) {
             forget(out, i, tf_vset_at(set, i));
             tf_tq_submit(q, tf_vset_at(set, i)->id, (void *)(uintptr_t)i);
@@ -446,7 +447,7 @@ int tf_cmd_verify(const tf_opts *o)
         tf_errorf("%s", err.msg);
         return TF_EXIT_USAGE;
     }
-    stop_signal = 0;
+    atomic_store(&stop_signal, 0);
     struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
@@ -461,10 +462,10 @@ int tf_cmd_verify(const tf_opts *o)
     out.absent = tf_xcalloc(n ? n : 1, sizeof *out.absent);
     out.n_absent = tf_xcalloc(n ? n : 1, sizeof *out.n_absent);
     out.why = tf_xcalloc(n ? n : 1, sizeof *out.why);
-    if (status == TF_EXIT_OK && !stop_signal && n == 0) {
+    if (status == TF_EXIT_OK && !atomic_load(&stop_signal) && n == 0) {
         tf_errorf("no trace to look up: the %s gave none", o->manifest ? "manifest" : "inputs");
         status = TF_EXIT_INPUT_ERRORS;
-    } else if (status == TF_EXIT_OK && !stop_signal) {
+    } else if (status == TF_EXIT_OK && !atomic_load(&stop_signal)) {
         if (tf_tq_probe(q, &err) != 0) {
             tf_errorf("%s", err.msg);
             status = TF_EXIT_FAILURE;
@@ -478,7 +479,7 @@ int tf_cmd_verify(const tf_opts *o)
             uint64_t bad = out.counts[V_INCOMPLETE] + out.counts[V_MISSING] + out.counts[V_ERROR];
             if (o->missing && write_missing(o->missing, set, &out) != 0)
                 status = TF_EXIT_FAILURE;
-            if (stop_signal) {
+            if (atomic_load(&stop_signal)) {
                 printf("result:     INTERRUPTED after %llu of %zu traces\n",
                        (unsigned long long)(bad + out.counts[V_FOUND]), n);
             } else if (bad) {
@@ -493,8 +494,8 @@ int tf_cmd_verify(const tf_opts *o)
             }
         }
     }
-    if (stop_signal)
-        status = TF_EXIT_SIGNAL_BASE + stop_signal;
+    if (atomic_load(&stop_signal))
+        status = TF_EXIT_SIGNAL_BASE + atomic_load(&stop_signal);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     outcome_free(&out, n);
