@@ -141,7 +141,8 @@ int tf_profiles_find(const tf_profiles *ps, const char *name);
 
 /* A new zeroed span in out (appended to out->spans). */
 tf_span *tf_map_new_span(tf_map_out *out);
-/* Resource attributes given with --resource-attr, appended to attrs. */
+/* Resource attributes given with --resource-attr, appended to attrs, then
+ * tracefill.backfill=true (a bool) under --mark-backfill. */
 void tf_profile_add_resource_opts(const tf_map_env *env, tf_attrs *attrs, tf_arena *arena);
 /* JSON value → OTLP AnyValue (objects become kvlists). */
 void tf_value_from_json(tf_value *out, const tf_json *v, tf_arena *arena);

@@ -28,6 +28,8 @@ typedef struct tf_opts {
     /* mapping */
     const char *profile; /* NULL/"auto", "openrouter", "otlp", or a mapping file path */
     bool privacy;
+    bool join_trace_names; /* OpenRouter: hash non-hex trace names into shared traces, honour traceparent */
+    bool mark_backfill;    /* resource attribute tracefill.backfill=true on every span */
     tf_keyval *resource_attrs;
     size_t n_resource_attrs;
     int64_t time_shift_ns;
