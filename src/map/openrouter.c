@@ -174,10 +174,26 @@ static size_t snake_into(char *out, tf_str key)
     return n;
 }
 
+/* Any ASCII capital in the 8 bytes of w (bytes >= 0x80 never count)? */
+static inline bool word_has_capital(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t x = w & ~high; /* no carries out of a byte below */
+    uint64_t ge_a = x + ones * (0x80 - 'A'), gt_z = x + ones * (0x80 - 'Z' - 1);
+    return (ge_a & ~gt_z & ~w & high) != 0;
+}
+
 static size_t capitals(tf_str key)
 {
+    size_t i = 0;
+    for (; i + 8 <= key.len; i += 8) { /* snake_case keys: no capital, one pass */
+        uint64_t w;
+        memcpy(&w, key.p + i, 8);
+        if (word_has_capital(w))
+            break;
+    }
     size_t upper = 0;
-    for (size_t i = 0; i < key.len; i++)
+    for (; i < key.len; i++)
         upper += key.p[i] >= 'A' && key.p[i] <= 'Z';
     return upper;
 }
@@ -266,30 +282,63 @@ tf_str or_json_string(tf_arena *a, tf_buf *scratch, const tf_json *v, bool snake
     return (tf_str){ tf_arena_strndup(a, scratch->p, scratch->len), scratch->len };
 }
 
-void or_add_flat(tf_attrs *at, tf_arena *a, tf_buf *scratch, tf_str key, const tf_json *v)
+static size_t key_hash(const char *prefix, char sep, tf_str key)
+{
+    uint64_t h = (1469598103934665603ull ^ (uint64_t)(uintptr_t)prefix) * 1099511628211ull ^ (unsigned char)sep;
+    for (size_t i = 0; i < key.len; i++)
+        h = (h ^ (unsigned char)key.p[i]) * 1099511628211ull;
+    return (size_t)(h ^ (h >> 29));
+}
+
+tf_str or_prefixed(tf_profile_state *st, tf_arena *a, tf_str prefix, char sep, tf_str key, bool *cached)
+{
+    tf_str s1 = sep ? (tf_str){ &sep, 1 } : TF_STR("");
+    size_t s = key_hash(prefix.p, sep, key) % OR_KEY_SLOTS;
+    for (; st->slots[s].prefix; s = (s + 1) % OR_KEY_SLOTS) {
+        or_key_slot *k = &st->slots[s];
+        if (k->prefix == prefix.p && k->sep == sep && k->key.len == key.len && !memcmp(k->key.p, key.p, key.len)) {
+            *cached = true;
+            return k->full;
+        }
+    }
+    *cached = st->n_keys < OR_KEYS_MAX;
+    if (!*cached)
+        return tf_arena_concat(a, prefix, s1, key, TF_STR(""));
+    tf_str full = tf_arena_concat(&st->keys, prefix, s1, key, TF_STR(""));
+    st->slots[s] = (or_key_slot){ prefix.p, sep, { full.p + prefix.len + s1.len, key.len }, full };
+    st->n_keys++;
+    return full;
+}
+
+void or_add_flat(tf_attrs *at, tf_arena *a, tf_profile_state *st, tf_str key, bool key_cached, const tf_json *v)
 {
     if (v->type == TF_JSON_NULL)
         return;
     if (v->type == TF_JSON_OBJECT) {
-        for (size_t i = 0; i < v->n; i++)
-            or_add_flat(at, a, scratch, tf_arena_concat(a, key, TF_STR("."), v->keys[i], TF_STR("")), v->items[i]);
+        for (size_t i = 0; i < v->n; i++) {
+            bool cached = false;
+            tf_str sub = key_cached ? or_prefixed(st, a, key, '.', v->keys[i], &cached)
+                                    : tf_arena_concat(a, key, TF_STR("."), v->keys[i], TF_STR(""));
+            or_add_flat(at, a, st, sub, cached, v->items[i]);
+        }
         return;
     }
     tf_kv *kv = tf_attrs_add(at, a, key);
     if (v->type == TF_JSON_ARRAY) {
         kv->value.type = TF_VAL_STRING;
-        kv->value.u.s = or_json_string(a, scratch, v, false);
+        kv->value.u.s = or_json_string(a, &st->scratch, v, false);
     } else {
         tf_value_from_json(&kv->value, v, a);
     }
 }
 
-void or_add_generation_field(or_req *r, tf_arena *a, tf_buf *scratch, tf_str key, const tf_json *v)
+void or_add_generation_field(or_req *r, tf_arena *a, tf_profile_state *st, tf_str key, const tf_json *v)
 {
     if (v->type == TF_JSON_NULL)
         return;
-    or_add_flat(&r->generation, a, scratch,
-             tf_arena_concat(a, TF_STR("trace.metadata.openrouter_generation."), key, TF_STR(""), TF_STR("")), v);
+    bool cached;
+    tf_str full = or_prefixed(st, a, TF_STR("trace.metadata.openrouter_generation."), 0, key, &cached);
+    or_add_flat(&r->generation, a, st, full, cached, v);
 }
 
 static tf_str error_message(const tf_json *e)
@@ -418,7 +467,7 @@ static int read_generation(const or_profile *p, tf_profile_state *st, const tf_j
     or_judge_failure(r, a, f[F_ERROR], f[F_STATUS], f[F_CANCELLED]);
     for (size_t i = 0; i < n_rest; i++)
         if (!(r->failed && or_is_cost_field(rest_keys[i])))
-            or_add_generation_field(r, a, &st->scratch, rest_keys[i], rest[i]);
+            or_add_generation_field(r, a, st, rest_keys[i], rest[i]);
     return 0;
 }
 
@@ -476,12 +525,17 @@ static bool or_raw_start(const tf_profile *p, const char *text, size_t len, uint
 static tf_profile_state *or_state_new(const tf_profile *p)
 {
     (void)p;
-    return tf_xcalloc(1, sizeof(tf_profile_state));
+    tf_profile_state *st = tf_xcalloc(1, sizeof *st);
+    tf_arena_init(&st->keys, 16 * 1024);
+    st->slots = tf_xcalloc(OR_KEY_SLOTS, sizeof *st->slots);
+    return st;
 }
 
 static void or_state_free(tf_profile_state *st)
 {
     tf_buf_free(&st->scratch);
+    tf_arena_free(&st->keys);
+    free(st->slots);
     free(st);
 }
 

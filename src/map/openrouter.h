@@ -80,8 +80,24 @@ typedef struct {
     tf_profile *otlp;        /* replays Broadcast's OTLP deliveries */
 } or_profile;
 
+/* One thread's cache of attribute keys made of a prefix and a record's key
+ * ("trace.metadata.openrouter_generation." + "streamed"): records repeat
+ * their field names, so each is built once. Bounded (OR_KEYS_MAX keys);
+ * beyond that keys are built in the record's arena. */
+#define OR_KEY_SLOTS 2048
+#define OR_KEYS_MAX 1024
+typedef struct {
+    const char *prefix; /* identity: a constant or a key of this cache */
+    char sep;
+    tf_str key;
+    tf_str full;
+} or_key_slot;
+
 struct tf_profile_state {
     tf_buf scratch; /* JSON strings being built (prompt, completion, ...) */
+    tf_arena keys;  /* the cached keys */
+    or_key_slot *slots;
+    size_t n_keys;
 };
 
 /* ---- openrouter.c: record fields ------------------------------------------ */
@@ -96,10 +112,16 @@ bool or_ms_to_ns(const tf_json *v, uint64_t *ns);
 /* Adds v as trace.metadata.openrouter_generation.<key> (key: snake_case,
  * without the prefix; objects flattened with dots, arrays as JSON strings,
  * nulls left out). */
-void or_add_generation_field(or_req *r, tf_arena *a, tf_buf *scratch, tf_str key, const tf_json *v);
+void or_add_generation_field(or_req *r, tf_arena *a, tf_profile_state *st, tf_str key, const tf_json *v);
+/* prefix + sep + key (sep 0: none), from the thread's cache when it can be:
+ * prefix must be a string constant or a key this function returned with
+ * *cached set (its identity is its address); a cached result lives as long
+ * as st, any other is built in a. */
+tf_str or_prefixed(tf_profile_state *st, tf_arena *a, tf_str prefix, char sep, tf_str key, bool *cached);
 /* Adds v under key: objects flattened into key.sub, arrays as JSON strings,
- * scalars with their JSON type, nulls left out. */
-void or_add_flat(tf_attrs *at, tf_arena *a, tf_buf *scratch, tf_str key, const tf_json *v);
+ * scalars with their JSON type, nulls left out. key_cached: key came from
+ * or_prefixed with *cached set (so the flattened keys are cached too). */
+void or_add_flat(tf_attrs *at, tf_arena *a, tf_profile_state *st, tf_str key, bool key_cached, const tf_json *v);
 /* True for the fields that hold a cost (left out of a failed request). */
 bool or_is_cost_field(tf_str snake_key);
 /* v as compact JSON in a (object keys snake_cased when snake is set). */

@@ -185,6 +185,6 @@ int or_read_chat(const or_profile *p, tf_profile_state *st, const tf_json *g, or
     or_judge_failure(r, a, error ? error : choice_error, status, NULL);
     for (size_t i = 0; i < l.n; i++)
         if (!(r->failed && l.v[i].cost))
-            or_add_generation_field(r, a, &st->scratch, l.v[i].key, l.v[i].v);
+            or_add_generation_field(r, a, st, l.v[i].key, l.v[i].v);
     return 0;
 }

@@ -185,15 +185,17 @@ static bool is_known_trace_key(const tf_opts *o, tf_str k)
 }
 
 /* Custom keys: trace.metadata.<key>, then span.metadata.<key>. */
-static void custom_trace_keys(const tf_opts *o, const tf_json *t, tf_attrs *at, tf_arena *a, tf_buf *scratch)
+static void custom_trace_keys(const tf_opts *o, const tf_json *t, tf_attrs *at, tf_arena *a, tf_profile_state *st)
 {
-    static const char *const prefixes[2] = { "trace.metadata.", "span.metadata." };
     for (int pass = 0; pass < 2 && t; pass++)
-        for (size_t i = 0; i < t->n; i++)
-            if (!is_known_trace_key(o, t->keys[i]) && t->items[i]->type != TF_JSON_NULL)
-                or_add_flat(at, a, scratch,
-                            tf_arena_concat(a, tf_str_c(prefixes[pass]), t->keys[i], TF_STR(""), TF_STR("")),
-                            t->items[i]);
+        for (size_t i = 0; i < t->n; i++) {
+            if (is_known_trace_key(o, t->keys[i]) || t->items[i]->type == TF_JSON_NULL)
+                continue;
+            bool cached;
+            tf_str key = or_prefixed(st, a, pass ? TF_STR("span.metadata.") : TF_STR("trace.metadata."), 0, t->keys[i],
+                                     &cached);
+            or_add_flat(at, a, st, key, cached, t->items[i]);
+        }
 }
 
 /* ---- content ------------------------------------------------------------------------ */
@@ -358,8 +360,8 @@ static void root_attrs(const or_profile *p, tf_profile_state *st, const or_req *
     for (int i = 0; i < OR_META_COUNT; i++) {
         if (!r->live_meta[i])
             continue;
-        tf_str key = tf_arena_concat(a, TF_STR("trace.metadata.openrouter."), tf_str_c(or_live_meta_names[i]),
-                                     TF_STR(""), TF_STR(""));
+        bool cached;
+        tf_str key = or_prefixed(st, a, TF_STR("trace.metadata.openrouter."), 0, tf_str_c(or_live_meta_names[i]), &cached);
         if (i == OR_META_INPUT_UNIT_PRICE || i == OR_META_OUTPUT_UNIT_PRICE)
             put_money(at, a, key, r->live_meta[i]);
         else
@@ -372,7 +374,7 @@ static void root_attrs(const or_profile *p, tf_profile_state *st, const or_req *
     }
     put_json(at, a, b, TF_STR("user.id"), r->user);
     put_json(at, a, b, TF_STR("session.id"), r->session);
-    custom_trace_keys(o, r->trace, at, a, b);
+    custom_trace_keys(o, r->trace, at, a, st);
     for (size_t i = 0; i < r->generation.n; i++)
         *tf_attrs_add(at, a, r->generation.kv[i].key) = r->generation.kv[i];
 }
