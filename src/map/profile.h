@@ -12,8 +12,11 @@
  *
  * Ownership: spans, and everything they point to, are allocated in
  * out->arena and live until the caller resets it; they may also point at the
- * profile's constants, so keep the profile until the spans are encoded.
- * Resources and scopes come from the run's interner (locked, shared).
+ * profile's constants or its thread state, so keep both until the spans are
+ * encoded. Scopes, and resources shared by many records, come from the
+ * run's interner (locked, shared); a resource of one record only (OpenRouter
+ * puts the generation id on it) is built in out->arena with interned =
+ * false, and whoever keeps it longer copies it (otlp/span.h).
  *
  * Errors (common/err.h; nothing here prints): opening fails with err, e.g.
  *   "mapping.json: \"span.name\": expected a string or a template (...), got a number"
