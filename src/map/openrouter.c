@@ -185,15 +185,20 @@ static inline bool word_has_capital(uint64_t w)
 
 static size_t capitals(tf_str key)
 {
-    size_t i = 0;
-    for (; i + 8 <= key.len; i += 8) { /* snake_case keys: no capital, one pass */
-        uint64_t w;
-        memcpy(&w, key.p + i, 8);
-        if (word_has_capital(w))
-            break;
+    if (key.len >= 8) { /* snake_case keys: no capital, one pass of words */
+        bool any = false;
+        for (size_t i = 0; i + 8 <= key.len && !any; i += 8) {
+            uint64_t w;
+            memcpy(&w, key.p + i, 8);
+            any = word_has_capital(w);
+        }
+        uint64_t last; /* the tail, as the last 8 bytes (overlapping) */
+        memcpy(&last, key.p + key.len - 8, 8);
+        if (!any && !word_has_capital(last))
+            return 0;
     }
     size_t upper = 0;
-    for (; i < key.len; i++)
+    for (size_t i = 0; i < key.len; i++)
         upper += key.p[i] >= 'A' && key.p[i] <= 'Z';
     return upper;
 }
