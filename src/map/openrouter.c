@@ -306,7 +306,7 @@ tf_str or_prefixed(tf_profile_state *st, tf_arena *a, tf_str prefix, char sep, t
             return k->full;
         }
     }
-    *cached = st->n_keys < OR_KEYS_MAX;
+    *cached = st->n_keys < OR_KEYS_MAX && key.len <= OR_KEY_MAX_LEN;
     if (!*cached)
         return tf_arena_concat(a, prefix, s1, key, TF_STR(""));
     tf_str full = tf_arena_concat(&st->keys, prefix, s1, key, TF_STR(""));
@@ -406,23 +406,16 @@ static int read_generation(const or_profile *p, tf_profile_state *st, const tf_j
 {
     const tf_opts *opts = p->base.env->opts;
     const tf_json *f[F_COUNT] = { 0 };
-    tf_str *rest_keys = tf_arena_alloc(a, (g->n ? g->n : 1) * sizeof *rest_keys);
-    const tf_json **rest = tf_arena_alloc(a, (g->n ? g->n : 1) * sizeof *rest);
-    size_t n_rest = 0;
+    tf_str *keys = tf_arena_alloc(a, (g->n ? g->n : 1) * sizeof *keys);
+    uint8_t *fls = tf_arena_alloc(a, g->n ? g->n : 1);
     for (size_t i = 0; i < g->n; i++) {
-        tf_str key = or_snake_case(a, g->keys[i]);
-        enum field fl = classify(key);
-        const tf_json *v = g->items[i];
-        if (fl != F_OTHER && v->type != TF_JSON_NULL)
-            f[fl] = v;
-        if (kept_in_namespace(fl) || (fl == F_TRACEPARENT && !opts->join_trace_names)) {
-            rest_keys[n_rest] = key;
-            rest[n_rest++] = v;
-        }
+        keys[i] = or_snake_case(a, g->keys[i]);
+        enum field fl = classify(keys[i]);
+        fls[i] = (uint8_t)fl;
+        if (fl != F_OTHER && g->items[i]->type != TF_JSON_NULL)
+            f[fl] = g->items[i];
     }
-    /* the caller checked id */
-    r->gen_id = f[F_ID]->str;
-    const tf_json *c = f[F_CREATED_AT];
+    const tf_json *c = f[F_CREATED_AT]; /* the caller checked id and that a created_at is there */
     if (!(c->type == TF_JSON_STRING || c->type == TF_JSON_NUMBER) || !tf_time_parse_any(c->str.p, c->str.len, &r->start_ns)) {
         tf_err_set(why, "created_at is not a valid timestamp");
         return -1;
@@ -436,10 +429,6 @@ static int read_generation(const or_profile *p, tf_profile_state *st, const tf_j
     if (model)
         r->response_model = model->str;
     r->request_model = router ? router->str : r->response_model;
-    if (f[F_ROUTER] && !router) { /* a router that is not a model slug stays a plain field */
-        rest_keys[n_rest] = TF_STR("router");
-        rest[n_rest++] = f[F_ROUTER];
-    }
     r->tok_in = f[F_NATIVE_TOKENS_PROMPT];
     r->tok_out = f[F_NATIVE_TOKENS_COMPLETION];
     r->tok_cached = f[F_NATIVE_TOKENS_CACHED];
@@ -455,10 +444,6 @@ static int read_generation(const or_profile *p, tf_profile_state *st, const tf_j
                                 ? f[F_PROVIDER_RESPONSES]
                                 : NULL;
     r->user = f[F_USER] ? f[F_USER] : f[F_EXTERNAL_USER];
-    if (f[F_USER] && f[F_EXTERNAL_USER]) { /* user.id is user; external_user stays a field */
-        rest_keys[n_rest] = TF_STR("external_user");
-        rest[n_rest++] = f[F_EXTERNAL_USER];
-    }
     r->session = f[F_SESSION_ID];
     r->trace = f[F_TRACE] && f[F_TRACE]->type == TF_JSON_OBJECT ? f[F_TRACE] : NULL;
     r->traceparent = opts->join_trace_names ? str_or_null(f[F_TRACEPARENT]) : NULL;
@@ -470,9 +455,16 @@ static int read_generation(const or_profile *p, tf_profile_state *st, const tf_j
     r->reasoning = f[F_REASONING];
     r->tool_calls = f[F_TOOL_CALLS];
     or_judge_failure(r, a, f[F_ERROR], f[F_STATUS], f[F_CANCELLED]);
-    for (size_t i = 0; i < n_rest; i++)
-        if (!(r->failed && or_is_cost_field(rest_keys[i])))
-            or_add_generation_field(r, a, st, rest_keys[i], rest[i]);
+    /* The fields without a live name, in record order: also a router that
+     * is not a model slug, and external_user when user is user.id. */
+    for (size_t i = 0; i < g->n; i++) {
+        enum field fl = (enum field)fls[i];
+        bool keep = kept_in_namespace(fl) || (fl == F_TRACEPARENT && !opts->join_trace_names) ||
+                    (fl == F_ROUTER && g->items[i]->type != TF_JSON_STRING) ||
+                    (fl == F_EXTERNAL_USER && f[F_USER]);
+        if (keep && !(r->failed && or_is_cost_field(keys[i])))
+            or_add_generation_field(r, a, st, keys[i], g->items[i]);
+    }
     return 0;
 }
 
@@ -505,6 +497,7 @@ static int or_map(const tf_profile *pp, tf_profile_state *st, const tf_record *r
     }
     or_req r;
     memset(&r, 0, sizeof r);
+    r.gen_id = id->str;
     int rc;
     if (tf_json_get_nn(g, "created_at") || tf_json_get_nn(g, "createdAt")) {
         rc = read_generation(p, st, g, &r, a, why);

@@ -82,10 +82,11 @@ typedef struct {
 
 /* One thread's cache of attribute keys made of a prefix and a record's key
  * ("trace.metadata.openrouter_generation." + "streamed"): records repeat
- * their field names, so each is built once. Bounded (OR_KEYS_MAX keys);
- * beyond that keys are built in the record's arena. */
+ * their field names, so each is built once. Bounded (OR_KEYS_MAX keys of
+ * at most OR_KEY_MAX_LEN bytes); others are built in the record's arena. */
 #define OR_KEY_SLOTS 2048
 #define OR_KEYS_MAX 1024
+#define OR_KEY_MAX_LEN 128 /* longer record keys are not cached */
 typedef struct {
     const char *prefix; /* identity: a constant or a key of this cache */
     char sep;
@@ -132,7 +133,8 @@ void or_judge_failure(or_req *r, tf_arena *a, const tf_json *error, const tf_jso
 
 /* ---- openrouter_chat.c ------------------------------------------------------ */
 
-/* Reads a chat-completion response (g: the object) into r; 0, or -1 with why. */
+/* Reads a chat-completion response (g: the object, r->gen_id already set)
+ * into r; 0, or -1 with why. */
 int or_read_chat(const or_profile *p, tf_profile_state *st, const tf_json *g, or_req *r, tf_arena *a, tf_err *why);
 
 /* ---- openrouter_spans.c ----------------------------------------------------- */

@@ -133,7 +133,6 @@ int or_read_chat(const or_profile *p, tf_profile_state *st, const tf_json *g, or
         cap += members(usage->items[i]);
     pending_list l = { tf_arena_alloc(a, cap * sizeof(pending)), 0, cap };
     const tf_json *created = NULL, *error = NULL, *status = NULL, *choice_error = NULL;
-    r->gen_id = tf_json_get(g, "id")->str; /* the caller checked it */
     r->operation = TF_STR("chat");
     for (size_t i = 0; i < g->n; i++) {
         tf_str k = g->keys[i];
