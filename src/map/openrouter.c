@@ -22,6 +22,7 @@ enum field {
     F_OTHER = 0, /* becomes trace.metadata.openrouter_generation.<key> */
     F_API_TYPE,
     F_CANCELLED,
+    F_CHOICES,
     F_COMPLETION,
     F_CREATED_AT,
     F_ERROR,
@@ -39,6 +40,7 @@ enum field {
     F_NATIVE_TOKENS_COMPLETION,
     F_NATIVE_TOKENS_PROMPT,
     F_NATIVE_TOKENS_REASONING,
+    F_OUTPUT,
     F_OUTPUT_COST,
     F_PROMPT,
     F_PROVIDER_NAME,
@@ -76,6 +78,7 @@ static const struct known {
 } known_fields[] = {
     { "api_type", F_API_TYPE },
     { "cancelled", F_CANCELLED },
+    { "choices", F_CHOICES },
     { "completion", F_COMPLETION },
     { "created_at", F_CREATED_AT },
     { "error", F_ERROR },
@@ -93,6 +96,7 @@ static const struct known {
     { "native_tokens_completion", F_NATIVE_TOKENS_COMPLETION },
     { "native_tokens_prompt", F_NATIVE_TOKENS_PROMPT },
     { "native_tokens_reasoning", F_NATIVE_TOKENS_REASONING },
+    { "output", F_OUTPUT },
     { "output_cost", F_OUTPUT_COST },
     { "prompt", F_PROMPT },
     { "provider_name", F_PROVIDER_NAME },
@@ -454,6 +458,14 @@ static int read_generation(const or_profile *p, tf_profile_state *st, const tf_j
     r->completion = f[F_COMPLETION];
     r->reasoning = f[F_REASONING];
     r->tool_calls = f[F_TOOL_CALLS];
+    /* content in another shape: a chat response's choices, a responses
+     * API output (never metadata: --privacy must be able to drop it) */
+    if (!r->completion && !r->reasoning && !r->tool_calls) {
+        if (f[F_CHOICES] && f[F_CHOICES]->type == TF_JSON_ARRAY && f[F_CHOICES]->n)
+            or_choice_content(r, f[F_CHOICES]->items[0]);
+        else
+            r->completion = f[F_OUTPUT];
+    }
     or_judge_failure(r, a, f[F_ERROR], f[F_STATUS], f[F_CANCELLED]);
     /* The fields without a live name, in record order: also a router that
      * is not a model slug, and external_user when user is user.id. */

@@ -137,6 +137,10 @@ void or_judge_failure(or_req *r, tf_arena *a, const tf_json *error, const tf_jso
  * into r; 0, or -1 with why. */
 int or_read_chat(const or_profile *p, tf_profile_state *st, const tf_json *g, or_req *r, tf_arena *a, tf_err *why);
 
+/* The content of a choice (choices[0]): message.content, .reasoning,
+ * .tool_calls, or text. */
+void or_choice_content(or_req *r, const tf_json *choice);
+
 /* ---- openrouter_spans.c ----------------------------------------------------- */
 
 /* Builds the request's spans into out (the root first). */

@@ -104,17 +104,26 @@ static const tf_json *read_choice(or_req *r, const tf_json *choices)
             r->native_finish = v;
         else if (or_key_is(k, "error"))
             error = v;
-        else if (or_key_is(k, "text")) /* a text completion */
-            r->completion = v;
-        else if (or_key_is(k, "message") && v->type == TF_JSON_OBJECT) {
-            r->completion = tf_json_get_nn(v, "content");
-            r->reasoning = tf_json_get_nn(v, "reasoning");
-            r->tool_calls = tf_json_get_nn(v, "tool_calls");
-            if (!r->tool_calls)
-                r->tool_calls = tf_json_get_nn(v, "toolCalls");
-        }
     }
+    or_choice_content(r, c);
     return error;
+}
+
+void or_choice_content(or_req *r, const tf_json *c)
+{
+    if (!c || c->type != TF_JSON_OBJECT)
+        return;
+    const tf_json *text = tf_json_get_nn(c, "text"); /* a text completion */
+    const tf_json *m = tf_json_get_nn(c, "message");
+    if (text) {
+        r->completion = text;
+    } else if (m && m->type == TF_JSON_OBJECT) {
+        r->completion = tf_json_get_nn(m, "content");
+        r->reasoning = tf_json_get_nn(m, "reasoning");
+        r->tool_calls = tf_json_get_nn(m, "tool_calls");
+        if (!r->tool_calls)
+            r->tool_calls = tf_json_get_nn(m, "toolCalls");
+    }
 }
 
 static bool read_created(const tf_json *c, uint64_t *ns)

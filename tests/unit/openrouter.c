@@ -204,6 +204,16 @@ static void test_shapes(const tf_profile *p, tf_profile_state *st)
     is_str(a ? str_attr(&a->attrs, "span.metadata.endpoint_id") : "", "e", "and endpointId its endpoint_id");
     tf_arena_reset(&arena);
 
+    r = map_with(p, st, "{`id`: `gen-ch`, `created_at`: 1, `choices`: [{`message`: {`content`: `the answer`}}], "
+                        "`output`: `ignored`, `x`: 1}");
+    is_str(str_attr(&r.out.spans[0]->attrs, "gen_ai.completion"), "{\"completion\":\"the answer\"}",
+           "a generation record's choices give the completion");
+    ok(!tf_attrs_find(&r.out.spans[0]->attrs, "trace.metadata.openrouter_generation.choices") &&
+           !tf_attrs_find(&r.out.spans[0]->attrs, "trace.metadata.openrouter_generation.output") &&
+           tf_attrs_find(&r.out.spans[0]->attrs, "trace.metadata.openrouter_generation.x"),
+       "content fields never become metadata (other fields do)");
+    tf_arena_reset(&arena);
+
     r = map_with(p, st, "{`resourceSpans`: [{`scopeSpans`: [{`spans`: [{`traceId`: `0102030405060708090a0b0c0d0e0f10`, "
                         "`spanId`: `0102030405060708`, `startTimeUnixNano`: `5`}]}]}]}");
     is_int(r.rc, TF_MAP_OK, "an OTLP delivery is replayed");
