@@ -366,3 +366,29 @@ void tf_sha256_oneshot(const void *data, size_t n, uint8_t out[32])
         memcpy(b, p, rem);
     finish(st, b, rem, n, out);
 }
+
+void tf_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len, uint8_t out[32])
+{
+    uint8_t k[64] = { 0 }, pad[64], inner[32];
+    if (key_len > sizeof k)
+        tf_sha256_oneshot(key, key_len, k);
+    else if (key_len)
+        memcpy(k, key, key_len);
+    tf_sha256 c;
+    for (int i = 0; i < 64; i++)
+        pad[i] = k[i] ^ 0x36;
+    tf_sha256_init(&c);
+    tf_sha256_update(&c, pad, sizeof pad);
+    tf_sha256_update(&c, msg, msg_len);
+    tf_sha256_final(&c, inner);
+    for (int i = 0; i < 64; i++)
+        pad[i] = k[i] ^ 0x5c;
+    tf_sha256_init(&c);
+    tf_sha256_update(&c, pad, sizeof pad);
+    tf_sha256_update(&c, inner, sizeof inner);
+    tf_sha256_final(&c, out);
+    /* The padded key is derived from a secret: do not leave it on the stack. */
+    volatile uint8_t *vk = k, *vp = pad;
+    for (size_t i = 0; i < 64; i++)
+        vk[i] = vp[i] = 0;
+}

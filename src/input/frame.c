@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MODE_UNKNOWN, MODE_LINES, MODE_ARRAY, MODE_VALUES };
+enum { MODE_UNKNOWN, MODE_LINES, MODE_ARRAY, MODE_VALUES, MODE_TEXT_BOM, MODE_TEXT };
 enum { SCAN_MORE, SCAN_FRAME, SCAN_END, SCAN_DETECTED };
 enum { RK_COMPOUND, RK_STRING, RK_SCALAR, RK_GARBAGE };
 
@@ -106,6 +106,8 @@ struct tf_framer {
     uint64_t index;
     int prev_byte;         /* the byte just before buf[0], -1 at the start */
     bool eof, failed, done;
+    bool jumped;           /* the stream skipped ahead (tf_stream_skip_to): lines are not counted */
+    bool text;             /* tf_framer_set_text: every line is a record, none is jumped over */
     int mode;
     /* detection */
     int dphase, dkind, ddepth;
@@ -148,16 +150,24 @@ void tf_framer_start(tf_framer *f, tf_stream *s, uint64_t skip_to)
     f->line = 1;
     f->index = 0;
     f->prev_byte = -1;
-    f->eof = f->failed = f->done = false;
-    f->mode = MODE_UNKNOWN;
+    f->eof = f->failed = f->done = f->jumped = false;
+    f->mode = f->text ? MODE_TEXT_BOM : MODE_UNKNOWN;
     f->dphase = 0;
     f->in_rec = f->oversize = f->inarr = f->in_str = f->esc = false;
     f->depth = 0;
 }
 
+void tf_framer_set_text(tf_framer *f, bool text)
+{
+    f->text = text;
+}
+
 const char *tf_framer_mode(const tf_framer *f)
 {
     switch (f->mode) {
+    case MODE_TEXT_BOM:
+    case MODE_TEXT:
+        return "text lines";
     case MODE_LINES:
         return "lines";
     case MODE_ARRAY:
@@ -232,8 +242,10 @@ static int end_record(tf_framer *f, size_t e, size_t resume, bool strip_cr, tf_f
     out->offset = f->roff;
     out->len = (size_t)len;
     out->end = f->base + resume;
-    out->line = f->rline;
+    out->line = f->jumped ? 0 : f->rline;
     out->p = (f->oversize || len > f->max) ? NULL : f->buf + f->rstart;
+    out->tag = NULL;
+    out->header = false;
     f->in_rec = false;
     f->pos = resume;
     return SCAN_FRAME;
@@ -430,6 +442,55 @@ static int scan_lines(tf_framer *f, tf_frame *out)
     }
 }
 
+/* ---- text lines ------------------------------------------------------------ */
+
+/* A UTF-8 BOM at the very start of a text stream is not part of its first line. */
+static int text_bom(tf_framer *f)
+{
+    if (f->len < 3 && !f->eof && memcmp(f->buf, "\xef\xbb\xbf", f->len) == 0)
+        return SCAN_MORE;
+    if (f->len >= 3 && memcmp(f->buf, "\xef\xbb\xbf", 3) == 0)
+        f->pos = 3;
+    f->mode = MODE_TEXT;
+    return SCAN_DETECTED;
+}
+
+/* Every line is a record as written; only empty lines (or a lone CR) are skipped. */
+static int scan_text(tf_framer *f, tf_frame *out)
+{
+    for (;;) {
+        if (!f->in_rec) {
+            if (f->pos == f->len)
+                return f->eof ? SCAN_END : SCAN_MORE;
+            begin_record(f, RK_GARBAGE);
+        }
+        char *nl = memchr(f->buf + f->pos, '\n', f->len - f->pos);
+        size_t e;
+        if (nl) {
+            e = (size_t)(nl - f->buf);
+        } else if (f->eof) {
+            e = f->len;
+        } else {
+            f->pos = f->len;
+            check_oversize(f);
+            return SCAN_MORE;
+        }
+        size_t resume = nl ? e + 1 : e;
+        size_t n = e - f->rstart; /* meaningful unless oversize */
+        if (!f->oversize && (n == 0 || (n == 1 && f->buf[f->rstart] == '\r'))) {
+            f->in_rec = false;
+            f->pos = resume;
+            if (nl)
+                f->line++;
+            continue;
+        }
+        end_record(f, e, resume, true, out);
+        if (nl)
+            f->line++;
+        return SCAN_FRAME;
+    }
+}
+
 /* ---- array and values ---------------------------------------------------- */
 
 /* Continues the record in progress; SCAN_FRAME when it ended. */
@@ -580,6 +641,12 @@ int tf_framer_next(tf_framer *f, tf_frame *out, tf_err *err)
                 f->line = f->vline;
                 continue;
             }
+        } else if (f->mode == MODE_TEXT_BOM) {
+            r = text_bom(f);
+            if (r == SCAN_DETECTED)
+                continue;
+        } else if (f->mode == MODE_TEXT) {
+            r = scan_text(f, out);
         } else if (f->mode == MODE_LINES) {
             r = scan_lines(f, out);
         } else {
@@ -587,8 +654,11 @@ int tf_framer_next(tf_framer *f, tf_frame *out, tf_err *err)
         }
         if (r == SCAN_FRAME) {
             out->index = f->index++;
-            if (out->end <= f->skip_to && f->skip_to > 0)
+            if (out->end <= f->skip_to && f->skip_to > 0) {
+                if (f->mode == MODE_TEXT && out->p)
+                    return TF_FRAME_SKIPPED;
                 continue;
+            }
             if (!out->p) {
                 tf_err_set(err, "%s", f->why);
                 return TF_FRAME_BAD;
@@ -598,6 +668,24 @@ int tf_framer_next(tf_framer *f, tf_frame *out, tf_err *err)
         if (r == SCAN_END || f->eof) { /* the scanners never ask for more after the end */
             f->done = true;
             return TF_FRAME_END;
+        }
+        /* The resume point is beyond what was read: a stream that can jump
+         * there (a ranged GET) need not be read up to it. In lines mode the
+         * resume point starts a line, so a line in progress ends before it and
+         * would be skipped anyway. */
+        if (f->mode == MODE_LINES && f->pos == f->len && f->skip_to > f->base + f->len) {
+            int j = tf_stream_skip_to(f->s, f->skip_to);
+            if (j < 0) {
+                f->failed = true;
+                return TF_FRAME_ERROR;
+            }
+            if (j == 0) {
+                f->base = f->skip_to;
+                f->len = f->pos = 0;
+                f->prev_byte = '\n';
+                f->in_rec = f->oversize = false;
+                f->jumped = true;
+            }
         }
         if (!refill(f))
             return frame_error(f, err);

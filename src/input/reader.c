@@ -3,6 +3,7 @@
 #include "input/reader.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ struct pool_msg {
     tf_buf bytes; /* frame text, then why-strings */
     char *name;
     char *error;
+    char *path, *member; /* BEGIN */
 };
 
 struct tf_reader {
@@ -32,10 +34,16 @@ struct tf_reader {
     bool has_pending; /* the framer ended (pending_rc) after a block's frames */
     int pending_rc;
     tf_err pending_err; /* the stream's failure, for its END message */
+    uint64_t hook_end;  /* where the frame hook ended the stream (has_hook_end) */
+    bool has_hook_end;
     bool finished;
     volatile int stop;
     /* profile detection (--profile auto) */
     const char *profile, *profile_why;
+    /* progress, read from other threads */
+    uint64_t raw_read;     /* atomic */
+    char current[256];     /* the stream being read, under cur_mu */
+    pthread_mutex_t cur_mu;
     /* threaded hand-over */
     bool threaded;
     pthread_t thread;
@@ -51,6 +59,9 @@ static void msg_reset(pool_msg *s)
 {
     free(s->error);
     s->error = NULL;
+    free(s->path);
+    free(s->member);
+    s->path = s->member = NULL;
     s->bytes.len = 0;
     memset(&s->m, 0, sizeof s->m);
 }
@@ -81,6 +92,56 @@ static void detect_frame(tf_reader *r, const tf_frame *f)
     }
 }
 
+#define NOT_HELD ((size_t)-1)
+
+/* The END message of the current stream (failed: with the pending error). */
+static void end_stream(tf_reader *r, pool_msg *s, bool failed)
+{
+    s->m.kind = TF_RD_END;
+    s->m.framing = tf_framer_mode(r->fr);
+    s->m.end = r->has_hook_end ? r->hook_end : tf_stream_decoded_offset(r->st);
+    s->m.raw_end = tf_stream_raw_offset(r->st);
+    if (failed) {
+        s->error = tf_xstrdup(r->pending_err.msg[0] ? r->pending_err.msg : "read error");
+        s->m.error = s->error;
+    }
+    tf_stream_close(r->st);
+    r->st = NULL;
+    r->slot++;
+}
+
+/* Where the frames the hook holds begin in the block being filled. */
+typedef struct {
+    size_t from;  /* frame index, NOT_HELD when nothing is held */
+    size_t bytes; /* s->bytes.len then */
+} hold_mark;
+
+/* Shows the hook a frame (skipped: before the resume point). Returns the
+ * frame's kind: unchanged, or TF_FRAME_ERROR when the hook ends the stream
+ * (the held frames are dropped from the block: *n shrinks). */
+static int hook_frame(tf_reader *r, pool_msg *s, tf_frame *f, bool skipped, hold_mark *hold, size_t *n)
+{
+    tf_err err;
+    int h = r->o.hook.frame ? r->o.hook.frame(r->o.hook.ctx, f, skipped, &err) : TF_RD_FRAME_OK;
+    if (h < 0) {
+        if (hold->from != NOT_HELD) {
+            *n = hold->from;
+            s->bytes.len = hold->bytes;
+        }
+        r->pending_err = err;
+        r->hook_end = f->offset;
+        r->has_hook_end = true;
+        return TF_FRAME_ERROR;
+    }
+    if (skipped)
+        return TF_FRAME_SKIPPED;
+    if (h != TF_RD_FRAME_HOLD)
+        hold->from = NOT_HELD;
+    else if (hold->from == NOT_HELD)
+        *hold = (hold_mark){ *n, s->bytes.len };
+    return TF_FRAME_RECORD;
+}
+
 /* Produces the next message into s; never waits for a consumer. */
 static void produce(tf_reader *r, pool_msg *s)
 {
@@ -105,6 +166,10 @@ static void produce(tf_reader *r, pool_msg *s)
         bool read = r->o.begin(r->o.begin_ctx, r->slot, info, &offset);
         s->m.kind = TF_RD_BEGIN;
         set_name(s, info->name);
+        s->path = tf_xstrdup(info->path);
+        s->member = info->member ? tf_xstrdup(info->member) : NULL;
+        s->m.path = s->path;
+        s->m.member = s->member;
         s->m.skip = !read;
         s->m.container = info->container;
         s->m.compression = info->compression;
@@ -119,13 +184,16 @@ static void produce(tf_reader *r, pool_msg *s)
         r->st_name = tf_xstrdup(info->name);
         r->profile = NULL;
         r->profile_why = NULL;
+        r->has_hook_end = false;
         tf_framer_start(r->fr, st, offset);
+        if (r->o.hook.stream)
+            r->o.hook.stream(r->o.hook.ctx, info);
         return;
     }
     set_name(s, r->st_name);
     /* Frames until the block is full or the stream ends. */
     size_t n = 0;
-    uint64_t end = 0;
+    hold_mark hold = { NOT_HELD, 0 };
     for (;;) {
         tf_frame f;
         tf_err err;
@@ -133,22 +201,18 @@ static void produce(tf_reader *r, pool_msg *s)
         if (rc == TF_FRAME_ERROR && !r->has_pending)
             r->pending_err = err; /* kept for the END message, which may come next time */
         r->has_pending = false;
+        if (rc == TF_FRAME_SKIPPED || (rc == TF_FRAME_RECORD && r->o.hook.frame)) {
+            rc = hook_frame(r, s, &f, rc == TF_FRAME_SKIPPED, &hold, &n);
+            if (rc == TF_FRAME_SKIPPED)
+                continue;
+        }
         if (rc == TF_FRAME_END || rc == TF_FRAME_ERROR) {
             if (n) { /* deliver the frames first; the end comes next time */
                 r->has_pending = true;
                 r->pending_rc = rc;
                 break;
             }
-            s->m.kind = TF_RD_END;
-            s->m.framing = tf_framer_mode(r->fr);
-            s->m.end = tf_stream_decoded_offset(r->st);
-            if (rc == TF_FRAME_ERROR) {
-                s->error = tf_xstrdup(r->pending_err.msg[0] ? r->pending_err.msg : "read error");
-                s->m.error = s->error;
-            }
-            tf_stream_close(r->st);
-            r->st = NULL;
-            r->slot++;
+            end_stream(r, s, rc == TF_FRAME_ERROR);
             return;
         }
         if (r->o.detect && !r->profile && rc == TF_FRAME_RECORD)
@@ -160,6 +224,7 @@ static void produce(tf_reader *r, pool_msg *s)
         tf_rd_frame *d = &s->frames[n++];
         d->f = f;
         d->bad = rc == TF_FRAME_BAD;
+        d->raw = tf_stream_raw_offset(r->st);
         d->why = NULL;
         /* Offsets into bytes for now; pointers are fixed once bytes stops moving. */
         d->f.p = f.p ? (const char *)(uintptr_t)(s->bytes.len + 1) : NULL;
@@ -170,8 +235,9 @@ static void produce(tf_reader *r, pool_msg *s)
             d->why = (const char *)(uintptr_t)(s->bytes.len + 1);
             tf_buf_append(&s->bytes, why, strlen(why) + 1);
         }
-        end = f.end;
-        if (s->bytes.len >= BLOCK_BYTES || n >= BLOCK_FRAMES || r->stop)
+        bool holding = hold.from != NOT_HELD;
+        if (s->bytes.len >= (holding ? TF_READER_HOLD_BYTES : BLOCK_BYTES) ||
+            n >= (holding ? TF_READER_HOLD_FRAMES : BLOCK_FRAMES) || r->stop)
             break;
     }
     for (size_t i = 0; i < n; i++) {
@@ -184,9 +250,18 @@ static void produce(tf_reader *r, pool_msg *s)
     s->m.kind = TF_RD_FRAMES;
     s->m.frames = s->frames;
     s->m.n_frames = n;
-    s->m.end = end;
+    s->m.end = s->frames[n - 1].f.end;
     s->m.profile = r->profile;
     s->m.profile_why = r->profile_why;
+}
+
+/* After each message: what the progress line shows. */
+static void publish_progress(tf_reader *r)
+{
+    __atomic_store_n(&r->raw_read, tf_source_raw_read(r->src), __ATOMIC_RELAXED);
+    pthread_mutex_lock(&r->cur_mu);
+    snprintf(r->current, sizeof r->current, "%s", r->st_name && r->st ? r->st_name : "");
+    pthread_mutex_unlock(&r->cur_mu);
 }
 
 static void *reader_main(void *arg)
@@ -205,6 +280,7 @@ static void *reader_main(void *arg)
         }
         pthread_mutex_unlock(&r->mu);
         produce(r, s);
+        publish_progress(r);
         pthread_mutex_lock(&r->mu);
         s->next = NULL;
         if (r->ready_tail)
@@ -231,10 +307,12 @@ tf_reader *tf_reader_new(const tf_reader_opts *opts)
 {
     tf_reader *r = tf_xcalloc(1, sizeof *r);
     r->o = *opts;
+    pthread_mutex_init(&r->cur_mu, NULL);
     r->o.source.stopping = stopping;
     r->o.source.stopping_ctx = r;
     r->src = tf_source_new(opts->inputs, opts->n_inputs, &r->o.source);
     r->fr = tf_framer_new(opts->max_record_bytes);
+    tf_framer_set_text(r->fr, opts->text_lines);
     bool threaded = opts->threaded;
     for (size_t i = 0; i + 1 < POOL_SIZE; i++) {
         r->pool[i].next = r->free_list;
@@ -261,6 +339,7 @@ tf_rd_msg *tf_reader_next(tf_reader *r)
         else
             r->free_list = s->next;
         produce(r, s);
+        publish_progress(r);
         return &s->m;
     }
     pthread_mutex_lock(&r->mu);
@@ -333,7 +412,20 @@ void tf_reader_free(tf_reader *r)
     for (size_t i = 0; i < POOL_SIZE; i++)
         msg_free(&r->pool[i]);
     free(r->st_name);
+    pthread_mutex_destroy(&r->cur_mu);
     tf_framer_free(r->fr);
     tf_source_free(r->src);
     free(r);
+}
+
+uint64_t tf_reader_raw_read(tf_reader *r)
+{
+    return __atomic_load_n(&r->raw_read, __ATOMIC_RELAXED);
+}
+
+void tf_reader_current(tf_reader *r, char *buf, size_t n)
+{
+    pthread_mutex_lock(&r->cur_mu);
+    snprintf(buf, n, "%s", r->current);
+    pthread_mutex_unlock(&r->cur_mu);
 }

@@ -1,9 +1,10 @@
-/* source.c: inputs (files, directories, stdin) to decoded streams, expanding
- * containers through libarchive and stacking decoders by content. */
+/* source.c: inputs (files, directories, stdin, URLs) to decoded streams,
+ * expanding containers through libarchive and stacking decoders by content. */
 #include "config.h"
 #include "input/source.h"
 
 #include "input/decode.h"
+#include "input/remote/remote.h"
 #include "common/hash.h"
 #include "common/log.h"
 
@@ -18,20 +19,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A file (or stdin) read through a tf_fdsrc; heap-allocated so it can move
- * from a probing stream to a container without breaking the pull's ctx. */
+/* A file (or stdin) read through a tf_fdsrc, or a remote object (rb) whose
+ * body the pull forwards; heap-allocated so it can move from a probing
+ * stream to a container without breaking the pull's ctx. */
 typedef struct {
     tf_fdsrc fs;
     tf_pull pull;
     int fd;
     bool close_fd;
+    int64_t size;        /* of a regular file, else -1 */
+    uint64_t *done;      /* when freed, its size (or the bytes read) is added here; may be NULL */
+    tf_remote_body *rb;
 } rawfile;
 
 typedef struct container container;
 
 struct tf_stream {
     tf_stream_info info;
-    char *name_own, *path_own, *member_own;
+    char *name_own, *path_own, *member_own, *etag_own;
     tf_source *owner;       /* set while the source tracks this stream */
     rawfile *rf;            /* owned: plain-file streams */
     tf_memsrc ms;           /* memory streams */
@@ -54,6 +59,7 @@ struct container {
     const char *kind;
     const char *outer;
     int64_t size, mtime;
+    char *etag;             /* of a remote archive object */
     bool dead;
     bool member_failed;     /* the current member's stream saw an archive error */
     bool in_retry;
@@ -84,7 +90,9 @@ struct tf_source {
     char **include, **exclude;
     size_t n_include, n_exclude;
     tf_log_kind logs;
+    uint32_t shard_k, shard_n;
     seen_file *seen; /* regular files read: open-addressed on (dev, ino) */
+    uint64_t raw_done; /* raw (compressed) bytes of the files finished with */
     size_t seen_cap, seen_n;
     tf_source_stats stats;
     void (*on_error)(void *ctx, const tf_err *err);
@@ -95,6 +103,9 @@ struct tf_source {
     size_t walk_len, walk_cap;
     container *ct;
     tf_stream *cur;
+    tf_remote *remote;      /* the URL input being expanded */
+    tf_remote_opts ropts;
+    char *s3_endpoint;
 };
 
 static const uint8_t zeros[64 * 1024];
@@ -119,6 +130,26 @@ static void stream_set_names(tf_stream *s, const char *name, const char *path, c
     s->info.name = s->name_own;
     s->info.path = s->path_own;
     s->info.member = s->member_own;
+}
+
+uint32_t tf_source_shard_of(const char *identity, uint32_t n)
+{
+    uint8_t d[32];
+    tf_sha256_oneshot(identity, strlen(identity), d);
+    uint64_t h = 0;
+    for (int i = 0; i < 8; i++)
+        h = h << 8 | d[i];
+    return n ? (uint32_t)(h % n) : 0;
+}
+
+/* Another shard's stream: counted and said at -v, not read. */
+static bool other_shard(tf_source *src, const char *name)
+{
+    if (src->shard_n <= 1 || tf_source_shard_of(name, src->shard_n) == src->shard_k)
+        return false;
+    tf_verbosef("%s: left to shard %u of %u", name, tf_source_shard_of(name, src->shard_n), src->shard_n);
+    src->stats.other_shards++;
+    return true;
 }
 
 /* An input problem: counted, and handed to the caller's callback. */
@@ -161,10 +192,42 @@ static void rawfile_free(rawfile *rf)
 {
     if (!rf)
         return;
+    if (rf->done) /* read, skipped or failed: either way, done with for the progress */
+        *rf->done += rf->size >= 0 ? (uint64_t)rf->size : rf->pull.pos;
     if (rf->close_fd && rf->fd >= 0)
         close(rf->fd);
     tf_fdsrc_free(&rf->fs);
+    tf_remote_body_free(rf->rb);
     free(rf);
+}
+
+static ssize_t remote_pull(tf_pull *pl, const uint8_t **chunk)
+{
+    rawfile *rf = pl->ctx;
+    tf_pull *in = tf_remote_body_pull(rf->rb);
+    ssize_t n = tf_pull_next(in, chunk, SIZE_MAX);
+    if (n < 0)
+        pl->err = in->err;
+    return n;
+}
+
+static rawfile *rawfile_remote(tf_remote_body *rb)
+{
+    rawfile *rf = tf_xcalloc(1, sizeof *rf);
+    rf->fd = -1;
+    rf->rb = rb;
+    tf_pull_init(&rf->pull, remote_pull, rf);
+    return rf;
+}
+
+/* A remote object starts over at byte `from`; -1 with err. */
+static int rawfile_remote_restart(rawfile *rf, uint64_t from, tf_err *err)
+{
+    if (tf_remote_body_restart(rf->rb, from, err) != 0)
+        return -1;
+    tf_pull_reset(&rf->pull);
+    rf->pull.pos = from;
+    return 0;
 }
 
 static rawfile *rawfile_new(int fd, bool close_fd)
@@ -172,6 +235,8 @@ static rawfile *rawfile_new(int fd, bool close_fd)
     rawfile *rf = tf_xcalloc(1, sizeof *rf);
     rf->fd = fd;
     rf->close_fd = close_fd;
+    struct stat st;
+    rf->size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
     tf_fdsrc_init(&rf->fs, &rf->pull, fd);
     return rf;
 }
@@ -214,6 +279,28 @@ uint64_t tf_stream_decoded_offset(const tf_stream *s)
     return s->decoded;
 }
 
+uint64_t tf_stream_raw_offset(const tf_stream *s)
+{
+    return s->in ? s->in->pos : 0;
+}
+
+int tf_stream_skip_to(tf_stream *s, uint64_t offset)
+{
+    if (!s->rf || !s->rf->rb || strcmp(s->info.compression, "none") != 0 || s->state != 0)
+        return 1;
+    if (offset <= s->decoded + (s->peek_len - s->peek_pos) || (s->info.size >= 0 && offset > (uint64_t)s->info.size))
+        return 1;
+    s->peek_pos = s->peek_len;
+    if (rawfile_remote_restart(s->rf, offset, &s->err) != 0) {
+        s->state = -1;
+        return -1;
+    }
+    tf_decoder_free(s->dec);
+    s->dec = tf_decoder_new("none", s->in, 0);
+    s->decoded = offset;
+    return 0;
+}
+
 static void stream_free(tf_stream *s)
 {
     tf_decoder_free(s->dec);
@@ -221,6 +308,7 @@ static void stream_free(tf_stream *s)
     free(s->name_own);
     free(s->path_own);
     free(s->member_own);
+    free(s->etag_own);
     free(s);
 }
 
@@ -411,6 +499,7 @@ static void container_free(container *ct)
     rawfile_free(ct->rf);
     free(ct->path);
     free(ct->display);
+    free(ct->etag);
     free(ct);
 }
 
@@ -479,7 +568,8 @@ static container *container_open(tf_source *src, rawfile *rf, const char *path,
 {
     if (strcmp(kind, "7z") == 0 && !rf->fs.seekable) {
         /* libarchive reads a 7z archive's index from its end. */
-        report(src, "%s: a 7z archive cannot be read from a pipe; save it to a file first", display);
+        report(src, "%s: a 7z archive cannot be read from a %s; save it to a file first", display,
+               rf->rb ? "URL" : "pipe");
         rawfile_free(rf);
         return NULL;
     }
@@ -491,6 +581,7 @@ static container *container_open(tf_source *src, rawfile *rf, const char *path,
     ct->outer = outer;
     ct->size = file_info->size;
     ct->mtime = file_info->mtime;
+    ct->etag = file_info->etag ? tf_xstrdup(file_info->etag) : NULL;
     ct->a = archive_read_new();
     archive_read_support_filter_all(ct->a);
     if (strcmp(kind, "tar") == 0) {
@@ -581,6 +672,13 @@ static tf_stream *container_next(tf_source *src)
             src->stats.skipped_members++;
             continue;
         }
+        if (src->shard_n > 1) {
+            char *id = tf_xasprintf("%s:%s", ct->display, mname);
+            bool other = other_shard(src, id);
+            free(id);
+            if (other)
+                continue;
+        }
         if (archive_entry_is_data_encrypted(e)) {
             report(src, "%s:%s: the member is encrypted; skipped", ct->display, mname);
             continue;
@@ -591,6 +689,8 @@ static tf_stream *container_next(tf_source *src)
         free(name);
         s->info.container = ct->kind;
         s->info.outer = ct->outer;
+        if (ct->etag)
+            s->info.etag = s->etag_own = tf_xstrdup(ct->etag);
         s->info.size = archive_entry_size_is_set(e) ? (int64_t)archive_entry_size(e) : -1;
         s->info.mtime = archive_entry_mtime_is_set(e) ? (int64_t)archive_entry_mtime(e) : 0;
         ct->blk_pending = false;
@@ -687,6 +787,7 @@ static tf_stream *open_path(tf_source *src, const char *path, const char *rel)
     stream_set_names(s, display, path, NULL);
     info_from_fd(&s->info, fd);
     s->rf = rawfile_new(fd, close_fd);
+    s->rf->done = &src->raw_done;
     s->rf->fs.stopping = src->stopping;
     s->rf->fs.stopping_ctx = src->stopping_ctx;
     tf_fdsrc_record(&s->rf->fs, true); /* for a pipe that turns out to be a container */
@@ -709,6 +810,10 @@ static tf_stream *open_path(tf_source *src, const char *path, const char *rel)
         return NULL;
     }
     tf_fdsrc_record(&s->rf->fs, false);
+    if (other_shard(src, display)) {
+        stream_free(s);
+        return NULL;
+    }
     if (rel && !globs_match(src, rel)) {
         tf_verbosef("%s: skipped (filtered out by --include/--exclude)", display);
         src->stats.skipped_files++;
@@ -815,11 +920,101 @@ static tf_stream *walk_step(tf_source *src)
     return s;
 }
 
+/* ---- URL inputs ------------------------------------------------------------ */
+
+/* Opens the item the remote just gave: a plain stream, or sets src->ct for
+ * a container, or reports and returns NULL. Listed objects (key set) are
+ * judged like files found in a directory: containers are read, the rest
+ * when the key passes the globs and the content looks like logs. */
+static tf_stream *open_remote(tf_source *src, const tf_remote_item *it)
+{
+    tf_err err;
+    tf_remote_body *rb = tf_remote_open(src->remote, &err);
+    if (!rb) {
+        report(src, "%s", err.msg);
+        return NULL;
+    }
+    tf_stream *s = stream_alloc();
+    stream_set_names(s, it->name, it->name, NULL);
+    s->info.size = it->size;
+    s->info.mtime = it->mtime;
+    if (it->etag)
+        s->info.etag = s->etag_own = tf_xstrdup(it->etag);
+    s->rf = rawfile_remote(rb);
+    s->in = &s->rf->pull;
+    stream_start(s);
+    const char *kind = tf_magic_container(s->peek, s->peek_len);
+    if (kind) {
+        rawfile *rf = s->rf;
+        s->rf = NULL;
+        if (rawfile_remote_restart(rf, 0, &err) != 0) {
+            report(src, "%s", err.msg);
+            rawfile_free(rf);
+        } else {
+            src->ct = container_open(src, rf, it->name, it->name, kind, s->info.compression, &s->info);
+        }
+        stream_free(s);
+        return NULL;
+    }
+    if (it->key && !globs_match(src, it->key)) {
+        tf_verbosef("%s: skipped (filtered out by --include/--exclude)", it->name);
+        src->stats.skipped_files++;
+        stream_free(s);
+        return NULL;
+    }
+    char why[80];
+    if (it->key && s->state >= 0 && !looks_like_log(src, s, why, sizeof why)) {
+        tf_notef("%s: skipped: %s", it->name, why);
+        src->stats.skipped_files++;
+        stream_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static bool excluded(const tf_source *src, const char *key)
+{
+    for (size_t i = 0; i < src->n_exclude; i++)
+        if (tf_glob_match(src->exclude[i], key))
+            return true;
+    return false;
+}
+
+/* One item of the URL input: may return a stream or open a container. */
+static tf_stream *remote_step(tf_source *src)
+{
+    tf_remote_item it;
+    tf_err err;
+    int rc = tf_remote_next(src->remote, &it, &err);
+    if (rc <= 0) {
+        if (rc < 0)
+            report(src, "%s", err.msg);
+        tf_remote_free(src->remote);
+        src->remote = NULL;
+        return NULL;
+    }
+    if (it.key && excluded(src, it.key)) { /* decided on the key alone: no request */
+        tf_verbosef("%s: skipped (matches an --exclude glob)", it.name);
+        src->stats.skipped_files++;
+        return NULL;
+    }
+    if (other_shard(src, it.name)) /* objects, archives or not, by key: no request */
+        return NULL;
+    return open_remote(src, &it);
+}
+
 static tf_stream *input_step(tf_source *src)
 {
     const char *path = src->paths[src->next_path++];
     src->stats.inputs++;
     struct stat st;
+    if (tf_remote_is_url(path)) {
+        tf_err err;
+        src->remote = tf_remote_new(path, &src->ropts, &err);
+        if (!src->remote)
+            report(src, "%s", err.msg);
+        return NULL;
+    }
     if (strcmp(path, "-") != 0) {
         if (stat(path, &st) != 0) {
             report(src, "%s: cannot open: %s", path, strerror(errno));
@@ -856,9 +1051,15 @@ tf_source *tf_source_new(const char *const *paths, size_t n_paths, const tf_sour
         src->on_error = opts->on_error;
         src->on_error_ctx = opts->on_error_ctx;
         src->logs = opts->logs;
+        src->shard_k = opts->shard_k;
+        src->shard_n = opts->shard_n;
         src->stopping = opts->stopping;
         src->stopping_ctx = opts->stopping_ctx;
+        if (opts->s3_endpoint)
+            src->s3_endpoint = tf_xstrdup(opts->s3_endpoint);
+        src->ropts.s3_path_style = opts->s3_path_style;
     }
+    src->ropts.s3_endpoint = src->s3_endpoint;
     return src;
 }
 
@@ -870,6 +1071,8 @@ int tf_source_next(tf_source *src, tf_stream **out)
         tf_stream *s = NULL;
         if (src->ct)
             s = container_next(src);
+        else if (src->remote)
+            s = remote_step(src);
         else if (src->walk_len > 0)
             s = walk_step(src);
         else if (src->next_path < src->n_paths)
@@ -898,6 +1101,8 @@ void tf_source_free(tf_source *src)
     if (src->cur)
         tf_stream_close(src->cur);
     container_free(src->ct);
+    tf_remote_free(src->remote);
+    free(src->s3_endpoint);
     while (src->walk_len > 0)
         walk_pop(src);
     free(src->walk);
@@ -914,4 +1119,53 @@ void tf_source_free(tf_source *src)
         free(src->seen[i].name);
     free(src->seen);
     free(src);
+}
+
+uint64_t tf_source_raw_read(const tf_source *src)
+{
+    const rawfile *rf = src->ct ? src->ct->rf : src->cur ? src->cur->rf : NULL;
+    return src->raw_done + (rf ? rf->pull.pos : 0);
+}
+
+/* Adds the sizes of the regular files below dir (symlinked directories are
+ * not followed, as the walk does not follow them). */
+static uint64_t tree_size(const char *dir, int depth)
+{
+    DIR *d = depth < 64 ? opendir(dir) : NULL;
+    if (!d)
+        return 0;
+    uint64_t total = 0;
+    for (struct dirent *de; (de = readdir(d)) != NULL;) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char *path = path_join(dir, de->d_name);
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            total += tree_size(path, depth + 1);
+        else if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            total += (uint64_t)st.st_size;
+        free(path);
+    }
+    closedir(d);
+    return total;
+}
+
+uint64_t tf_source_total_bytes(const char *const *paths, size_t n_paths, bool *complete)
+{
+    uint64_t total = 0;
+    *complete = true;
+    for (size_t i = 0; i < n_paths; i++) {
+        struct stat st;
+        if (!strcmp(paths[i], "-") || stat(paths[i], &st) != 0) {
+            *complete = false; /* stdin, or an input that will fail to open */
+            continue;
+        }
+        if (S_ISDIR(st.st_mode))
+            total += tree_size(paths[i], 0);
+        else if (S_ISREG(st.st_mode))
+            total += (uint64_t)st.st_size;
+        else
+            *complete = false;
+    }
+    return total;
 }

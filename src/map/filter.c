@@ -30,28 +30,35 @@ bool tf_value_matches(const tf_value *v, const char *want)
     }
 }
 
-static bool has_attr(const tf_attrs *a, const char *key, const char *want)
+/* Does a have key with the value want? *seen tells whether it has key at all. */
+static bool has_attr(const tf_attrs *a, const char *key, const char *want, bool *seen)
 {
     for (size_t i = 0; i < a->n; i++)
-        if (tf_str_eqc(a->kv[i].key, key) && tf_value_matches(&a->kv[i].value, want))
-            return true;
+        if (tf_str_eqc(a->kv[i].key, key)) {
+            *seen = true;
+            if (tf_value_matches(&a->kv[i].value, want))
+                return true;
+        }
     return false;
 }
 
-bool tf_filter_keep(const tf_opts *o, const tf_span *root)
+bool tf_filter_keep(const tf_opts *o, const tf_span *root, uint64_t *where_seen)
 {
     if (o->has_since && root->start_ns < o->since_ns)
         return false;
     if (o->has_until && root->start_ns >= o->until_ns)
         return false;
+    bool keep = true;
     for (size_t i = 0; i < o->n_where; i++) {
         const tf_keyval *w = &o->where[i];
-        bool match = has_attr(&root->attrs, w->key, w->value) ||
-                     (root->resource && has_attr(&root->resource->attrs, w->key, w->value));
-        if (!match)
-            return false;
+        bool seen = false;
+        bool match = has_attr(&root->attrs, w->key, w->value, &seen) ||
+                     (root->resource && has_attr(&root->resource->attrs, w->key, w->value, &seen));
+        if (seen && i < 64)
+            *where_seen |= 1ull << i;
+        keep = keep && match;
     }
-    return true;
+    return keep;
 }
 
 static uint64_t shift(uint64_t t, int64_t d)

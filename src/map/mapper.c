@@ -1,8 +1,10 @@
-/* mapper.c: parse → profile → filter → time shift, per frame. */
+/* mapper.c: parse (JSON, or the mapping's text format) → profile → filter →
+ * time shift, per frame. */
 #include "config.h"
 #include "map/mapper.h"
 #include "map/detect.h"
 #include "map/filter.h"
+#include "map/mapfile/mapfile.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,9 @@ struct tf_mapper {
     bool auto_detect;
     tf_profile_state **states; /* one per profile of ps */
     const tf_profile *fixed;   /* --profile NAME|FILE */
+    const tf_text_format *tfmt; /* the fixed profile reads text lines in this format */
+    tf_text_parser *text;       /* this thread's parser for it */
+    char *text_why;            /* its profile line, with the format */
     int current;               /* index into ps, -1: none */
     const char *why;
     const char *stream;
@@ -42,6 +47,17 @@ tf_mapper *tf_mapper_new(const tf_map_env *env, const tf_profiles *profiles)
         m->fixed = tf_profiles_at(profiles, 0);
         const char *name = env->opts->profile;
         m->why = !tf_profile_is_builtin(name) ? "given by --profile (mapping file)" : "given by --profile";
+        const tf_text_format *tf = tf_profile_text_format(m->fixed);
+        if (tf) {
+            m->tfmt = tf;
+            m->text = tf_text_parser_new(tf);
+            tf_buf b = { 0 };
+            tf_buf_puts(&b, "given by --profile (mapping file), format ");
+            tf_text_format_describe(tf, &b);
+            m->text_why = tf_xstrdup(tf_buf_cstr(&b));
+            m->why = m->text_why;
+            tf_buf_free(&b);
+        }
     }
     return m;
 }
@@ -53,6 +69,8 @@ void tf_mapper_free(tf_mapper *m)
     for (size_t i = 0; i < tf_profiles_count(m->ps); i++)
         tf_profile_state_free(tf_profiles_at(m->ps, i), m->states[i]);
     free(m->states);
+    tf_text_parser_free(m->text);
+    free(m->text_why);
     tf_json_parser_free(m->parser);
     tf_arena_free(&m->arena);
     free(m);
@@ -138,11 +156,11 @@ static int on_value(void *ctx, tf_json *v, size_t start, size_t end)
     if (out.independent && tf_filter_active(o)) {
         size_t kept = 0;
         for (size_t i = 0; i < out.n; i++)
-            if (tf_filter_keep(o, out.spans[i]))
+            if (tf_filter_keep(o, out.spans[i], &m->stats.where_seen))
                 out.spans[kept++] = out.spans[i];
         out.n = kept;
     }
-    if (out.n && !out.independent && tf_filter_active(o) && !tf_filter_keep(o, out.spans[0]))
+    if (out.n && !out.independent && tf_filter_active(o) && !tf_filter_keep(o, out.spans[0], &m->stats.where_seen))
         out.n = 0;
     if (!out.n && tf_filter_active(o)) {
         m->stats.filtered++;
@@ -168,10 +186,36 @@ static bool outside_window(tf_mapper *m, const tf_frame *f)
     return (o->has_since && t < o->since_ns) || (o->has_until && t >= o->until_ns);
 }
 
+/* A text line: the reader's hook said whether it is a header (no record)
+ * and tagged it with its columns; the format makes it a record. */
+static void text_frame(tf_mapper *m, const tf_frame *f, const tf_mapper_cb *cb)
+{
+    if (f->header)
+        return;
+    tf_json *v = NULL;
+    tf_err why;
+    tf_err_clear(&why);
+    if (!m->text)
+        tf_err_set(&why, "cannot make a parser for %s", tf_text_format_name(m->tfmt));
+    if (!m->text || tf_text_parse(m->text, f->tag, &m->arena, f->p, f->len, &v, &why) != TF_TEXT_OK) {
+        tf_record rec = { .text = f->p, .len = f->len, .stream = m->stream, .offset = f->offset,
+                          .line = f->line };
+        m->stats.records++;
+        m->stats.rejected++;
+        cb->reject(cb->ctx, &rec, why.msg[0] ? why.msg : "the line does not match the format");
+        return;
+    }
+    on_value(m, v, 0, f->len);
+}
+
 void tf_mapper_frame(tf_mapper *m, const tf_frame *f, const tf_mapper_cb *cb)
 {
     m->frame = f;
     m->cb = cb;
+    if (m->tfmt) {
+        text_frame(m, f, cb);
+        return;
+    }
     if (outside_window(m, f)) {
         tf_record rec = { .text = f->p, .len = f->len, .stream = m->stream, .offset = f->offset,
                           .line = f->line };

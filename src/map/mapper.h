@@ -1,5 +1,8 @@
 /* mapper.h: the record stage: one frame of text → JSON values → a profile →
- * spans, with the filters and time shift applied. With --profile auto the
+ * spans, with the filters and time shift applied. When the profile is a
+ * mapping with a text "format", a frame is one line: the format parses it
+ * into one record with the columns the reader's hook tagged it with, and a
+ * frame marked as a header is no record at all. With --profile auto the
  * reader detects each stream's profile and the caller passes it on with
  * tf_mapper_use_detected; a record that profile rejects is judged on its
  * own and mapped by the built-in profile it looks like, if another. Results come back through callbacks, during the
@@ -20,7 +23,8 @@ typedef struct tf_mapper tf_mapper;
 typedef struct {
     /* A record became spans that passed the filters. */
     void (*spans)(void *ctx, const tf_record *rec, tf_span **spans, size_t n);
-    /* A record (or a frame that is not JSON) is unusable. */
+    /* A record (or a frame that is not JSON, or a line that does not fit the
+       text format: "does not match nginx-combined from byte 12: ...") is unusable. */
     void (*reject)(void *ctx, const tf_record *rec, const char *why);
     /* A record mapped fine but the filters dropped it (may be NULL). */
     void (*filtered)(void *ctx, const tf_record *rec);
@@ -29,6 +33,7 @@ typedef struct {
 
 typedef struct {
     uint64_t records, filtered, rejected, spans;
+    uint64_t where_seen; /* bit i: some record had --where key i (the first 64) */
 } tf_mapper_stats;
 
 /* A mapper over the run's profiles (from tf_profiles_open with env). */

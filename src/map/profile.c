@@ -116,15 +116,33 @@ tf_span *tf_map_new_span(tf_map_out *out)
     return s;
 }
 
+static tf_kv *find_key(tf_attrs *attrs, const char *key)
+{
+    for (size_t j = 0; j < attrs->n; j++)
+        if (tf_str_eqc(attrs->kv[j].key, key))
+            return &attrs->kv[j];
+    return NULL;
+}
+
 void tf_profile_add_resource_opts(const tf_map_env *env, tf_attrs *attrs, tf_arena *arena)
 {
+    /* The environment's (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME) only
+     * where the profile set nothing: they never override what it fixes. */
+    size_t profile_n = attrs->n;
+    for (size_t i = 0; i < env->opts->n_env_resource_attrs; i++) {
+        const tf_keyval *kv = &env->opts->env_resource_attrs[i];
+        tf_kv *slot = find_key(attrs, kv->key);
+        if (slot && (size_t)(slot - attrs->kv) < profile_n)
+            continue;
+        if (!slot)
+            slot = tf_attrs_add(attrs, arena, tf_str_c(kv->key));
+        slot->value.type = TF_VAL_STRING;
+        slot->value.u.s = tf_str_c(kv->value);
+    }
+    /* --resource-attr wins over everything; a later one over an earlier one. */
     for (size_t i = 0; i < env->opts->n_resource_attrs; i++) {
         const tf_keyval *kv = &env->opts->resource_attrs[i];
-        /* A later --resource-attr with the same key replaces an earlier value. */
-        tf_kv *slot = NULL;
-        for (size_t j = 0; j < attrs->n; j++)
-            if (tf_str_eqc(attrs->kv[j].key, kv->key))
-                slot = &attrs->kv[j];
+        tf_kv *slot = find_key(attrs, kv->key);
         if (!slot)
             slot = tf_attrs_add(attrs, arena, tf_str_c(kv->key));
         slot->value.type = TF_VAL_STRING;

@@ -23,6 +23,8 @@ void tf_batch_free(tf_batch *b)
         free(b->arena);
     }
     free(b->spans);
+    free(b->counts);
+    tf_buf_free(&b->sidecar);
     free(b->groups);
     free(b->marks);
     free(b);
@@ -79,12 +81,30 @@ void tf_batch_add_encoded(tf_batch *b, const tf_resource *r, const tf_scope *s, 
     b->est_bytes += tf_batch_span_cost(b->enc, len);
 }
 
-void tf_batch_mark(tf_batch *b, uint32_t stream, uint64_t end, bool eof)
+void tf_batch_count(tf_batch *b, uint32_t stream, size_t n)
+{
+    if (b->n_counts && b->counts[b->n_counts - 1].stream == stream) {
+        b->counts[b->n_counts - 1].n += (uint32_t)n;
+        return;
+    }
+    if (b->n_counts == b->cap_counts) {
+        b->cap_counts = b->cap_counts ? b->cap_counts * 2 : 4;
+        b->counts = tf_xrealloc(b->counts, b->cap_counts * sizeof *b->counts);
+    }
+    b->counts[b->n_counts].stream = stream;
+    b->counts[b->n_counts].n = (uint32_t)n;
+    b->n_counts++;
+}
+
+void tf_batch_mark_at(tf_batch *b, uint32_t stream, uint64_t end, uint64_t raw, uint64_t records, bool eof)
 {
     if (b->n_marks && b->marks[b->n_marks - 1].stream == stream) {
         tf_mark *m = &b->marks[b->n_marks - 1];
         if (end > m->end)
             m->end = end;
+        if (raw > m->raw)
+            m->raw = raw;
+        m->records += records;
         m->eof = m->eof || eof;
         return;
     }
@@ -92,7 +112,12 @@ void tf_batch_mark(tf_batch *b, uint32_t stream, uint64_t end, bool eof)
         b->cap_marks = b->cap_marks ? b->cap_marks * 2 : 4;
         b->marks = tf_xrealloc(b->marks, b->cap_marks * sizeof *b->marks);
     }
-    b->marks[b->n_marks++] = (tf_mark){ stream, end, eof };
+    b->marks[b->n_marks++] = (tf_mark){ stream, end, eof, raw, records };
+}
+
+void tf_batch_mark(tf_batch *b, uint32_t stream, uint64_t end, bool eof)
+{
+    tf_batch_mark_at(b, stream, end, 0, 0, eof);
 }
 
 void tf_batch_request(const tf_batch *b, size_t from, size_t to, tf_buf *out)

@@ -16,6 +16,8 @@ typedef struct {
     uint32_t stream;  /* run-wide stream slot */
     uint64_t end;     /* decoded offset up to which the stream is done once acked */
     bool eof;         /* the stream was read to its end (or its error) */
+    uint64_t raw;     /* about where that is in the raw (compressed) bytes */
+    uint64_t records; /* records (frames) the mark completes */
 } tf_mark;
 
 typedef struct {
@@ -38,6 +40,11 @@ typedef struct tf_batch {
     size_t est_bytes; /* encoded request size estimate (exact to within a few bytes) */
     tf_mark *marks;
     size_t n_marks, cap_marks;
+    struct {
+        uint32_t stream, n;
+    } *counts;        /* spans per stream slot, consecutive runs merged */
+    size_t n_counts, cap_counts;
+    tf_buf sidecar;   /* the caller's bytes that travel with the batch (the run's manifest lines) */
     uint64_t rejects_size; /* rejects file size when the batch was closed */
 } tf_batch;
 
@@ -53,6 +60,11 @@ size_t tf_batch_span_cost(tf_encoding enc, size_t encoded_len);
 /* Records that stream `stream` is complete up to `end` once this batch is acked.
  * Consecutive marks of the same stream are merged. */
 void tf_batch_mark(tf_batch *b, uint32_t stream, uint64_t end, bool eof);
+/* The same, with the raw position and the number of records it completes
+ * (consecutive marks: the latest position, the records added up). */
+void tf_batch_mark_at(tf_batch *b, uint32_t stream, uint64_t end, uint64_t raw, uint64_t records, bool eof);
+/* Counts n spans just added as stream's (for per-stream acknowledgements). */
+void tf_batch_count(tf_batch *b, uint32_t stream, size_t n);
 /* Writes the request for spans [from, to) into out (appending). */
 void tf_batch_request(const tf_batch *b, size_t from, size_t to, tf_buf *out);
 

@@ -41,6 +41,8 @@ typedef struct {
     uint64_t bytes;      /* request bytes written/sent (after compression) */
     uint64_t retries;    /* requests sent again */
     uint64_t rejected_spans; /* partial_success rejected_spans reported by the backend */
+    uint64_t throttles;  /* answers that said "slow down" (429, 503, a limit named) */
+    double send_rate;    /* spans/s the sender allows now; 0: no limit */
 } tf_sink_stats;
 
 struct tf_sink {
@@ -57,7 +59,13 @@ struct tf_sink {
     void (*destroy)(tf_sink *s);
     tf_sink_done_fn done;        /* set by the caller before the first submit */
     void *done_ctx;
+    /* Optional, set by the caller: called about every 100 ms while submit
+     * waits for room (back-pressure), on the caller's thread, so it can keep
+     * its progress and checkpoint going. Returning true gives up the wait:
+     * the batch comes back unacknowledged through `done` and submit returns 0. */
+    bool (*waiting)(void *done_ctx);
     tf_sink_stats stats;         /* up to date after each call above */
+    bool closed;                 /* failed because the reader of a pipe went away: not worth a message */
 };
 
 /* The file sink: path "-" is stdout. truncate_to >= 0 reopens an existing file

@@ -52,6 +52,8 @@ static int file_submit(tf_sink *s, tf_batch *b, tf_err *err)
     tf_batch_request(b, 0, b->n_spans, &f->buf);
     tf_buf_putc(&f->buf, '\n');
     if (b->n_spans && tf_write_all(f->fd, f->buf.p, f->buf.len) != 0) {
+        if (errno == EPIPE)
+            s->closed = true; /* the reader went away (`run -o - | head`) */
         tf_err_set(&f->failed, "cannot write %s: %s", f->path, strerror(errno));
         s->done(s->done_ctx, b, false, f->size);
         return failed(f, err);

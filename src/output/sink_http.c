@@ -594,7 +594,27 @@ static int http_submit(tf_sink *base, tf_batch *b, tf_err *err)
             pthread_mutex_lock(&s->mu);
             continue;
         }
-        pthread_cond_wait(&s->cv, &s->mu);
+        if (!base->waiting) {
+            pthread_cond_wait(&s->cv, &s->mu);
+            continue;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == 0)
+            continue;
+        pthread_mutex_unlock(&s->mu);
+        bool give_up = base->waiting(base->done_ctx);
+        pthread_mutex_lock(&s->mu);
+        if (give_up) {
+            pthread_mutex_unlock(&s->mu);
+            free(c);
+            base->done(base->done_ctx, b, false, 0);
+            deliver(s);
+            return report_fatal(s, err);
+        }
     }
     if (s->stop_now) {
         pthread_mutex_unlock(&s->mu);

@@ -5,6 +5,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/timefmt.h"
+#include "input/remote/remote.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,12 +18,15 @@
 #include <unistd.h>
 
 typedef struct {
-    char *key; /* absolute path, plus ":" and the member for archive members */
+    char *key; /* absolute path (or the URL), plus ":" and the member for archive members */
     char *name, *path, *member;
+    char *etag; /* remote objects: the ETag, NULL otherwise */
     int64_t size, mtime;
     char fp[65];
     uint64_t fp_len;
     uint64_t offset; /* acknowledged decoded offset */
+    uint64_t raw;    /* about where that is in the raw bytes (for status) */
+    uint64_t records; /* records acknowledged, over every run */
     bool done;
     char *error;
     uint64_t updated_ns; /* wall clock of the last advance */
@@ -48,11 +52,11 @@ struct tf_ckpt {
     uint64_t base_seq;
     bool have_base;
     /* at the watermark */
-    uint64_t rejects_size, output_size;
-    char *output_path, *rejects_path;
+    uint64_t rejects_size, output_size, manifest_size;
+    char *output_path, *rejects_path, *manifest_path;
     /* from the loaded file */
-    int64_t old_output_size, old_rejects_size;
-    char *old_output_path, *old_rejects_path;
+    int64_t old_output_size, old_rejects_size, old_manifest_size;
+    char *old_output_path, *old_rejects_path, *old_manifest_path;
     bool dirty;
     uint64_t last_write_ns, interval_ns;
 };
@@ -60,7 +64,7 @@ struct tf_ckpt {
 static char *stream_key(const tf_stream_info *info)
 {
     char *abs = NULL;
-    if (strcmp(info->path, "-"))
+    if (strcmp(info->path, "-") && !tf_remote_is_url(info->path))
         abs = realpath(info->path, NULL);
     const char *p = abs ? abs : info->path;
     char *key = info->member ? tf_xasprintf("%s:%s", p, info->member) : tf_xstrdup(p);
@@ -86,6 +90,7 @@ static void free_stream(ck_stream *s)
     free(s->name);
     free(s->path);
     free(s->member);
+    free(s->etag);
     free(s->error);
     free(s->pending_error);
 }
@@ -128,13 +133,18 @@ static int load(tf_ckpt *c, const char *text, size_t len, tf_err *err)
             s->name = dup_json_str(tf_json_get(e, "name"));
             s->path = dup_json_str(tf_json_get(e, "path"));
             s->member = dup_json_str(tf_json_get_nn(e, "member"));
+            s->etag = dup_json_str(tf_json_get_nn(e, "etag"));
             s->size = json_i64(tf_json_get(e, "size"), -1);
             s->mtime = json_i64(tf_json_get(e, "mtime"), 0);
+            /* 64 hex digits or nothing: it is written back as it is. */
             const tf_json *fp = tf_json_get(e, "fingerprint");
-            if (fp && fp->type == TF_JSON_STRING && fp->str.len == 64)
+            uint8_t bin[32];
+            if (fp && fp->type == TF_JSON_STRING && fp->str.len == 64 && tf_hex_decode(bin, fp->str.p, 32) == 0)
                 memcpy(s->fp, fp->str.p, 65);
             s->fp_len = (uint64_t)json_i64(tf_json_get(e, "fingerprint_bytes"), 0);
             s->offset = (uint64_t)json_i64(tf_json_get(e, "offset"), 0);
+            s->raw = (uint64_t)json_i64(tf_json_get(e, "raw_offset"), 0);
+            s->records = (uint64_t)json_i64(tf_json_get(e, "records"), 0);
             const tf_json *done = tf_json_get(e, "done");
             s->done = done && done->type == TF_JSON_BOOL && done->boolean;
             s->error = dup_json_str(tf_json_get_nn(e, "error"));
@@ -153,6 +163,11 @@ static int load(tf_ckpt *c, const char *text, size_t len, tf_err *err)
         if (rej && rej->type == TF_JSON_OBJECT) {
             c->old_rejects_path = dup_json_str(tf_json_get(rej, "path"));
             c->old_rejects_size = json_i64(tf_json_get(rej, "size"), -1);
+        }
+        const tf_json *man = tf_json_get(root, "manifest");
+        if (man && man->type == TF_JSON_OBJECT) {
+            c->old_manifest_path = dup_json_str(tf_json_get(man, "path"));
+            c->old_manifest_size = json_i64(tf_json_get(man, "size"), -1);
         }
         rc = 0;
     }
@@ -203,7 +218,8 @@ static void render(const tf_ckpt *c, tf_buf *b)
         const char *name, *path;
         uint64_t size;
     } files[] = { { "output", c->output_path, c->output_size },
-                  { "rejects", c->rejects_path, c->rejects_size } };
+                  { "rejects", c->rejects_path, c->rejects_size },
+                  { "manifest", c->manifest_path, c->manifest_size } };
     for (size_t i = 0; i < TF_ARRAY_LEN(files); i++) {
         if (!files[i].path)
             continue;
@@ -223,9 +239,14 @@ static void render(const tf_ckpt *c, tf_buf *b)
         put_str_or_null(b, s->path);
         tf_buf_puts(b, ", \"member\": ");
         put_str_or_null(b, s->member);
+        if (s->etag) {
+            tf_buf_puts(b, ", \"etag\": ");
+            put_str_or_null(b, s->etag);
+        }
         tf_buf_printf(b, ", \"size\": %lld, \"mtime\": %lld, \"fingerprint\": \"%s\", \"fingerprint_bytes\": %llu",
                       (long long)s->size, (long long)s->mtime, s->fp, (unsigned long long)s->fp_len);
-        tf_buf_printf(b, ", \"offset\": %llu, \"done\": %s", (unsigned long long)s->offset,
+        tf_buf_printf(b, ", \"offset\": %llu, \"raw_offset\": %llu, \"records\": %llu, \"done\": %s",
+                      (unsigned long long)s->offset, (unsigned long long)s->raw, (unsigned long long)s->records,
                       s->done ? "true" : "false");
         tf_buf_puts(b, ", \"error\": ");
         put_str_or_null(b, s->error);
@@ -307,7 +328,7 @@ static tf_ckpt *ckpt_new(void)
 {
     tf_ckpt *c = tf_xcalloc(1, sizeof *c);
     c->lock_fd = -1;
-    c->old_output_size = c->old_rejects_size = -1;
+    c->old_output_size = c->old_rejects_size = c->old_manifest_size = -1;
     return c;
 }
 
@@ -342,6 +363,10 @@ tf_ckpt *tf_ckpt_open(const char *path, uint64_t interval_ns, tf_err *err)
         c->rejects_path = tf_xstrdup(c->old_rejects_path);
         c->rejects_size = (uint64_t)c->old_rejects_size;
     }
+    if (c->old_manifest_path && c->old_manifest_size >= 0) {
+        c->manifest_path = tf_xstrdup(c->old_manifest_path);
+        c->manifest_size = (uint64_t)c->old_manifest_size;
+    }
     /* Prove now, before anything is sent, that the checkpoint can be written. */
     if (write_file(c, err) != 0) {
         tf_ckpt_free(c);
@@ -373,6 +398,8 @@ void tf_ckpt_free(tf_ckpt *c)
     free(c->rejects_path);
     free(c->old_output_path);
     free(c->old_rejects_path);
+    free(c->manifest_path);
+    free(c->old_manifest_path);
     free(c);
 }
 
@@ -393,6 +420,22 @@ int64_t tf_ckpt_rejects_size(const tf_ckpt *c, const char *rejects_path)
     return old_size_for(c->old_rejects_path, c->old_rejects_size, rejects_path);
 }
 
+int64_t tf_ckpt_manifest_size(const tf_ckpt *c, const char *manifest_path)
+{
+    return old_size_for(c->old_manifest_path, c->old_manifest_size, manifest_path);
+}
+
+void tf_ckpt_set_manifest(tf_ckpt *c, const char *path, uint64_t size)
+{
+    if (!c->manifest_path || !path || strcmp(c->manifest_path, path)) {
+        free(c->manifest_path);
+        c->manifest_path = path ? tf_xstrdup(path) : NULL;
+    }
+    if (c->manifest_size != size)
+        c->dirty = true;
+    c->manifest_size = size;
+}
+
 void tf_ckpt_set_files(tf_ckpt *c, const char *output_path, const char *rejects_path)
 {
     free(c->output_path);
@@ -411,9 +454,11 @@ static void set_identity(ck_stream *s, const tf_stream_info *info)
     free(s->name);
     free(s->path);
     free(s->member);
+    free(s->etag);
     s->name = tf_xstrdup(info->name);
     s->path = tf_xstrdup(info->path);
     s->member = info->member ? tf_xstrdup(info->member) : NULL;
+    s->etag = info->etag ? tf_xstrdup(info->etag) : NULL;
     s->size = info->size;
     s->mtime = info->mtime;
     tf_hex_encode(s->fp, info->fingerprint, 32);
@@ -456,6 +501,11 @@ tf_ckpt_verdict tf_ckpt_stream_begin(tf_ckpt *c, uint32_t slot, const tf_stream_
                             info->name, (long long)info->size, (long long)s->size);
         return TF_CKPT_CHANGED;
     }
+    if (s->etag && info->etag && strcmp(s->etag, info->etag)) {
+        tf_err_set(why, "%s: ETag is \"%s\", the checkpoint saw \"%s\" (the object was replaced)", info->name,
+                   info->etag, s->etag);
+        return TF_CKPT_CHANGED;
+    }
     if (s->fp_len != info->fp_len || strcmp(s->fp, fp)) {
         tf_err_set(why, "%s: the first %llu bytes differ from what the checkpoint saw (replaced)",
                             info->name, (unsigned long long)info->fp_len);
@@ -472,7 +522,7 @@ void tf_ckpt_stream_restart(tf_ckpt *c, uint32_t slot, const tf_stream_info *inf
 {
     ck_stream *s = &c->s[c->slot_idx[slot]];
     set_identity(s, info);
-    s->offset = 0;
+    s->offset = s->raw = s->records = 0;
     s->done = false;
     free(s->error);
     s->error = NULL;
@@ -532,6 +582,9 @@ void tf_ckpt_batch_acked(tf_ckpt *c, uint64_t seq, uint64_t output_size)
                 continue;
             ck_stream *s = &c->s[c->slot_idx[m->stream]];
             s->offset = m->end;
+            if (m->raw > s->raw)
+                s->raw = m->raw;
+            s->records += m->records;
             s->updated_ns = now;
             if (m->eof) {
                 s->done = true;
@@ -595,8 +648,9 @@ size_t tf_ckpt_count(const tf_ckpt *c)
 void tf_ckpt_entry_get(const tf_ckpt *c, size_t i, tf_ckpt_entry *e)
 {
     const ck_stream *s = &c->s[i];
-    *e = (tf_ckpt_entry){ .name = s->name, .size = s->size, .offset = s->offset, .done = s->done,
-                          .error = s->error, .updated_ns = s->updated_ns };
+    *e = (tf_ckpt_entry){ .name = s->name, .path = s->path, .size = s->size, .offset = s->offset,
+                          .raw = s->raw, .records = s->records, .done = s->done, .error = s->error,
+                          .updated_ns = s->updated_ns };
 }
 
 bool tf_ckpt_slot_started(const tf_ckpt *c, uint32_t slot)

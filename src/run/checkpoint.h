@@ -35,6 +35,11 @@ void tf_ckpt_free(tf_ckpt *c);
 int64_t tf_ckpt_output_size(const tf_ckpt *c, const char *output_path);
 int64_t tf_ckpt_rejects_size(const tf_ckpt *c, const char *rejects_path);
 void tf_ckpt_set_files(tf_ckpt *c, const char *output_path, const char *rejects_path);
+/* The manifest (run --manifest): its size as an earlier run left it (-1: not
+ * recorded), and its size now, which the caller keeps at the watermark (it
+ * appends a batch's lines when the batch passes it). */
+int64_t tf_ckpt_manifest_size(const tf_ckpt *c, const char *manifest_path);
+void tf_ckpt_set_manifest(tf_ckpt *c, const char *path, uint64_t size);
 
 typedef enum {
     TF_CKPT_START,   /* new stream: read from the beginning */
@@ -67,8 +72,11 @@ int tf_ckpt_maybe_write(tf_ckpt *c, bool force, int (*sync_fn)(void *, tf_err *)
 tf_ckpt *tf_ckpt_load(const char *path, tf_err *err);
 typedef struct {
     const char *name;
+    const char *path;    /* the input file (or URL) it is in */
     int64_t size;        /* raw size the checkpoint saw, -1 unknown */
     uint64_t offset;     /* acknowledged decoded offset */
+    uint64_t raw;        /* about where that is in the raw bytes (same units as size) */
+    uint64_t records;    /* records acknowledged, over every run */
     bool done;
     const char *error;   /* the stream ended with this error, or NULL */
     uint64_t updated_ns; /* wall clock of the last advance, 0 never */

@@ -2,7 +2,12 @@
  * with `inspect` so that it shows what `run` would do: the reader (source →
  * decode → frame, on a thread of its own when mapping is threaded), the
  * mapping workers (parse, map, filter, encode, with the oversize-span
- * reject), and the results handed back strictly in reader order.
+ * reject), and the results handed back strictly in reader order. For a
+ * mapping with a text "format" it also sets the reader up for text: lines
+ * framed as written, files in directories judged as text, and a frame hook
+ * (map/text/text.h, tf_text_lines) that reads header rows and "#Fields:" in
+ * order and stops a stream of another format early ("0 of the first 1000
+ * lines match nginx-combined: is this the right format?").
  * Ownership: the feed owns the interner (the resources and scopes of every
  * span it produced live until tf_feed_free), the reader and the workers; a
  * result lives until tf_feed_release. One consumer thread calls next/release.
@@ -48,6 +53,17 @@ void tf_feed_stop(tf_feed *f);
 /* Joins the threads; then the totals of the mapping and the source. */
 tf_mapper_stats tf_feed_mapper_stats(tf_feed *f);
 const tf_source_stats *tf_feed_source_stats(tf_feed *f);
+/* For the progress line, from the consumer's thread: raw input bytes gone
+ * through, and the input being read. */
+uint64_t tf_feed_raw_read(tf_feed *f);
+void tf_feed_current(tf_feed *f, char *buf, size_t n);
 void tf_feed_free(tf_feed *f);
+
+/* Reads the inputs once, as run would (profile, filters), and gives the
+ * latest end of all the spans it would send (0: none), for --time-shift-to.
+ * -1 with err when the profile is bad. Inputs that cannot be read are
+ * reported through on_input_error and skipped. */
+int tf_feed_latest_end(const tf_opts *o, void (*on_input_error)(void *, const tf_err *), void *ctx,
+                       uint64_t *end_ns, tf_err *err);
 
 #endif

@@ -25,12 +25,30 @@ typedef enum {
     TF_RUN_BAD_CONFIG,  /* nothing was done: a bad profile or endpoint configuration */
     TF_RUN_FAILED,      /* a fatal error (output or backend refused, I/O error) */
     TF_RUN_INTERRUPTED, /* stopped on request; the checkpoint (if any) resumes it */
+    TF_RUN_CLOSED,      /* the output was a pipe whose reader went away (`| head`): stopped quietly */
 } tf_run_outcome;
 
-/* A snapshot for the progress line. */
+/* What a run has done so far (the progress line, the metrics file) or in all
+ * (the summary). Records count JSON values (or text lines) read. */
 typedef struct {
-    uint64_t records, spans, rejected; /* seen by the pipeline so far */
-    uint64_t requests;                 /* accepted by the destination */
+    uint64_t records, filtered, rejected; /* read; dropped by the filters; rejected (records, not streams) */
+    uint64_t spans;                       /* built from the records that were kept */
+    uint64_t spans_sent, spans_acked;     /* handed to the destination; accepted by it */
+    uint64_t backend_rejected;            /* spans a partial success said were rejected */
+    uint64_t requests, retries, throttles;
+    uint64_t bytes_read;                  /* raw input bytes gone through (compressed, as stored) */
+    uint64_t bytes_total;                 /* all of them; 0 when unknown (stdin) */
+    uint64_t bytes_sent;                  /* request bytes sent (or written), after compression */
+    uint64_t streams, input_errors, changed, skipped_done;
+    uint64_t skipped_files, skipped_members; /* found in directories and archives, not logs */
+    uint64_t other_shards;                   /* streams left to the other shards */
+} tf_run_counts;
+
+typedef struct {
+    tf_run_counts c;
+    uint64_t elapsed_ns;
+    double send_rate;  /* spans/s the sender allows now (it lowers it when throttled); 0: no limit */
+    char current[256]; /* the input being read, "" between inputs */
 } tf_run_progress;
 
 typedef struct {
@@ -43,15 +61,41 @@ typedef struct {
     const volatile sig_atomic_t *stop;
 } tf_run_hooks;
 
+/* Why records were rejected: each distinct reason and how often (the most
+ * frequent first; reasons past a cap are counted under "other reasons"). */
+typedef struct {
+    char *reason;
+    uint64_t n;
+} tf_run_reason;
+
+/* One input stream (a file or an archive member). */
+typedef struct {
+    char *name;
+    uint64_t records, filtered, rejected, spans, spans_sent, spans_acked;
+    uint64_t bytes;     /* decoded bytes read */
+    bool skipped_done;  /* done according to the checkpoint: not read */
+    bool changed;       /* changed since the checkpoint and skipped */
+    char *error;        /* it failed part-way, or NULL */
+    tf_run_reason *reasons;
+    size_t n_reasons;
+} tf_run_stream;
+
 typedef struct {
     tf_run_outcome outcome;
-    uint64_t records, filtered, rejected; /* records mapped, dropped by filters, rejected */
-    uint64_t streams, input_errors, changed, skipped_done;
-    uint64_t skipped_files, skipped_members; /* found in directories and archives, not logs */
-    uint64_t spans, requests, retries, backend_rejected_spans;
+    tf_run_counts c;
     int stop_signal;      /* TF_RUN_INTERRUPTED: what stopped it */
+    uint64_t where_seen;  /* bit i: some record had --where key i (the first 64) */
     char *destination;    /* "file out.jsonl", "https://host/v1/traces" (no secrets) */
     char *rejects_path;   /* set when something was written to the rejects file */
+    uint64_t start_wall_ns, end_wall_ns;
+    uint64_t span_start_ns, span_end_ns; /* earliest start, latest end of the spans built (0: none) */
+    bool has_trace;
+    uint8_t trace_id[16]; /* one trace sent (the first acknowledged), to open in the backend */
+    double send_rate;     /* what the sender allowed at the end (0: no limit) */
+    tf_run_stream *streams;
+    size_t n_streams;
+    tf_run_reason *reasons;
+    size_t n_reasons;
 } tf_run_result;
 
 void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result *res);

@@ -122,11 +122,22 @@ static void on_spans(void *ctx, const tf_record *rec, tf_span **spans, size_t n)
             res = copied;
         }
         /* p is an offset until the slot is complete (enc may move) */
-        s->spans[s->n_spans++] = (tf_ev_span){ res, spans[i]->scope, (const char *)(uintptr_t)before, len, cost };
+        tf_ev_span *es = &s->spans[s->n_spans++];
+        *es = (tf_ev_span){ res, spans[i]->scope, (const char *)(uintptr_t)before, len, cost,
+                            .start_ns = spans[i]->start_ns, .end_ns = spans[i]->end_ns };
+        memcpy(es->trace_id, spans[i]->trace_id, 16);
+        memcpy(es->span_id, spans[i]->span_id, 8);
     }
     tf_ev *e = add_ev(s, TF_EV_SPANS);
     e->first = first;
     e->n = n;
+    e->offset = rec->offset;
+    e->line = rec->line;
+    if (n) { /* stored as an offset, fixed up when the slot is complete */
+        e->root = (const char *)(uintptr_t)(s->whys.len + 1);
+        tf_buf_append(&s->whys, spans[0]->name.p, spans[0]->name.len);
+        tf_buf_putc(&s->whys, '\0');
+    }
 }
 
 /* Maps one reader message into slot s. */
@@ -162,19 +173,25 @@ static void process(worker *wk, slot *s, tf_rd_msg *msg)
                 tf_mapper_frame(wk->m, &d->f, &cb);
                 tf_mapper_end_frame(wk->m);
             }
-            add_ev(s, TF_EV_FRAME_END)->end = d->f.end;
+            tf_ev *fe = add_ev(s, TF_EV_FRAME_END);
+            fe->end = d->f.end;
+            fe->raw = d->raw;
         }
         const tf_mapper_stats *after = tf_mapper_stats_get(wk->m);
         s->r.counts = (tf_mapper_stats){ after->records - before.records, after->filtered - before.filtered,
-                                         after->rejected - before.rejected, after->spans - before.spans };
+                                         after->rejected - before.rejected, after->spans - before.spans,
+                                         after->where_seen };
     }
     if (msg->kind == TF_RD_BEGIN || msg->kind == TF_RD_FRAMES)
         s->r.profile = tf_mapper_profile(wk->m, &s->r.profile_why);
     for (size_t i = 0; i < s->n_spans; i++)
         s->spans[i].p = s->enc.p + (uintptr_t)s->spans[i].p;
-    for (size_t i = 0; i < s->n_ev; i++)
+    for (size_t i = 0; i < s->n_ev; i++) {
         if (s->ev[i].kind == TF_EV_REJECT)
             s->ev[i].why = s->whys.p + ((uintptr_t)s->ev[i].why - 1);
+        else if (s->ev[i].kind == TF_EV_SPANS && s->ev[i].root)
+            s->ev[i].root = s->whys.p + ((uintptr_t)s->ev[i].root - 1);
+    }
     s->r.ev = s->ev;
     s->r.n_ev = s->n_ev;
     s->r.spans = s->spans;
@@ -300,6 +317,7 @@ tf_mapper_stats tf_work_stats(tf_work *w)
         t.filtered += s->filtered;
         t.rejected += s->rejected;
         t.spans += s->spans;
+        t.where_seen |= s->where_seen;
     }
     return t;
 }

@@ -23,12 +23,14 @@ typedef enum {
 typedef struct {
     tf_ev_kind kind;
     size_t first, n;    /* SPANS */
-    uint64_t offset;    /* REJECT: decoded offset of the record */
-    uint64_t line;      /* REJECT */
+    uint64_t offset;    /* REJECT, SPANS: decoded offset of the record */
+    uint64_t line;      /* REJECT, SPANS */
     const char *text;   /* REJECT: the record (may be NULL) */
     size_t len;
     const char *why;    /* REJECT */
+    const char *root;   /* SPANS: the name of the record's first span (NUL-terminated) */
     uint64_t end;       /* FRAME_END */
+    uint64_t raw;       /* FRAME_END: about where in the raw bytes */
 } tf_ev;
 
 typedef struct {
@@ -37,6 +39,8 @@ typedef struct {
     const char *p; /* encoded span */
     size_t len;
     size_t cost;   /* bytes it adds to a request, its group's overhead included */
+    uint8_t trace_id[16], span_id[8];
+    uint64_t start_ns, end_ns;
 } tf_ev_span;
 
 typedef struct {

@@ -28,10 +28,11 @@ static char *own(tf_opts *o, char *p)
 
 typedef enum {
     O_ALLOW_EMPTY, O_BASIC_AUTH, O_BATCH_BYTES, O_BATCH_SPANS, O_CACERT, O_CHECKPOINT, O_CHECKPOINT_INTERVAL, O_COMPRESSION,
-    O_CONCURRENCY, O_ENDPOINT, O_EXCLUDE, O_HEADER, O_HELP, O_INCLUDE, O_INSECURE, O_JOIN_TRACE_NAMES, O_MARK_BACKFILL,
-    O_MAX_RECORD_BYTES, O_MAX_RETRIES, O_MAX_RETRY_TIME, O_NO_PROGRESS, O_ON_CHANGED, O_OUTPUT,
+    O_CONCURRENCY, O_ENDPOINT, O_EXCLUDE, O_HEADER, O_HELP, O_INCLUDE, O_INSECURE, O_JOB_NAME, O_JOIN_TRACE_NAMES,
+    O_MANIFEST, O_MARK_BACKFILL, O_MAX_RECORD_BYTES, O_MAX_RETRIES, O_MAX_RETRY_TIME, O_METRICS_FILE, O_NO_PROGRESS,
+    O_ON_CHANGED, O_OUTPUT, O_PROGRESS, O_SUMMARY_JSON,
     O_PRIVACY, O_PROFILE, O_PROTOCOL, O_QUIET, O_RATE_LIMIT, O_RATE_LIMIT_BYTES, O_REJECTS,
-    O_RESOURCE_ATTR, O_SINCE, O_TENANT, O_THREADS, O_TIME_SHIFT, O_TIMEOUT, O_TOKEN_FILE,
+    O_RESOURCE_ATTR, O_S3_ENDPOINT, O_S3_PATH_STYLE, O_SHARD, O_SHARDS, O_SINCE, O_TENANT, O_THREADS, O_TIME_SHIFT, O_TIME_SHIFT_TO, O_TIMEOUT, O_TOKEN_FILE,
     O_UNTIL, O_VERBOSE, O_VERSION, O_WHERE,
 } opt_id;
 
@@ -51,35 +52,45 @@ static const opt_def options[] = {
     { "batch-spans", 0, "N", O_BATCH_SPANS, "most spans in one request (default 4096)" },
     { "cacert", 0, "FILE", O_CACERT, "CA certificates (PEM) to verify the endpoint with" },
     { "checkpoint", 0, "FILE", O_CHECKPOINT, "record acknowledged progress in FILE and resume from it" },
-    { "checkpoint-interval", 0, "DURATION", O_CHECKPOINT_INTERVAL, "how often the checkpoint is saved while running (default 2s)" },
+    { "checkpoint-interval", 0, "DURATION", O_CHECKPOINT_INTERVAL, "how often the checkpoint is saved while running (default 250ms)" },
     { "compression", 0, "ALG", O_COMPRESSION, "request compression: gzip (default), zstd or none" },
     { "concurrency", 0, "N", O_CONCURRENCY, "requests in flight at once (default 4)" },
     { "endpoint", 0, "URL", O_ENDPOINT, "OTLP/HTTP endpoint; /v1/traces is appended to a base URL" },
-    { "exclude", 0, "GLOB", O_EXCLUDE, "skip archive members matching GLOB (repeatable)" },
+    { "exclude", 0, "GLOB", O_EXCLUDE, "skip archive members and S3 keys matching GLOB (repeatable)" },
     { "header", 'H', "K=V", O_HEADER, "extra HTTP header (repeatable)" },
     { "help", 'h', NULL, O_HELP, "show this help" },
-    { "include", 0, "GLOB", O_INCLUDE, "read only archive members and files in directories matching GLOB (repeatable)" },
+    { "include", 0, "GLOB", O_INCLUDE, "read only archive members, files in directories and S3 keys matching GLOB (repeatable)" },
     { "insecure", 0, NULL, O_INSECURE, "do not verify the endpoint's TLS certificate (unsafe)" },
+    { "job-name", 0, "NAME", O_JOB_NAME, "the job label of --metrics-file (default tracefill)" },
     { "join-trace-names", 0, NULL, O_JOIN_TRACE_NAMES, "openrouter: records naming one non-hex trace_id share one trace (not what Broadcast does)" },
+    { "manifest", 0, "FILE", O_MANIFEST, "one JSON line per acknowledged trace (gzip/zstd when FILE ends .gz/.zst)" },
     { "mark-backfill", 0, NULL, O_MARK_BACKFILL, "add the resource attribute tracefill.backfill=true to every span" },
     { "max-record-bytes", 0, "SIZE", O_MAX_RECORD_BYTES, "reject records longer than SIZE (default 4MiB)" },
     { "max-retries", 0, "N", O_MAX_RETRIES, "retries of one request before giving up (default 10)" },
     { "max-retry-time", 0, "DURATION", O_MAX_RETRY_TIME, "give up retrying a request after DURATION (default 5m)" },
+    { "metrics-file", 0, "FILE", O_METRICS_FILE, "Prometheus textfile of the run's counters (node_exporter), every 30s and at the end" },
     { "no-progress", 0, NULL, O_NO_PROGRESS, "no progress line on stderr" },
     { "on-changed", 0, "ACTION", O_ON_CHANGED, "an input changed since the checkpoint: fail (default), restart or skip" },
     { "output", 'o', "FILE", O_OUTPUT, "write OTLP/JSON lines to FILE (- for stdout) instead of uploading" },
     { "privacy", 0, NULL, O_PRIVACY, "leave prompt and completion content out" },
     { "profile", 0, "NAME|FILE", O_PROFILE, "openrouter, otlp, or a mapping file (default: detected)" },
+    { "progress", 0, "WHEN", O_PROGRESS, "auto (a line on a terminal, else every 30s), plain (every 30s) or none" },
     { "protocol", 0, "PROTO", O_PROTOCOL, "http/protobuf (default) or http/json" },
     { "quiet", 'q', NULL, O_QUIET, "only errors on stderr" },
     { "rate-limit", 0, "N", O_RATE_LIMIT, "at most N spans per second" },
     { "rate-limit-bytes", 0, "SIZE", O_RATE_LIMIT_BYTES, "at most SIZE request bytes per second" },
     { "rejects", 0, "FILE", O_REJECTS, "where rejected records go (default beside the checkpoint or output)" },
     { "resource-attr", 0, "K=V", O_RESOURCE_ATTR, "add a resource attribute (repeatable)" },
+    { "s3-endpoint", 0, "URL", O_S3_ENDPOINT, "S3-compatible endpoint for s3:// inputs (R2, MinIO ...; else $AWS_ENDPOINT_URL)" },
+    { "s3-path-style", 0, NULL, O_S3_PATH_STYLE, "address buckets as ENDPOINT/BUCKET/KEY on AWS too (custom endpoints always are)" },
+    { "shard", 0, "K/N", O_SHARD, "read only shard K (0-based) of N: inputs split by a stable hash of their names" },
+    { "shards", 0, "N", O_SHARDS, "as --shard, K from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)" },
     { "since", 0, "TIME", O_SINCE, "only records whose span starts at or after TIME" },
+    { "summary-json", 0, "FILE", O_SUMMARY_JSON, "write what the run did as JSON to FILE (- for stdout), also on failure" },
     { "tenant", 0, "ID", O_TENANT, "Tempo tenant, sent as X-Scope-OrgID" },
     { "threads", 0, "N", O_THREADS, "worker threads (default: one per core, at most 4)" },
     { "time-shift", 0, "DURATION", O_TIME_SHIFT, "move all span times by DURATION (e.g. 720h, -5m)" },
+    { "time-shift-to", 0, "TIME", O_TIME_SHIFT_TO, "move the spans so the latest ends at TIME (now, or a time); reads the inputs twice" },
     { "timeout", 0, "DURATION", O_TIMEOUT, "per-request timeout (default 10s)" },
     { "token-file", 0, "FILE", O_TOKEN_FILE, "read the API token from FILE (else $TRACEFILL_TOKEN)" },
     { "until", 0, "TIME", O_UNTIL, "only records whose span starts before TIME" },
@@ -125,7 +136,8 @@ static void usage(FILE *out)
             "       tracefill inspect [OPTIONS] INPUT... show what tracefill sees, send nothing\n"
             "       tracefill check [OPTIONS]            send one test span to the endpoint\n"
             "       tracefill status --checkpoint FILE   show a checkpoint's progress\n"
-            "INPUT is a file, a directory or - (stdin); compression and archives are detected.\n\n"
+            "INPUT is a file, a directory, - (stdin), s3://BUCKET/PREFIX or an http(s):// URL;\n"
+            "compression and archives are detected.\n\n"
             "Options:\n");
     for (size_t i = 0; i < TF_ARRAY_LEN(options); i++) {
         const opt_def *d = &options[i];
@@ -136,7 +148,10 @@ static void usage(FILE *out)
         fprintf(out, "  %-30s %s\n", left, d->help);
     }
     fprintf(out, "\nEnvironment: OTEL_EXPORTER_OTLP_{,TRACES_}{ENDPOINT,HEADERS,PROTOCOL,COMPRESSION,\n"
-                 "TIMEOUT,CERTIFICATE}, TRACEFILL_TOKEN. Flags win over the environment.\n"
+                 "TIMEOUT,CERTIFICATE}, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, TRACEFILL_TOKEN,\n"
+                 "JOB_COMPLETION_INDEX (--shards); for s3:// inputs AWS_ACCESS_KEY_ID,\n"
+                 "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL\n"
+                 "(or ~/.aws/credentials and ~/.aws/config). Flags win over the environment.\n"
                  "See tracefill(1) for exit statuses and examples.\n");
 }
 
@@ -308,6 +323,43 @@ static void env_headers(tf_opts *o, const char *spec)
     free(copy);
 }
 
+/* OTEL_RESOURCE_ATTRIBUTES: "k1=v1,k2=v2", values %-encoded (W3C baggage
+ * style). A malformed entry is an error, not silently ignored. */
+static int env_resource_attrs(tf_opts *o, const char *spec)
+{
+    char *copy = tf_xstrdup(spec), *save = NULL;
+    int rc = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        char *k = tok;
+        while (*k == ' ')
+            k++;
+        if (!eq || eq == k) {
+            tf_errorf("OTEL_RESOURCE_ATTRIBUTES: \"%s\" is not key=value", tok);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char *end = eq;
+        while (end > k && end[-1] == ' ')
+            *--end = '\0';
+        char *dec = tf_xmalloc(strlen(eq + 1) + 1), *d = dec;
+        for (char *p = eq + 1; *p; p++) {
+            uint8_t byte;
+            if (*p == '%' && p[1] && p[2] && tf_hex_decode(&byte, p + 1, 1) == 0) {
+                *d++ = (char)byte;
+                p += 2;
+            } else {
+                *d++ = *p;
+            }
+        }
+        *d = '\0';
+        push_kv(&o->env_resource_attrs, &o->n_env_resource_attrs, (tf_keyval){ own(o, tf_xstrdup(k)), own(o, dec) });
+    }
+    free(copy);
+    return rc;
+}
+
 static const char *env2(const char *traces_name, const char *generic_name)
 {
     const char *v = getenv(traces_name);
@@ -350,6 +402,10 @@ static int apply_env(tf_opts *o)
         env_headers(o, v);
     if ((v = getenv("TRACEFILL_TOKEN")) && *v)
         o->token = v;
+    if ((v = getenv("OTEL_RESOURCE_ATTRIBUTES")) && *v && env_resource_attrs(o, v) != 0)
+        return -1;
+    if ((v = getenv("OTEL_SERVICE_NAME")) && *v)
+        push_kv(&o->env_resource_attrs, &o->n_env_resource_attrs, (tf_keyval){ "service.name", v });
     return 0;
 }
 
@@ -429,6 +485,22 @@ static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
         break;
     case O_INCLUDE: push_str(&o->include, &o->n_include, v); break;
     case O_INSECURE: o->insecure = true; break;
+    case O_JOB_NAME: o->job_name = v; break;
+    case O_MANIFEST: o->manifest = v; break;
+    case O_METRICS_FILE: o->metrics_file = v; break;
+    case O_SUMMARY_JSON: o->summary_json = v; break;
+    case O_PROGRESS:
+        if (!strcmp(v, "auto")) {
+            o->progress = true;
+            o->progress_plain = false;
+        } else if (!strcmp(v, "plain")) {
+            o->progress = o->progress_plain = true;
+        } else if (!strcmp(v, "none")) {
+            o->progress = false;
+        } else {
+            return bad_value(d, v, "auto, plain or none");
+        }
+        break;
     case O_MAX_RECORD_BYTES:
         if (!parse_size(v, &sz) || sz < 64)
             return bad_value(d, v, "a size of at least 64 bytes, e.g. 4MiB");
@@ -476,11 +548,43 @@ static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
         o->rate_bytes = (double)sz;
         break;
     case O_REJECTS: o->rejects = v; break;
+    case O_S3_ENDPOINT:
+        if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) {
+            tf_errorf("--%s: expected an http:// or https:// URL", d->name); /* the value may hold a password */
+            return -1;
+        }
+        o->s3_endpoint = v;
+        break;
+    case O_S3_PATH_STYLE: o->s3_path_style = true; break;
     case O_RESOURCE_ATTR:
         if (!parse_keyval(o, v, &kv))
             return bad_value(d, v, "KEY=VALUE");
         push_kv(&o->resource_attrs, &o->n_resource_attrs, kv);
         break;
+    case O_SHARD: {
+        unsigned long k, nn;
+        char extra;
+        if (sscanf(v, "%lu/%lu%c", &k, &nn, &extra) != 2 || nn < 1 || nn > 100000 || k >= nn)
+            return bad_value(d, v, "K/N with 0 <= K < N, e.g. 0/4");
+        o->shard_k = (uint32_t)k;
+        o->shard_n = (uint32_t)nn;
+        break;
+    }
+    case O_SHARDS: {
+        const char *idx = getenv("JOB_COMPLETION_INDEX");
+        long k;
+        if (!parse_int(v, 1, 100000, &n))
+            return bad_value(d, v, "a number of shards from 1 to 100000");
+        if (!idx || !parse_int(idx, 0, n - 1, &k)) {
+            tf_errorf("--shards %s needs JOB_COMPLETION_INDEX set to 0..%ld (a Kubernetes Indexed Job sets it); "
+                      "elsewhere use --shard K/N",
+                      v, n - 1);
+            return -1;
+        }
+        o->shard_k = (uint32_t)k;
+        o->shard_n = (uint32_t)n;
+        break;
+    }
     case O_SINCE:
     case O_UNTIL:
         if (!parse_when(v, tf_now_wall_ns(), &t))
@@ -503,6 +607,14 @@ static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
         if (!tf_duration_parse(v, strlen(v), &dur))
             return bad_value(d, v, "a duration such as 720h or -90m");
         o->time_shift_ns = dur;
+        break;
+    case O_TIME_SHIFT_TO:
+        if (!strcmp(v, "now"))
+            t = tf_now_wall_ns();
+        else if (!parse_when(v, tf_now_wall_ns(), &t))
+            return bad_value(d, v, "now, a time such as 2024-07-15T23:00:00Z, or an age such as 1h");
+        o->has_shift_to = true;
+        o->shift_to_ns = t;
         break;
     case O_TIMEOUT:
         if (!tf_duration_parse(v, strlen(v), &dur) || dur <= 0)
@@ -790,9 +902,19 @@ static int dispatch(const char *cmd, tf_opts *o_)
     }
     if (check_profile_name(o.profile) != 0)
         return TF_EXIT_USAGE;
+    for (size_t i = 0; o.shard_n > 1 && i < o.n_inputs; i++)
+        if (!strcmp(o.inputs[i], "-")) {
+            tf_errorf("--shard splits files, members and objects: standard input cannot be split (every shard "
+                      "would read it)");
+            return TF_EXIT_USAGE;
+        }
+    if (o.has_shift_to && o.time_shift_ns) {
+        tf_errorf("use either --time-shift or --time-shift-to, not both");
+        return TF_EXIT_USAGE;
+    }
     if (!strcmp(cmd, "run") || !strcmp(cmd, "inspect")) {
         if (!o.n_inputs) {
-            tf_errorf("%s needs at least one INPUT (a file, a directory or -)", cmd);
+            tf_errorf("%s needs at least one INPUT (a file, a directory, - or a URL)", cmd);
             return TF_EXIT_USAGE;
         }
         return !strcmp(cmd, "run") ? tf_cmd_run(&o) : tf_cmd_inspect(&o);

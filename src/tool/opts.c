@@ -19,7 +19,7 @@ void tf_opts_defaults(tf_opts *o)
     o->max_retries = 10;
     o->max_retry_time_ns = 300ull * 1000000000u;
     o->progress = true;
-    o->checkpoint_interval_ns = 2000000000ull;
+    o->checkpoint_interval_ns = 250000000ull;
     o->msg_level = TF_MSG_NORMAL;
 }
 
@@ -33,6 +33,7 @@ void tf_opts_free(tf_opts *o)
     free(o->exclude);
     free(o->headers);
     free(o->resource_attrs);
+    free(o->env_resource_attrs);
     free(o->where);
     memset(o, 0, sizeof *o);
 }

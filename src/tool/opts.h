@@ -24,6 +24,9 @@ typedef struct tf_opts {
     const char **include, **exclude;
     size_t n_include, n_exclude;
     size_t max_record_bytes;
+    uint32_t shard_k, shard_n; /* --shard K/N (n 0: no sharding) */
+    const char *s3_endpoint; /* --s3-endpoint, NULL: the environment's or AWS's */
+    bool s3_path_style;
 
     /* mapping */
     const char *profile; /* NULL/"auto", "openrouter", "otlp", or a mapping file path */
@@ -32,7 +35,13 @@ typedef struct tf_opts {
     bool mark_backfill;    /* resource attribute tracefill.backfill=true on every span */
     tf_keyval *resource_attrs;
     size_t n_resource_attrs;
+    /* OTEL_RESOURCE_ATTRIBUTES, then OTEL_SERVICE_NAME as service.name: used
+     * only where the profile sets no value, and below --resource-attr. */
+    tf_keyval *env_resource_attrs;
+    size_t n_env_resource_attrs;
     int64_t time_shift_ns;
+    bool has_shift_to;  /* --time-shift-to: the latest span ends at shift_to_ns */
+    uint64_t shift_to_ns;
     bool has_since, has_until;
     uint64_t since_ns, until_ns;
     tf_keyval *where;
@@ -41,6 +50,7 @@ typedef struct tf_opts {
     /* output: file sink */
     const char *output;  /* -o FILE or "-"; NULL when uploading */
     const char *rejects; /* NULL: default beside the output */
+    const char *manifest; /* --manifest FILE, or NULL */
 
     /* output: OTLP/HTTP */
     const char *endpoint; /* full URL ending in /v1/traces, NULL for the file sink */
@@ -67,10 +77,16 @@ typedef struct tf_opts {
     uint64_t checkpoint_interval_ns;
     tf_on_changed on_changed;
 
+    /* reporting */
+    const char *summary_json; /* --summary-json FILE ("-": stdout) */
+    const char *metrics_file; /* --metrics-file FILE */
+    const char *job_name;     /* the job label in the metrics */
+
     /* behaviour */
     int threads; /* 0 = auto */
     bool allow_empty; /* reading no record at all is not an error */
-    bool progress;
+    bool progress;     /* false: --no-progress (or --progress none) */
+    bool progress_plain; /* --progress plain: lines every 30 s even on a terminal */
     int msg_level;
 
     /* memory the parser allocated, freed by tf_opts_free */

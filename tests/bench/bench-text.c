@@ -1,10 +1,13 @@
 /* bench-text.c: measures the text formats' parsers (not a test).
  *   tests/bench/bench-text [--lines N] [--threads T] [--preset NAME] [FILE]
+ *   tests/bench/bench-text --lines N --print
  * Parses lines into records with one shared format and one parser (and
  * arena) per thread, the threads taking interleaved blocks of lines as the
  * run's workers do, and prints lines/s on stderr. Without FILE it makes N
  * (default 1000000) varied nginx combined lines in memory; with FILE it
- * parses FILE's lines (a preset other than nginx-combined needs one). */
+ * parses FILE's lines (a preset other than nginx-combined needs one).
+ * --print writes the N generated lines to stdout instead (the corpus of
+ * make bench's end-to-end text rows). */
 #include "config.h"
 #include "map/text/text.h"
 
@@ -100,6 +103,7 @@ int main(int argc, char **argv)
 {
     size_t want = 1000000;
     const char *preset = "nginx-combined", *file = NULL;
+    bool print = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--lines") && i + 1 < argc)
             want = (size_t)strtoull(argv[++i], NULL, 10);
@@ -107,10 +111,12 @@ int main(int argc, char **argv)
             n_threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--preset") && i + 1 < argc)
             preset = argv[++i];
+        else if (!strcmp(argv[i], "--print"))
+            print = true;
         else if (argv[i][0] != '-' && !file)
             file = argv[i];
         else {
-            fprintf(stderr, "usage: bench-text [--lines N] [--threads T] [--preset NAME] [FILE]\n");
+            fprintf(stderr, "usage: bench-text [--lines N] [--threads T] [--preset NAME] [FILE] | --lines N --print\n");
             return 2;
         }
     }
@@ -121,6 +127,11 @@ int main(int argc, char **argv)
     if (!text) {
         fprintf(stderr, "bench-text: cannot read %s\n", file);
         return 1;
+    }
+    if (print) {
+        int rc = fwrite(text, 1, size, stdout) == size && fflush(stdout) == 0 ? 0 : 1;
+        free(text);
+        return rc;
     }
     for (size_t i = 0; i < size; i++)
         n_lines += text[i] == '\n';

@@ -8,7 +8,9 @@
 #   the file sink, and OTLP/HTTP (protobuf; gzip, zstd, none) to the test
 #   receiver in discard mode; and peak RSS, also for a run at 10x the records
 #   (BENCH_TENX=0 skips that one); and the text formats' regex parser on
-#   generated nginx combined lines with one and two threads (bench-text).
+#   generated nginx combined lines with one and two threads (bench-text),
+#   then the same lines end to end (read, parse, map, encode, write) through
+#   samples/nginx-combined/mapping.json.
 # Not part of `make check`: numbers are printed, never asserted.
 set -eu
 : "${top_srcdir:?}" "${top_builddir:?}"
@@ -101,3 +103,24 @@ echo "text formats, parsing only (tests/bench/bench-text, $N nginx combined line
 for t in 1 2; do
     "$top_builddir/tests/bench/bench-text" --lines "$N" --threads $t 2>&1 | sed 's/^bench-text: /  /'
 done
+
+# The same lines end to end: tracefill run with the nginx-combined sample
+# mapping (read, frame, parse, map, encode, write); target: 200,000 lines/s
+# with two threads. "x floor" here is relative to the first row (1 thread).
+NG=$W/nginx$N.log
+if [ ! -s "$NG" ]; then
+    echo "bench: generating $N nginx combined lines" >&2
+    "$top_builddir/tests/bench/bench-text" --lines "$N" --print >"$NG.tmp" && mv "$NG.tmp" "$NG"
+fi
+NM=$top_srcdir/samples/nginx-combined/mapping.json
+echo
+echo "text formats, end to end ($N nginx combined lines, $(du -m "$NG" | cut -f1) MB, --profile samples/nginx-combined/mapping.json):"
+printf '| %-40s | %10s | %10s | %7s | %12s | %4s |\n' run lines/s spans/s "x 1 thr" "peak RSS" exit
+printf '|%s|%s|%s|%s|%s|%s|\n' ------------------------------------------ ------------ ------------ --------- -------------- ------
+FLOOR=
+row "nginx combined to /dev/null, 1 thread" "$N" 0 "$TF" run -q --threads 1 -o /dev/null --profile "$NM" "$NG"
+row "nginx combined to /dev/null, 2 threads" "$N" 0 "$TF" run -q --threads 2 -o /dev/null --profile "$NM" "$NG"
+row "nginx combined to a file, 2 threads" "$N" 0 "$TF" run -q --threads 2 -o "$W/text-out.jsonl" --profile "$NM" "$NG"
+rm -f "$W/text-out.jsonl"
+gzip -1 -c "$NG" >"$W/nginx$N.log.gz"
+row "nginx combined .gz to /dev/null, 2 thr" "$N" 0 "$TF" run -q --threads 2 -o /dev/null --profile "$NM" "$W/nginx$N.log.gz"

@@ -101,13 +101,47 @@ is "$rc" 4 "an empty file named on the command line: exit status 4"
 
 # Ctrl-C without a checkpoint: 130, and no claim that it can be resumed.
 mkfifo "$T/fifo"
-( rc=0; "$TRACEFILL" run -o "$T/sig.jsonl" - <"$T/fifo" >"$T/sig.out" 2>"$T/sig.err" || rc=$?; echo $rc >"$T/sig.rc" ) &
+"$TRACEFILL" run -o "$T/sig.jsonl" - <"$T/fifo" >"$T/sig.out" 2>"$T/sig.err" &
+pid=$!
 exec 7>"$T/fifo"
 "$GEN" 2 5 >&7
 sleep 0.5
-pkill -INT -f "run -o $T/sig.jsonl" || true
-i=0; while [ ! -s "$T/sig.rc" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+kill -INT $pid
+rc=0; wait $pid || rc=$?
 exec 7>&-
+echo $rc >"$T/sig.rc"
 is "$(cat "$T/sig.rc")" 130 "SIGINT without --checkpoint: exit status 130"
 lacks "$T/sig.err" "saving the checkpoint" "it does not claim to save a checkpoint"
 contains "$T/sig.err" "starts from the beginning" "it says a new run starts over"
+
+# OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES: used where the profile sets
+# no value; --resource-attr wins over them; a malformed entry is an error.
+printf '{"ts":"2025-01-01T00:00:00Z"}\n' >"$T/r.jsonl"
+printf '{"span": {"name": "x", "start": "ts", "duration": {"const": "1s"}}}\n' >"$T/plain-map.json"
+printf '{"resource": {"service.name": {"const": "fixed"}}, "span": {"name": "x", "start": "ts", "duration": {"const": "1s"}}}\n' >"$T/svc-map.json"
+res() { jq -c '[.resourceSpans[0].resource.attributes[] | {(.key): .value.stringValue}] | add' "$1"; }
+OTEL_SERVICE_NAME=svc OTEL_RESOURCE_ATTRIBUTES='deployment.environment=prod, team=a%2Cb' \
+    "$TRACEFILL" run -q --profile "$T/plain-map.json" -o "$T/env1.jsonl" "$T/r.jsonl"
+is "$(res "$T/env1.jsonl")" '{"deployment.environment":"prod","team":"a,b","service.name":"svc"}' \
+   "the environment's resource attributes, %-decoded, and OTEL_SERVICE_NAME"
+OTEL_SERVICE_NAME=svc "$TRACEFILL" run -q --profile "$T/svc-map.json" -o "$T/env2.jsonl" "$T/r.jsonl"
+is "$(res "$T/env2.jsonl")" '{"service.name":"fixed"}' "a profile that fixes service.name keeps it"
+OTEL_SERVICE_NAME=svc "$TRACEFILL" run -q --profile "$T/plain-map.json" --resource-attr service.name=flag -o "$T/env3.jsonl" "$T/r.jsonl"
+is "$(res "$T/env3.jsonl")" '{"service.name":"flag"}' "--resource-attr wins over the environment"
+OTEL_SERVICE_NAME=svc "$TRACEFILL" run -q -o "$T/env4.jsonl" "$T/a.jsonl"
+is "$(jq -r '.resourceSpans[0].resource.attributes[] | select(.key == "service.name") | .value.stringValue' "$T/env4.jsonl" | sort -u)" \
+   openrouter "the OpenRouter profile's service.name is not overridden"
+OTEL_RESOURCE_ATTRIBUTES='novalue' run_tf rc run -q -o "$T/x" "$T/r.jsonl"
+is "$rc" 2 "a malformed OTEL_RESOURCE_ATTRIBUTES entry is a usage error"
+
+# A closed stdout ends the run quietly (as for other tools: 128 + SIGPIPE).
+"$GEN" 5000 8 >"$T/many.jsonl"
+( rc=0; "$TRACEFILL" run -o - "$T/many.jsonl" 2>"$T/pipe.err" || rc=$?; echo $rc >"$T/pipe.rc" ) | head -c 100 >/dev/null
+is "$(cat "$T/pipe.rc")" 141 "run -o - | head: exit status 141"
+is "$(cat "$T/pipe.err")" "" "and nothing on stderr"
+
+# A --where key no record has is reported at the end (a typo, or a name
+# before mapping).
+run_tf rc run -o "$T/w.jsonl" --where user.id=user-0 --where nosuchkey=1 "$T/a.jsonl"
+contains "$T/err" "--where nosuchkey=1: no record has the attribute nosuchkey" "a --where key seen on no record is reported"
+lacks "$T/err" "--where user.id=user-0: no record" "a key some record has is not"

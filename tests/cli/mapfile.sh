@@ -271,3 +271,12 @@ else
     skip "strace is not installed or cannot trace here"
     skip "strace is not installed or cannot trace here"
 fi
+
+# A mapped resource whose every field is missing from the record: an empty
+# resource, not a crash (memcpy from NULL aborted the sanitizer build).
+printf '{"resource": {"service.name": "svc"}, "span": {"name": "x", "start": "ts", "duration": {"const": "1s"}}}\n' >"$T/empty-res.json"
+printf '{"ts":"2025-01-01T00:00:00Z"}\n{"ts":"2025-01-01T00:00:01Z","svc":"a"}\n' >"$T/empty-res.jsonl"
+run_tf rc run --profile "$T/empty-res.json" -o "$T/empty-res.out" "$T/empty-res.jsonl"
+is "$rc" 0 "a resource whose fields are all missing maps (exit 0)"
+is "$(jq -c '[.resourceSpans[] | (.resource.attributes // [] | length)]' "$T/empty-res.out" | tr -d '\n')" "[0,1]" \
+   "the first record's resource is empty, the second's has service.name"

@@ -261,9 +261,57 @@ static bool cpuinfo_has_sha_ni(void)
 #endif
 }
 
+/* HMAC-SHA256: RFC 4231 section 4 test cases 1, 2, 3, 6 and 7 (the ones with
+ * full-length output), and a key of exactly one block (64 bytes), whose value
+ * is from Python's hmac module:
+ *   python3 -c "import hmac,hashlib; print(hmac.new(b'k'*64,b'',hashlib.sha256).hexdigest())" */
+static void check_hmac(void)
+{
+    uint8_t k0b[20], kaa20[20], kaa131[131], dd[50], k64[64];
+    memset(k0b, 0x0b, sizeof k0b);
+    memset(kaa20, 0xaa, sizeof kaa20);
+    memset(kaa131, 0xaa, sizeof kaa131);
+    memset(dd, 0xdd, sizeof dd);
+    memset(k64, 'k', sizeof k64);
+    static const char big_msg[] = "This is a test using a larger than block-size key and a larger than "
+                                  "block-size data. The key needs to be hashed before being used by the "
+                                  "HMAC algorithm.";
+    static const char big_key_msg[] = "Test Using Larger Than Block-Size Key - Hash Key First";
+    const struct {
+        const char *name;
+        const void *key;
+        size_t key_len;
+        const void *msg;
+        size_t msg_len;
+        const char *want;
+    } cases[] = {
+        { "RFC 4231 case 1", k0b, sizeof k0b, "Hi There", 8,
+          "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7" },
+        { "RFC 4231 case 2 (short key)", "Jefe", 4, "what do ya want for nothing?", 28,
+          "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" },
+        { "RFC 4231 case 3", kaa20, sizeof kaa20, dd, sizeof dd,
+          "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe" },
+        { "RFC 4231 case 6 (131-byte key)", kaa131, sizeof kaa131, big_key_msg, sizeof big_key_msg - 1,
+          "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54" },
+        { "RFC 4231 case 7 (long key and data)", kaa131, sizeof kaa131, big_msg, sizeof big_msg - 1,
+          "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2" },
+        { "64-byte key, empty message", k64, sizeof k64, "", 0,
+          "83026a325aaee70e36cfe607536aa1054104ad1077c36134810d4ccded1ccd3b" },
+    };
+    for (size_t i = 0; i < TF_ARRAY_LEN(cases); i++) {
+        uint8_t mac[32];
+        char hex[65];
+        tf_hmac_sha256(cases[i].key, cases[i].key_len, cases[i].msg, cases[i].msg_len, mac);
+        tf_hex_encode(hex, mac, 32);
+        hex[64] = '\0';
+        is_str(hex, cases[i].want, "HMAC-SHA256 %s", cases[i].name);
+    }
+}
+
 int main(void)
 {
     threads_first();
+    check_hmac();
 
     const char *best = tf_sha256_impl();
     diag("best SHA-256 block function here: %s", best);

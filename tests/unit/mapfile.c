@@ -206,7 +206,7 @@ static void test_errors(void)
         "span_id, parent_span_id, traceparent, trace_state, status, attributes, remaining, events)");
     bad("{`span`: {`name`: `a`, `name`: `b`, `start`: `t`}}", "mapping.json: `span.name`: duplicate key");
     bad("{`spam`: {}}",
-        "mapping.json: `spam`: unknown key (expected one of: version, name, null_values, resource, scope, skip, span)");
+        "mapping.json: `spam`: unknown key (expected one of: version, name, format, null_values, resource, scope, skip, span)");
     bad("{`version`: 2, `span`: {}}",
         "mapping.json: `version`: expected 1 (this tracefill reads mapping version 1), got 2");
     bad("{`name`: ``, `span`: {}}", "mapping.json: `name`: expected a non-empty string, got ``");

@@ -145,37 +145,30 @@ static uint64_t fnv1a(const void *p, size_t n)
     return h;
 }
 
-static void cache_clear(mf_state *p)
-{
-    for (size_t i = 0; i < p->cache_cap; i++)
-        free(p->cache[i].key);
-    memset(p->cache, 0, p->cache_cap * sizeof *p->cache);
-    p->cache_n = 0;
-}
+/* Distinct resources one thread interns (they live for the run); past
+ * them, a record's resource is its own, in the record's arena, so that a
+ * resource built from a per-request field cannot grow memory without bound. */
+#define MF_RES_INTERNED 4096
 
 static void cache_put(mf_state *p, uint64_t h, const char *k, size_t len, const tf_resource *r)
 {
     if (!p->cache_cap) {
         p->cache_cap = 256;
         p->cache = tf_xcalloc(p->cache_cap, sizeof *p->cache);
-    } else if ((p->cache_n + 1) * 2 > p->cache_cap) {
-        if (p->cache_cap >= 65536) {
-            cache_clear(p); /* bounded memory; the interner still dedups */
-        } else {
-            rcache_ent *old = p->cache;
-            size_t oc = p->cache_cap;
-            p->cache_cap *= 2;
-            p->cache = tf_xcalloc(p->cache_cap, sizeof *p->cache);
-            for (size_t i = 0; i < oc; i++) {
-                if (!old[i].key)
-                    continue;
-                size_t j = old[i].h & (p->cache_cap - 1);
-                while (p->cache[j].key)
-                    j = (j + 1) & (p->cache_cap - 1);
-                p->cache[j] = old[i];
-            }
-            free(old);
+    } else if ((p->cache_n + 1) * 2 > p->cache_cap) { /* at most 2 * MF_RES_INTERNED slots */
+        rcache_ent *old = p->cache;
+        size_t oc = p->cache_cap;
+        p->cache_cap *= 2;
+        p->cache = tf_xcalloc(p->cache_cap, sizeof *p->cache);
+        for (size_t i = 0; i < oc; i++) {
+            if (!old[i].key)
+                continue;
+            size_t j = old[i].h & (p->cache_cap - 1);
+            while (p->cache[j].key)
+                j = (j + 1) & (p->cache_cap - 1);
+            p->cache[j] = old[i];
         }
+        free(old);
     }
     size_t j = h & (p->cache_cap - 1);
     while (p->cache[j].key)
@@ -219,7 +212,9 @@ static void ser_value(tf_buf *b, const tf_value *v)
 
 /* The record's resource. Its attributes are built in the arena and their
  * bytes are the cache key, so records with equal resources reuse one
- * interned resource without encoding or mallocs. */
+ * interned resource without encoding or mallocs. Once this thread has
+ * interned MF_RES_INTERNED of them, a new one stays the record's (not
+ * interned, in its arena: the worker and the batch copy it). */
 static const tf_resource *record_resource(const mp_profile *p, mf_state *st, const ev *e, bool privacy,
                                           tf_err *why)
 {
@@ -228,6 +223,7 @@ static const tf_resource *record_resource(const mp_profile *p, mf_state *st, con
         return NULL;
     tf_buf *b = &st->rbuf;
     b->len = 0;
+    tf_buf_reserve(b, 1); /* a resource with no attribute is a key too: never a NULL pointer */
     for (size_t i = 0; i < attrs.n; i++) {
         tf_buf_append(b, &attrs.kv[i].key.len, sizeof(size_t));
         tf_buf_append(b, attrs.kv[i].key.p, attrs.kv[i].key.len);
@@ -243,6 +239,12 @@ static const tf_resource *record_resource(const mp_profile *p, mf_state *st, con
         }
     }
     tf_profile_add_resource_opts(p->base.env, &attrs, e->a);
+    if (st->cache_n >= MF_RES_INTERNED) {
+        tf_resource *own = tf_arena_calloc(e->a, sizeof *own);
+        own->attrs = attrs;
+        own->schema_url = TF_STR("");
+        return own;
+    }
     const tf_resource *r = tf_intern_resource(p->base.env->interner, &attrs, TF_STR(""), 0);
     cache_put(st, h, b->p, b->len, r);
     return r;
@@ -441,8 +443,8 @@ void mf_state_free(tf_profile_state *sp)
     mf_state *st = (mf_state *)sp;
     if (!st)
         return;
-    if (st->cache)
-        cache_clear(st);
+    for (size_t i = 0; i < st->cache_cap; i++)
+        free(st->cache[i].key);
     free(st->cache);
     tf_buf_free(&st->tbuf);
     tf_buf_free(&st->jbuf);

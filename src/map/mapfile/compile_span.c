@@ -464,12 +464,32 @@ static void build_slots(cc *c, mp_profile *p)
     }
 }
 
+/* "format": a text log format (doc/mapping.md, "Text logs"), compiled once
+ * here and shared read-only like the rest of the program; absent or "json":
+ * the records are JSON. */
+static bool compile_format(cc *c, mp_profile *p, const tf_json *m)
+{
+    const tf_json *v = tf_json_get(m, "format");
+    if (!v)
+        return true;
+    tf_err e;
+    tf_err_clear(&e);
+    if (tf_text_format_from_json(v, p->now_ns, &p->text, &e) >= 0)
+        return true;
+    c->failed = true;
+    tf_err_set(c->err, "%s: %s", c->file, e.msg);
+    return false;
+}
+
 bool mf_compile(cc *c, mp_profile *p, const tf_map_env *env, const tf_json *m)
 {
     if (m->type != TF_JSON_OBJECT)
         return mf_cfail(c, "expected a JSON object (the mapping), got %s", mf_jtype(m));
-    static const char *const keys[] = { "version", "name", "null_values", "resource", "scope", "skip", "span" };
+    static const char *const keys[] = { "version", "name", "format", "null_values", "resource", "scope", "skip",
+                                        "span" };
     if (!mf_known_keys(c, m, keys, TF_ARRAY_LEN(keys)))
+        return false;
+    if (!compile_format(c, p, m))
         return false;
     const tf_json *v = tf_json_get(m, "version");
     if (v) {

@@ -12,6 +12,7 @@ static void mp_destroy(tf_profile *pp)
     mp_profile *p = (mp_profile *)pp;
     if (!p)
         return;
+    tf_text_format_free(p->text);
     tf_arena_free(&p->arena);
     free(p);
 }
@@ -97,6 +98,11 @@ tf_profile *tf_profile_mapping_new(const tf_map_env *env, const char *name, cons
         return NULL;
     }
     return &p->base;
+}
+
+const tf_text_format *tf_profile_text_format(const tf_profile *p)
+{
+    return p && p->ops == &mp_ops ? ((const mp_profile *)p)->text : NULL;
 }
 
 tf_profile *tf_profile_mapfile_new(const tf_map_env *env, const char *path, tf_err *err)

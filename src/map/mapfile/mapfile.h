@@ -7,11 +7,16 @@
  * once; each thread's scratch buffers, key slots, last derived id and
  * resource cache are its tf_profile_state (tf_profile_state_new). Spans may
  * point at the program's constants: encode them before freeing the
- * profile. Resources and scopes are interned (copied). Nothing here prints. */
+ * profile. Resources and scopes are interned (copied), up to a bound per
+ * thread; past it, a record's resource lives in the record's arena (not
+ * interned: whoever keeps the span longer copies it). Nothing here prints.
+ * A mapping with a text "format" maps records that the format parsed from
+ * a line (tf_profile_text_format); the mapping itself is the same. */
 #ifndef TF_MAPFILE_H
 #define TF_MAPFILE_H
 
 #include "map/profile.h"
+#include "map/text/text.h"
 
 /* Compiles a mapping given as text. name is what error messages call it
  * (the file name). NULL with err when the mapping is malformed:
@@ -22,5 +27,8 @@ tf_profile *tf_profile_mapping_new(const tf_map_env *env, const char *name, cons
 /* Reads the mapping file at path (opened once) and compiles it; NULL with
  * err: "m.json: cannot open the mapping file: No such file or directory". */
 tf_profile *tf_profile_mapfile_new(const tf_map_env *env, const char *path, tf_err *err);
+/* The text format of a mapping file's profile ("format"), owned by the
+ * profile; NULL for JSON mappings and for other profiles. */
+const tf_text_format *tf_profile_text_format(const tf_profile *p);
 
 #endif

@@ -23,6 +23,7 @@
 #define TF_MAPFILE_PROGRAM_H
 
 #include "map/mapfile/mapfile.h"
+#include "map/text/text.h"
 
 #include <string.h>
 
@@ -193,6 +194,7 @@ typedef struct {
     const tf_resource *resource; /* when res is constant */
     const tf_scope *scope;
     uint64_t now_ns; /* "now" for HTTP dates without a year, taken when loaded */
+    tf_text_format *text; /* "format": records are text lines; NULL: JSON */
 } mp_profile;
 
 /* One thread's scratch for one mp_profile (the tf_profile_state of

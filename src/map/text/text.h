@@ -184,4 +184,27 @@ typedef struct {
 } tf_text_gate;
 bool tf_text_gate_count(tf_text_gate *g, const tf_text_format *f, bool matched, tf_err *err);
 
+/* ---- the reader's side of a run ------------------------------------------------------ */
+
+/* What a run does with each line of a text stream in stream order, on the
+ * reader's thread, before the line goes to a worker: header rows and "#"
+ * directives (they name the columns of the lines after them, and are no
+ * record), and the early stop (the gate above, judged by a parser of its
+ * own). One per run, used by that one thread; the format must outlive it. */
+typedef struct tf_text_lines tf_text_lines;
+
+tf_text_lines *tf_text_lines_new(const tf_text_format *f);
+void tf_text_lines_free(tf_text_lines *l);
+/* A new stream starts: no header seen, the gate counts again. */
+void tf_text_lines_begin(tf_text_lines *l);
+/* The stream's next line (line_no: its 1-based line number, for messages).
+ * skipped: a line before a resume point, looked at only for headers.
+ * Returns TF_TEXT_DATA or TF_TEXT_HEADER, with *cols the columns for a data
+ * line (as tf_text_stream_line) and *undecided true while the gate has not
+ * yet seen a line that matches; -1 with err when the stream must stop:
+ * "line 1: header row: \"id\" twice (columns 1 and 4)", or the gate's "0 of
+ * the first 1000 lines match nginx-combined: is this the right format?". */
+int tf_text_lines_next(tf_text_lines *l, const char *line, size_t len, uint64_t line_no, bool skipped,
+                       const tf_text_columns **cols, bool *undecided, tf_err *err);
+
 #endif
