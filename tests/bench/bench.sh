@@ -115,8 +115,9 @@ fi
 NM=$top_srcdir/samples/nginx-combined/mapping.json
 echo
 echo "text formats, end to end ($N nginx combined lines, $(du -m "$NG" | cut -f1) MB, --profile samples/nginx-combined/mapping.json):"
-printf '| %-40s | %10s | %10s | %7s | %12s | %4s |\n' run lines/s spans/s "x 1 thr" "peak RSS" exit
-printf '|%s|%s|%s|%s|%s|%s|\n' ------------------------------------------ ------------ ------------ --------- -------------- ------
+printf '| %-40s | %10s | %10s | %6s | %7s | %12s | %4s |\n' run lines/s spans/s "MB/s" "x 1 thr" "peak RSS" exit
+printf '|%s|%s|%s|%s|%s|%s|%s|\n' ------------------------------------------ ------------ ------------ -------- --------- -------------- ------
+BYTES_PER_RECORD=$(($(wc -c <"$NG") / N))
 FLOOR=
 row "nginx combined to /dev/null, 1 thread" "$N" 0 "$TF" run -q --threads 1 -o /dev/null --profile "$NM" "$NG"
 row "nginx combined to /dev/null, 2 threads" "$N" 0 "$TF" run -q --threads 2 -o /dev/null --profile "$NM" "$NG"
