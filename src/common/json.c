@@ -496,16 +496,52 @@ bool tf_json_as_bool(const tf_json *v, bool *out)
     return false;
 }
 
-/* Does any of the 8 bytes in w need attention (< 0x20, '"', '\\', >= 0x80)?
- * The classic SWAR zero-byte test applied to w, w ^ '"' and w ^ '\\'. */
-static inline bool word_special(uint64_t w)
+/* The bytes of w that need attention (< 0x20, '"', '\\', >= 0x80), as their
+ * high bits: the classic SWAR zero-byte test applied to w, w ^ '"' and
+ * w ^ '\\'. It may also flag bytes after a flagged one (a borrow), never
+ * before, so the lowest flag, in memory order, is exact. */
+static inline uint64_t special_bytes(uint64_t w)
 {
     const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
     uint64_t lt20 = (w - ones * 0x20) & ~w;
     uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
     uint64_t eq = ((q - ones) & ~q) | ((b - ones) & ~b);
-    return ((lt20 | eq | w) & high) != 0;
+    return (lt20 | eq | w) & high;
 }
+
+/* Little-endian with a count-trailing-zeros builtin: the lowest flag is
+ * the first byte in memory. Elsewhere the byte loop finds it. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define TF_JSON_CTZ 1
+#else
+#define TF_JSON_CTZ 0
+#endif
+
+/* 1 for the bytes a JSON string cannot hold as they are (or that need
+ * UTF-8 checking). */
+static const unsigned char needs_escape[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/* The two-character escapes; 0: none (a control character gets \u00XX). */
+static const char short_escape[128] = {
+    ['"'] = '"', ['\\'] = '\\', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['\b'] = 'b', ['\f'] = 'f',
+};
 
 void tf_json_write_string(tf_buf *out, const char *s, size_t len)
 {
@@ -515,52 +551,70 @@ void tf_json_write_string(tf_buf *out, const char *s, size_t len)
         return;
     }
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    /* Written in place: room is kept for what is left of the input as it
+     * is (plain bytes are copied one for one) plus the closing quote, and
+     * grown before an escape, which writes at most 6 bytes for 1. */
     tf_buf_reserve(out, len + 2);
-    tf_buf_putc(out, '"');
+    char *o = out->p + out->len;
+    *o++ = '"';
     while (p < end) {
-        /* Copy the run of bytes that need no escaping in one go, eight
-         * bytes at a time while no byte in a word needs attention. */
-        const unsigned char *run = p;
+        /* The run of bytes that need no escaping, eight at a time (stored
+         * whole; a word's bytes after its first special one are written
+         * over) while no byte in a word needs attention. */
         while (end - p >= 8) {
             uint64_t w;
             memcpy(&w, p, 8);
-            if (word_special(w))
+            memcpy(o, &w, 8); /* room: what is left, and the quote */
+            uint64_t m = special_bytes(w);
+            if (m) {
+#if TF_JSON_CTZ
+                size_t k = (size_t)__builtin_ctzll(m) / 8; /* the first byte that needs attention */
+                p += k;
+                o += k;
+#endif
                 break;
+            }
             p += 8;
+            o += 8;
         }
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-            p++;
-        tf_buf_append(out, run, (size_t)(p - run));
+        while (p < end && !needs_escape[*p])
+            *o++ = (char)*p++;
         if (p == end)
             break;
+        size_t need = (size_t)(end - p) + 8;
+        if (TF_UNLIKELY((size_t)(out->p + out->cap - o) < need)) {
+            out->len = (size_t)(o - out->p);
+            tf_buf_reserve(out, need + (size_t)(end - p) / 2 + 64);
+            o = out->p + out->len;
+        }
         unsigned c = *p;
         if (c >= 0x80) {
             size_t n = tf_utf8_seq(p, (size_t)(end - p));
             if (n) {
-                tf_buf_append(out, p, n);
+                memcpy(o, p, n);
+                o += n;
                 p += n;
             } else {
-                tf_buf_append(out, "\xef\xbf\xbd", 3); /* U+FFFD for an invalid byte */
+                memcpy(o, "\xef\xbf\xbd", 3); /* U+FFFD for an invalid byte */
+                o += 3;
                 p++;
             }
             continue;
         }
         p++;
-        switch (c) {
-        case '"': tf_buf_append(out, "\\\"", 2); break;
-        case '\\': tf_buf_append(out, "\\\\", 2); break;
-        case '\n': tf_buf_append(out, "\\n", 2); break;
-        case '\r': tf_buf_append(out, "\\r", 2); break;
-        case '\t': tf_buf_append(out, "\\t", 2); break;
-        case '\b': tf_buf_append(out, "\\b", 2); break;
-        case '\f': tf_buf_append(out, "\\f", 2); break;
-        default: {
-            char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-            tf_buf_append(out, u, 6);
-        }
+        o[0] = '\\';
+        if (short_escape[c]) {
+            o[1] = short_escape[c];
+            o += 2;
+        } else {
+            memcpy(o + 1, "u00", 3);
+            o[4] = hex[c >> 4];
+            o[5] = hex[c & 15];
+            o += 6;
         }
     }
-    tf_buf_putc(out, '"');
+    *o++ = '"';
+    out->len = (size_t)(o - out->p);
 }
 
 void tf_json_write(tf_buf *out, const tf_json *v)

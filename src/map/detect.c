@@ -1,4 +1,5 @@
-/* detect.c: --profile auto: judging records and frames. */
+/* detect.c: --profile auto: judging records and frames (and, in the mapper,
+ * a record the stream's profile rejected). */
 #include "config.h"
 #include "map/detect.h"
 
@@ -12,14 +13,36 @@ struct tf_detector {
     const char *name, *why;
 };
 
+/* True when the first resource says service.name = openrouter. */
+static bool from_broadcast(const tf_json *rss)
+{
+    const tf_json *rs = rss->type == TF_JSON_ARRAY && rss->n ? rss->items[0] : NULL;
+    const tf_json *res = rs ? tf_json_get_nn(rs, "resource") : NULL;
+    const tf_json *attrs = res ? tf_json_get_nn(res, "attributes") : NULL;
+    for (size_t i = 0; attrs && attrs->type == TF_JSON_ARRAY && i < attrs->n; i++) {
+        const tf_json *k = tf_json_get_nn(attrs->items[i], "key");
+        const tf_json *v = tf_json_get_nn(attrs->items[i], "value");
+        const tf_json *s = v ? tf_json_get_nn(v, "stringValue") : NULL;
+        if (!s && v)
+            s = tf_json_get_nn(v, "string_value");
+        if (k && k->type == TF_JSON_STRING && tf_str_eqc(k->str, "service.name"))
+            return s && s->type == TF_JSON_STRING && tf_str_eqc(s->str, "openrouter");
+    }
+    return false;
+}
+
 const char *tf_profile_detect(const tf_json *rec, const char **why)
 {
     if (!rec || rec->type != TF_JSON_OBJECT) {
         *why = "the first record is not a JSON object";
         return NULL;
     }
-    if (tf_json_get(rec, "resourceSpans") || tf_json_get(rec, "resource_spans")) {
-        *why = "the first record has resourceSpans, like an OTLP/JSON export request";
+    const tf_json *rss = tf_json_get(rec, "resourceSpans");
+    if (!rss)
+        rss = tf_json_get(rec, "resource_spans");
+    if (rss) {
+        *why = from_broadcast(rss) ? "the first record has resourceSpans from OpenRouter Broadcast (service.name openrouter)"
+                                   : "the first record has resourceSpans, like an OTLP/JSON export request";
         return "otlp";
     }
     const tf_json *g = rec;
@@ -28,6 +51,12 @@ const char *tf_profile_detect(const tf_json *rec, const char **why)
         g = data;
     const tf_json *id = tf_json_get(g, "id");
     bool gen_id = id && id->type == TF_JSON_STRING && id->str.len > 4 && !memcmp(id->str.p, "gen-", 4);
+    const tf_json *choices = tf_json_get(g, "choices");
+    if (id && id->type == TF_JSON_STRING && choices && choices->type == TF_JSON_ARRAY && tf_json_get_nn(g, "created") &&
+        !tf_json_get(g, "created_at") && !tf_json_get(g, "createdAt")) {
+        *why = "the first record has id, created and choices, like an OpenRouter chat-completion response";
+        return "openrouter";
+    }
     if (id && (gen_id || tf_json_get(g, "created_at") || tf_json_get(g, "createdAt"))) {
         *why = g != rec ? "the first record wraps an OpenRouter generation in \"data\""
                : gen_id ? "the first record has a gen-… id, like an OpenRouter generation"

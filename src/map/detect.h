@@ -1,5 +1,8 @@
 /* detect.h: --profile auto: which built-in profile a stream's records look
- * like, judged on the first record that one recognises.
+ * like, judged on the first record that one recognises. The mapper also
+ * judges, with tf_profile_detect, a record that its stream's profile
+ * rejected, so one stream may mix shapes (OpenRouter generations, chat
+ * completions and Broadcast's OTLP deliveries in one file).
  *
  * tf_detector is self-contained (its own JSON parser and arena), so the
  * reader can be handed tf_detector_frame as its detection callback without
@@ -8,7 +11,9 @@
  *
  * Example answers:
  *   "otlp"        "the first record has resourceSpans, like an OTLP/JSON export request"
+ *   "otlp"        "the first record has resourceSpans from OpenRouter Broadcast (service.name openrouter)"
  *   "openrouter"  "the first record has a gen-… id, like an OpenRouter generation"
+ *   "openrouter"  "the first record has id, created and choices, like an OpenRouter chat-completion response"
  *   NULL          "the first record matches no built-in profile (use --profile with a mapping file)" */
 #ifndef TF_DETECT_H
 #define TF_DETECT_H

@@ -2,6 +2,7 @@
  * time shift, per frame. */
 #include "config.h"
 #include "map/mapper.h"
+#include "map/detect.h"
 #include "map/filter.h"
 #include "map/mapfile/mapfile.h"
 
@@ -103,6 +104,22 @@ const tf_mapper_stats *tf_mapper_stats_get(const tf_mapper *m)
     return &m->stats;
 }
 
+/* --profile auto, a record the stream's profile rejected: when the record
+ * itself looks like another built-in profile's (a stream mixing shapes),
+ * that one maps it; its reason replaces why when it rejects it too. */
+static bool map_detected(tf_mapper *m, const tf_record *rec, tf_map_out *out, tf_err *why)
+{
+    const char *unused;
+    const char *name = m->auto_detect ? tf_profile_detect(rec->json, &unused) : NULL;
+    int i = name ? tf_profiles_find(m->ps, name) : -1;
+    if (i < 0 || i == m->current)
+        return false;
+    out->n = 0;
+    out->independent = false;
+    why->msg[0] = '\0';
+    return tf_profile_map(tf_profiles_at(m->ps, (size_t)i), m->states[i], rec, out, why) == TF_MAP_OK;
+}
+
 static int on_value(void *ctx, tf_json *v, size_t start, size_t end)
 {
     tf_mapper *m = ctx;
@@ -129,7 +146,8 @@ static int on_value(void *ctx, tf_json *v, size_t start, size_t end)
     tf_err why;
     why.msg[0] = '\0';
     if (tf_profile_map(tf_profiles_at(m->ps, (size_t)m->current), m->states[m->current], &rec, &out, &why) !=
-        TF_MAP_OK) {
+            TF_MAP_OK &&
+        !map_detected(m, &rec, &out, &why)) {
         m->stats.rejected++;
         m->cb->reject(m->cb->ctx, &rec, why.msg[0] ? why.msg : "record rejected");
         return 0;

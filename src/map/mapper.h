@@ -4,7 +4,8 @@
  * into one record with the columns the reader's hook tagged it with, and a
  * frame marked as a header is no record at all. With --profile auto the
  * reader detects each stream's profile and the caller passes it on with
- * tf_mapper_use_detected. Results come back through callbacks, during the
+ * tf_mapper_use_detected; a record that profile rejects is judged on its
+ * own and mapped by the built-in profile it looks like, if another. Results come back through callbacks, during the
  * call (a reject's why is valid only then); span memory is valid until
  * tf_mapper_end_frame.
  * Ownership and threads: the profiles are the run's, opened once and shared

@@ -1,90 +1,122 @@
-/* openrouter.c: OpenRouter generation records → spans that look like
- * the ones OpenRouter Broadcast sends live (service.name=openrouter, gen_ai.*).
- * The record may be the generation object itself (snake_case, as the
- * generation API returns it), wrapped as {"data": {...}}, or camelCase as the
- * SDKs serialise it. The span tree is documented in doc/spans.md. */
+/* openrouter.c: the OpenRouter profile: which shape a record has (judged per
+ * record), the generation object's fields, and the profile's lifetime. The
+ * generation object may be snake_case (as GET /api/v1/generation returns
+ * it), wrapped as {"data": {...}}, or camelCase as the SDKs serialise it.
+ * What becomes of each field is doc/spans.md; the spans are built in
+ * openrouter_spans.c, chat-completion responses read in openrouter_chat.c. */
 #include "config.h"
-#include "common/ids.h"
-#include "map/profile.h"
+#include "map/openrouter.h"
 #include "common/timefmt.h"
 
-#include <ctype.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+const char *const or_live_meta_names[OR_META_COUNT] = {
+    "source", "api_key_name", "entity_id", "creator_user_id", "router_latency_ms", "provider_request_ms",
+    "provider_headers_ms", "first_token_ms", "provider_body_end_ms", "provider_time_to_first_token_ms",
+    "inter_token_latency_ms", "input_unit_price", "output_unit_price",
+};
+
 enum field {
-    F_OTHER = 0, /* becomes openrouter.<key> */
+    F_OTHER = 0, /* becomes trace.metadata.openrouter_generation.<key> */
     F_API_TYPE,
+    F_CANCELLED,
     F_CHOICES,
     F_COMPLETION,
     F_CREATED_AT,
-    F_DATA,
+    F_ERROR,
     F_EXTERNAL_USER,
     F_FINISH_REASON,
     F_GENERATION_TIME,
     F_ID,
+    F_INPUT_COST,
     F_LATENCY,
     F_MESSAGES,
-    F_METADATA,
     F_MODEL,
     F_MODERATION_LATENCY,
+    F_NATIVE_FINISH_REASON,
+    F_NATIVE_TOKENS_CACHED,
+    F_NATIVE_TOKENS_COMPLETION,
+    F_NATIVE_TOKENS_PROMPT,
+    F_NATIVE_TOKENS_REASONING,
     F_OUTPUT,
+    F_OUTPUT_COST,
     F_PROMPT,
     F_PROVIDER_NAME,
     F_PROVIDER_RESPONSES,
+    F_PROVIDER_SLUG,
+    F_REASONING,
     F_ROUTER,
     F_SESSION_ID,
-    F_TOKENS_COMPLETION,
-    F_TOKENS_PROMPT,
+    F_STATUS,
+    F_TOOL_CALLS,
     F_TOTAL_COST,
     F_TRACE,
     F_TRACEPARENT,
     F_USER,
-    F_COUNT
+    F_META, /* F_META + OR_META_*: trace.metadata.openrouter.<name> */
+    F_COUNT = F_META + OR_META_COUNT
 };
 
-/* The fields the profile treats specially (all other keys become
- * openrouter.<key>), looked up through a small open-addressed hash table. */
+/* Fields that are read for the span tree but have no live attribute of
+ * their own: they also go to the openrouter_generation namespace. */
+static bool kept_in_namespace(enum field f)
+{
+    switch (f) {
+    case F_OTHER: case F_API_TYPE: case F_CANCELLED: case F_CREATED_AT: case F_ERROR: case F_GENERATION_TIME:
+    case F_LATENCY: case F_MODERATION_LATENCY: case F_STATUS:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static const struct known {
     const char *name;
     enum field f;
 } known_fields[] = {
     { "api_type", F_API_TYPE },
+    { "cancelled", F_CANCELLED },
     { "choices", F_CHOICES },
     { "completion", F_COMPLETION },
     { "created_at", F_CREATED_AT },
+    { "error", F_ERROR },
     { "external_user", F_EXTERNAL_USER },
     { "finish_reason", F_FINISH_REASON },
     { "generation_time", F_GENERATION_TIME },
     { "id", F_ID },
+    { "input_cost", F_INPUT_COST },
     { "latency", F_LATENCY },
     { "messages", F_MESSAGES },
-    { "metadata", F_METADATA },
     { "model", F_MODEL },
     { "moderation_latency", F_MODERATION_LATENCY },
+    { "native_finish_reason", F_NATIVE_FINISH_REASON },
+    { "native_tokens_cached", F_NATIVE_TOKENS_CACHED },
+    { "native_tokens_completion", F_NATIVE_TOKENS_COMPLETION },
+    { "native_tokens_prompt", F_NATIVE_TOKENS_PROMPT },
+    { "native_tokens_reasoning", F_NATIVE_TOKENS_REASONING },
     { "output", F_OUTPUT },
+    { "output_cost", F_OUTPUT_COST },
     { "prompt", F_PROMPT },
     { "provider_name", F_PROVIDER_NAME },
     { "provider_responses", F_PROVIDER_RESPONSES },
+    { "provider_slug", F_PROVIDER_SLUG },
+    { "reasoning", F_REASONING },
     { "router", F_ROUTER },
     { "session_id", F_SESSION_ID },
-    { "tokens_completion", F_TOKENS_COMPLETION },
-    { "tokens_prompt", F_TOKENS_PROMPT },
+    { "status", F_STATUS },
+    { "tool_calls", F_TOOL_CALLS },
     { "total_cost", F_TOTAL_COST },
     { "trace", F_TRACE },
     { "traceparent", F_TRACEPARENT },
     { "user", F_USER },
 };
 
-typedef struct {
-    tf_profile base;
-    const tf_resource *resource;
-} or_profile;
-
-#define KNOWN_SLOTS 128
-static int8_t known_slot[KNOWN_SLOTS]; /* index into known_fields + 1; 0 = empty */
+/* Open-addressed table over known_fields and or_live_meta_names. */
+#define KNOWN_SLOTS 256
+static uint8_t known_slot[KNOWN_SLOTS]; /* enum field; 0 = empty */
+static const char *known_name[F_COUNT];
 
 static unsigned known_hash(const char *p, size_t n)
 {
@@ -94,15 +126,21 @@ static unsigned known_hash(const char *p, size_t n)
     return h;
 }
 
+static void known_put(const char *name, enum field f)
+{
+    unsigned s = known_hash(name, strlen(name)) % KNOWN_SLOTS;
+    while (known_slot[s])
+        s = (s + 1) % KNOWN_SLOTS;
+    known_slot[s] = (uint8_t)f;
+    known_name[f] = name;
+}
+
 static void known_fill(void)
 {
-    for (size_t i = 0; i < TF_ARRAY_LEN(known_fields); i++) {
-        const char *k = known_fields[i].name;
-        unsigned s = known_hash(k, strlen(k)) % KNOWN_SLOTS;
-        while (known_slot[s])
-            s = (s + 1) % KNOWN_SLOTS;
-        known_slot[s] = (int8_t)(i + 1);
-    }
+    for (size_t i = 0; i < TF_ARRAY_LEN(known_fields); i++)
+        known_put(known_fields[i].name, known_fields[i].f);
+    for (int i = 0; i < OR_META_COUNT; i++)
+        known_put(or_live_meta_names[i], (enum field)(F_META + i));
 }
 
 /* Fill the table exactly once, whichever thread opens a profile first. */
@@ -112,16 +150,21 @@ static void known_init(void)
     pthread_once(&once, known_fill);
 }
 
-/* "nativeTokensPrompt" → "native_tokens_prompt"; snake_case passes through. */
-static tf_str snake_case(tf_arena *a, tf_str key)
+static enum field classify(tf_str snake)
 {
-    size_t upper = 0;
-    for (size_t i = 0; i < key.len; i++)
-        if (key.p[i] >= 'A' && key.p[i] <= 'Z')
-            upper++;
-    if (!upper)
-        return key;
-    char *out = tf_arena_alloc(a, key.len + upper + 1);
+    for (unsigned s = known_hash(snake.p, snake.len) % KNOWN_SLOTS; known_slot[s]; s = (s + 1) % KNOWN_SLOTS) {
+        const char *k = known_name[known_slot[s]];
+        if (!strncmp(k, snake.p, snake.len) && k[snake.len] == '\0')
+            return (enum field)known_slot[s];
+    }
+    return F_OTHER;
+}
+
+/* ---- helpers shared with the other parts ------------------------------------ */
+
+/* Writes key in snake_case into out (room for len + capitals); returns the length. */
+static size_t snake_into(char *out, tf_str key)
+{
     size_t n = 0;
     for (size_t i = 0; i < key.len; i++) {
         char c = key.p[i];
@@ -132,32 +175,66 @@ static tf_str snake_case(tf_arena *a, tf_str key)
         }
         out[n++] = c;
     }
+    return n;
+}
+
+/* Any ASCII capital in the 8 bytes of w (bytes >= 0x80 never count)? */
+static inline bool word_has_capital(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t x = w & ~high; /* no carries out of a byte below */
+    uint64_t ge_a = x + ones * (0x80 - 'A'), gt_z = x + ones * (0x80 - 'Z' - 1);
+    return (ge_a & ~gt_z & ~w & high) != 0;
+}
+
+static size_t capitals(tf_str key)
+{
+    if (key.len >= 8) { /* snake_case keys: no capital, one pass of words */
+        bool any = false;
+        for (size_t i = 0; i + 8 <= key.len && !any; i += 8) {
+            uint64_t w;
+            memcpy(&w, key.p + i, 8);
+            any = word_has_capital(w);
+        }
+        uint64_t last; /* the tail, as the last 8 bytes (overlapping) */
+        memcpy(&last, key.p + key.len - 8, 8);
+        if (!any && !word_has_capital(last))
+            return 0;
+    }
+    size_t upper = 0;
+    for (size_t i = 0; i < key.len; i++)
+        upper += key.p[i] >= 'A' && key.p[i] <= 'Z';
+    return upper;
+}
+
+tf_str or_snake_case(tf_arena *a, tf_str key)
+{
+    size_t upper = capitals(key);
+    if (!upper)
+        return key;
+    char *out = tf_arena_alloc(a, key.len + upper + 1);
+    size_t n = snake_into(out, key);
     out[n] = '\0';
     return (tf_str){ out, n };
 }
 
-static enum field classify(tf_str snake)
+bool or_key_is(tf_str key, const char *snake)
 {
-    for (unsigned s = known_hash(snake.p, snake.len) % KNOWN_SLOTS; known_slot[s]; s = (s + 1) % KNOWN_SLOTS) {
-        const char *k = known_fields[known_slot[s] - 1].name;
-        if (!strncmp(k, snake.p, snake.len) && k[snake.len] == '\0')
-            return known_fields[known_slot[s] - 1].f;
+    size_t i = 0, j = 0;
+    while (i < key.len && snake[j]) {
+        char c = key.p[i];
+        if (c == snake[j]) {
+            i++, j++;
+        } else if (snake[j] == '_' && c >= 'A' && c <= 'Z' && snake[j + 1] == c - 'A' + 'a') {
+            i++, j += 2;
+        } else {
+            return false;
+        }
     }
-    return F_OTHER;
+    return i == key.len && !snake[j];
 }
 
-static const char *prefixed(tf_arena *a, const char *prefix, tf_str key)
-{
-    size_t pl = strlen(prefix);
-    char *k = tf_arena_alloc(a, pl + key.len + 1);
-    memcpy(k, prefix, pl);
-    memcpy(k + pl, key.p, key.len);
-    k[pl + key.len] = '\0';
-    return k;
-}
-
-/* Milliseconds (JSON number or numeric string, fractions allowed) → ns. */
-static bool ms_to_ns(const tf_json *v, uint64_t *ns)
+bool or_ms_to_ns(const tf_json *v, uint64_t *ns)
 {
     if (!v || (v->type != TF_JSON_NUMBER && v->type != TF_JSON_STRING))
         return false;
@@ -167,6 +244,146 @@ static bool ms_to_ns(const tf_json *v, uint64_t *ns)
     *ns = (uint64_t)d;
     return true;
 }
+
+bool or_is_cost_field(tf_str k)
+{
+    return tf_str_eqc(k, "usage") || tf_str_eqc(k, "upstream_inference_cost") || tf_str_eqc(k, "cache_discount") ||
+           tf_str_eqc(k, "total_cost") || tf_str_eqc(k, "input_cost") || tf_str_eqc(k, "output_cost");
+}
+
+static void write_key(tf_buf *b, tf_str k, bool snake)
+{
+    size_t upper = snake ? capitals(k) : 0;
+    if (!upper) {
+        tf_json_write_string(b, k.p, k.len);
+        return;
+    }
+    char stack[256];
+    char *s = k.len + upper <= sizeof stack ? stack : tf_xmalloc(k.len + upper);
+    tf_json_write_string(b, s, snake_into(s, k));
+    if (s != stack)
+        free(s);
+}
+
+static void write_json(tf_buf *b, const tf_json *v, bool snake)
+{
+    if (v->type != TF_JSON_OBJECT && v->type != TF_JSON_ARRAY) {
+        tf_json_write(b, v);
+        return;
+    }
+    tf_buf_putc(b, v->type == TF_JSON_ARRAY ? '[' : '{');
+    for (size_t i = 0; i < v->n; i++) {
+        if (i)
+            tf_buf_putc(b, ',');
+        if (v->type == TF_JSON_OBJECT) {
+            write_key(b, v->keys[i], snake);
+            tf_buf_putc(b, ':');
+        }
+        write_json(b, v->items[i], snake);
+    }
+    tf_buf_putc(b, v->type == TF_JSON_ARRAY ? ']' : '}');
+}
+
+tf_str or_json_string(tf_arena *a, tf_buf *scratch, const tf_json *v, bool snake)
+{
+    scratch->len = 0;
+    write_json(scratch, v, snake);
+    return (tf_str){ tf_arena_strndup(a, scratch->p, scratch->len), scratch->len };
+}
+
+static size_t key_hash(const char *prefix, char sep, tf_str key)
+{
+    uint64_t h = (1469598103934665603ull ^ (uint64_t)(uintptr_t)prefix) * 1099511628211ull ^ (unsigned char)sep;
+    for (size_t i = 0; i < key.len; i++)
+        h = (h ^ (unsigned char)key.p[i]) * 1099511628211ull;
+    return (size_t)(h ^ (h >> 29));
+}
+
+tf_str or_prefixed(tf_profile_state *st, tf_arena *a, tf_str prefix, char sep, tf_str key, bool *cached)
+{
+    tf_str s1 = sep ? (tf_str){ &sep, 1 } : TF_STR("");
+    size_t s = key_hash(prefix.p, sep, key) % OR_KEY_SLOTS;
+    for (; st->slots[s].prefix; s = (s + 1) % OR_KEY_SLOTS) {
+        or_key_slot *k = &st->slots[s];
+        if (k->prefix == prefix.p && k->sep == sep && k->key.len == key.len && !memcmp(k->key.p, key.p, key.len)) {
+            *cached = true;
+            return k->full;
+        }
+    }
+    *cached = st->n_keys < OR_KEYS_MAX && key.len <= OR_KEY_MAX_LEN;
+    if (!*cached)
+        return tf_arena_concat(a, prefix, s1, key, TF_STR(""));
+    tf_str full = tf_arena_concat(&st->keys, prefix, s1, key, TF_STR(""));
+    st->slots[s] = (or_key_slot){ prefix.p, sep, { full.p + prefix.len + s1.len, key.len }, full };
+    st->n_keys++;
+    return full;
+}
+
+void or_add_flat(tf_attrs *at, tf_arena *a, tf_profile_state *st, tf_str key, bool key_cached, const tf_json *v)
+{
+    if (v->type == TF_JSON_NULL)
+        return;
+    if (v->type == TF_JSON_OBJECT) {
+        for (size_t i = 0; i < v->n; i++) {
+            bool cached = false;
+            tf_str sub = key_cached ? or_prefixed(st, a, key, '.', v->keys[i], &cached)
+                                    : tf_arena_concat(a, key, TF_STR("."), v->keys[i], TF_STR(""));
+            or_add_flat(at, a, st, sub, cached, v->items[i]);
+        }
+        return;
+    }
+    tf_kv *kv = tf_attrs_add(at, a, key);
+    if (v->type == TF_JSON_ARRAY) {
+        kv->value.type = TF_VAL_STRING;
+        kv->value.u.s = or_json_string(a, &st->scratch, v, false);
+    } else {
+        tf_value_from_json(&kv->value, v, a);
+    }
+}
+
+void or_add_generation_field(or_req *r, tf_arena *a, tf_profile_state *st, tf_str key, const tf_json *v)
+{
+    if (v->type == TF_JSON_NULL)
+        return;
+    bool cached;
+    tf_str full = or_prefixed(st, a, TF_STR("trace.metadata.openrouter_generation."), 0, key, &cached);
+    or_add_flat(&r->generation, a, st, full, cached, v);
+}
+
+static tf_str error_message(const tf_json *e)
+{
+    if (e->type == TF_JSON_STRING)
+        return e->str;
+    const tf_json *m = e->type == TF_JSON_OBJECT ? tf_json_get_nn(e, "message") : NULL;
+    return m && m->type == TF_JSON_STRING ? m->str : (tf_str){ NULL, 0 };
+}
+
+void or_judge_failure(or_req *r, tf_arena *a, const tf_json *error, const tf_json *status, const tf_json *cancelled)
+{
+    int64_t code = 0;
+    bool bad_status = status && tf_json_as_int64(status, &code) && code >= 400;
+    bool is_error = error && error->type != TF_JSON_NULL && !(error->type == TF_JSON_BOOL && !error->boolean);
+    bool is_cancelled = cancelled && cancelled->type == TF_JSON_BOOL && cancelled->boolean;
+    bool error_finish = r->finish_reason && tf_str_eqc(r->finish_reason->str, "error");
+    if (!is_error && !is_cancelled && !bad_status && !error_finish)
+        return;
+    r->failed = true;
+    tf_str msg = is_error ? error_message(error) : (tf_str){ NULL, 0 };
+    if (msg.len) {
+        r->fail_msg = msg;
+    } else if (is_cancelled) {
+        r->fail_msg = TF_STR("The client has disconnected");
+    } else if (bad_status) {
+        char num[24];
+        r->fail_msg = tf_arena_concat(a, TF_STR("HTTP "), (tf_str){ num, tf_fmt_i64(num, code) }, TF_STR(""), TF_STR(""));
+    } else if (error_finish) {
+        r->fail_msg = TF_STR("The generation finished with an error");
+    } else {
+        r->fail_msg = TF_STR("The request failed");
+    }
+}
+
+/* ---- the generation object ---------------------------------------------------- */
 
 static const char *operation_for(const tf_json *api_type)
 {
@@ -183,369 +400,128 @@ static const char *operation_for(const tf_json *api_type)
     return NULL; /* use the api_type as given */
 }
 
-/* Both ids of the two-part key a NUL b (doc/ids.md); callers keep one. */
-static void derive2(tf_str a, tf_str b, uint8_t trace_id[16], uint8_t span_id[8])
+static const tf_json *str_or_null(const tf_json *v)
 {
-    const char *parts[2] = { a.p, b.p };
-    size_t lens[2] = { a.len, b.len };
-    tf_id_derive_parts(parts, lens, 2, trace_id, span_id);
+    return v && v->type == TF_JSON_STRING ? v : NULL;
 }
 
-/* A trace context given as a string: hex/UUID ids are used as they are;
- * anything else ("trace-abc123") is hashed so equal strings join one trace. */
-static void trace_id_from(tf_str s, uint8_t out[16])
+static int read_generation(const or_profile *p, tf_profile_state *st, const tf_json *g, or_req *r, tf_arena *a,
+                           tf_err *why)
 {
-    uint8_t unused[8];
-    if (!tf_trace_id_parse(s.p, s.len, out))
-        derive2(TF_STR("trace"), s, out, unused);
-}
-
-static void span_id_from(tf_str s, uint8_t out[8])
-{
-    uint8_t unused[16];
-    if (!tf_span_id_parse(s.p, s.len, out))
-        derive2(TF_STR("span"), s, unused, out);
-}
-
-static void child_id(tf_str gen_id, tf_str label, uint8_t span_id[8])
-{
-    uint8_t unused[16];
-    derive2(gen_id, label, unused, span_id);
-}
-
-static tf_span *child(tf_map_out *out, const tf_span *root, tf_str gen_id, tf_str label)
-{
-    tf_span *c = tf_map_new_span(out);
-    memcpy(c->trace_id, root->trace_id, 16);
-    child_id(gen_id, label, c->span_id);
-    memcpy(c->parent_span_id, root->span_id, 8);
-    c->has_parent = true;
-    c->flags = root->flags;
-    c->resource = root->resource;
-    c->scope = root->scope;
-    return c;
-}
-
-static uint64_t clamp(uint64_t v, uint64_t lo, uint64_t hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
-}
-
-/* Message content in the gen_ai.{input,output}.messages JSON shape. */
-static tf_str content_json(tf_arena *a, const tf_json *v, const char *role, const tf_json *finish)
-{
-    tf_buf b = { 0 };
-    if (v->type == TF_JSON_STRING) {
-        tf_buf_puts(&b, "[{\"role\":\"");
-        tf_buf_puts(&b, role);
-        tf_buf_puts(&b, "\",\"parts\":[{\"type\":\"text\",\"content\":");
-        tf_json_write_string(&b, v->str.p, v->str.len);
-        tf_buf_puts(&b, "}]");
-        if (finish && finish->type == TF_JSON_STRING) {
-            tf_buf_puts(&b, ",\"finish_reason\":");
-            tf_json_write_string(&b, finish->str.p, finish->str.len);
-        }
-        tf_buf_puts(&b, "}]");
-    } else {
-        tf_json_write(&b, v);
+    const tf_opts *opts = p->base.env->opts;
+    const tf_json *f[F_COUNT] = { 0 };
+    tf_str *keys = tf_arena_alloc(a, (g->n ? g->n : 1) * sizeof *keys);
+    uint8_t *fls = tf_arena_alloc(a, g->n ? g->n : 1);
+    for (size_t i = 0; i < g->n; i++) {
+        keys[i] = or_snake_case(a, g->keys[i]);
+        enum field fl = classify(keys[i]);
+        fls[i] = (uint8_t)fl;
+        if (fl != F_OTHER && g->items[i]->type != TF_JSON_NULL)
+            f[fl] = g->items[i];
     }
-    tf_str s = { tf_arena_strndup(a, b.p ? b.p : "", b.len), b.len };
-    tf_buf_free(&b);
-    return s;
+    const tf_json *c = f[F_CREATED_AT]; /* the caller checked id and that a created_at is there */
+    if (!(c->type == TF_JSON_STRING || c->type == TF_JSON_NUMBER) || !tf_time_parse_any(c->str.p, c->str.len, &r->start_ns)) {
+        tf_err_set(why, "created_at is not a valid timestamp");
+        return -1;
+    }
+    r->has_latency = or_ms_to_ns(f[F_LATENCY], &r->latency_ns);
+    r->has_generation_time = or_ms_to_ns(f[F_GENERATION_TIME], &r->generation_ns);
+    r->has_moderation = or_ms_to_ns(f[F_MODERATION_LATENCY], &r->moderation_ns);
+    const char *op = operation_for(f[F_API_TYPE]);
+    r->operation = op ? tf_str_c(op) : f[F_API_TYPE]->str;
+    const tf_json *model = str_or_null(f[F_MODEL]), *router = str_or_null(f[F_ROUTER]);
+    if (model)
+        r->response_model = model->str;
+    r->request_model = router ? router->str : r->response_model;
+    r->tok_in = f[F_NATIVE_TOKENS_PROMPT];
+    r->tok_out = f[F_NATIVE_TOKENS_COMPLETION];
+    r->tok_cached = f[F_NATIVE_TOKENS_CACHED];
+    r->tok_reasoning = f[F_NATIVE_TOKENS_REASONING];
+    r->total_cost = f[F_TOTAL_COST];
+    r->input_cost = f[F_INPUT_COST];
+    r->output_cost = f[F_OUTPUT_COST];
+    r->finish_reason = str_or_null(f[F_FINISH_REASON]);
+    r->native_finish = f[F_NATIVE_FINISH_REASON];
+    r->provider_name = f[F_PROVIDER_NAME];
+    r->provider_slug = f[F_PROVIDER_SLUG];
+    r->provider_responses = f[F_PROVIDER_RESPONSES] && f[F_PROVIDER_RESPONSES]->type == TF_JSON_ARRAY
+                                ? f[F_PROVIDER_RESPONSES]
+                                : NULL;
+    r->user = f[F_USER] ? f[F_USER] : f[F_EXTERNAL_USER];
+    r->session = f[F_SESSION_ID];
+    r->trace = f[F_TRACE] && f[F_TRACE]->type == TF_JSON_OBJECT ? f[F_TRACE] : NULL;
+    r->traceparent = opts->join_trace_names ? str_or_null(f[F_TRACEPARENT]) : NULL;
+    for (int i = 0; i < OR_META_COUNT; i++)
+        r->live_meta[i] = f[F_META + i];
+    r->messages = f[F_MESSAGES];
+    r->prompt = f[F_PROMPT];
+    r->completion = f[F_COMPLETION];
+    r->reasoning = f[F_REASONING];
+    r->tool_calls = f[F_TOOL_CALLS];
+    /* content in another shape: a chat response's choices, a responses
+     * API output (never metadata: --privacy must be able to drop it) */
+    if (!r->completion && !r->reasoning && !r->tool_calls) {
+        if (f[F_CHOICES] && f[F_CHOICES]->type == TF_JSON_ARRAY && f[F_CHOICES]->n)
+            or_choice_content(r, f[F_CHOICES]->items[0]);
+        else
+            r->completion = f[F_OUTPUT];
+    }
+    or_judge_failure(r, a, f[F_ERROR], f[F_STATUS], f[F_CANCELLED]);
+    /* The fields without a live name, in record order: also a router that
+     * is not a model slug, and external_user when user is user.id. */
+    for (size_t i = 0; i < g->n; i++) {
+        enum field fl = (enum field)fls[i];
+        bool keep = kept_in_namespace(fl) || (fl == F_TRACEPARENT && !opts->join_trace_names) ||
+                    (fl == F_ROUTER && g->items[i]->type != TF_JSON_STRING) ||
+                    (fl == F_EXTERNAL_USER && f[F_USER]);
+        if (keep && !(r->failed && or_is_cost_field(keys[i])))
+            or_add_generation_field(r, a, st, keys[i], g->items[i]);
+    }
+    return 0;
 }
 
-static void add_provider_attempts(tf_map_out *out, const tf_span *root, tf_str gen_id,
-                                  const tf_json *responses, uint64_t start, uint64_t end,
-                                  tf_arena *a)
+/* ---- the profile -------------------------------------------------------------- */
+
+static bool has_created(const tf_json *g)
 {
-    uint64_t cursor = start;
-    for (size_t i = 0; i < responses->n; i++) {
-        const tf_json *r = responses->items[i];
-        if (r->type != TF_JSON_OBJECT)
-            continue;
-        char num[20];
-        tf_str label = tf_arena_concat(a, TF_STR("attempt/"), (tf_str){ num, tf_fmt_u64(num, i) }, TF_STR(""),
-                                       TF_STR(""));
-        tf_span *s = child(out, root, gen_id, label);
-        const tf_json *pn = tf_json_get_nn(r, "provider_name");
-        if (!pn)
-            pn = tf_json_get_nn(r, "providerName");
-        s->kind = TF_KIND_CLIENT;
-        s->name = pn && pn->type == TF_JSON_STRING
-                      ? tf_arena_concat(a, TF_STR("provider "), pn->str, TF_STR(""), TF_STR(""))
-                      : TF_STR("provider");
-        uint64_t dur = 0;
-        const tf_json *lat = tf_json_get_nn(r, "latency");
-        bool timed = ms_to_ns(lat, &dur);
-        s->start_ns = clamp(cursor, start, end);
-        s->end_ns = clamp(cursor + dur, s->start_ns, end);
-        cursor = s->end_ns;
-        if (!timed)
-            tf_attrs_bool(&s->attrs, a, "tracefill.duration_unknown", true);
-        tf_attrs_int(&s->attrs, a, "openrouter.attempt", (int64_t)i);
-        for (size_t k = 0; k < r->n; k++) {
-            tf_str key = snake_case(a, r->keys[k]);
-            const tf_json *v = r->items[k];
-            if (tf_str_eqc(key, "status")) {
-                int64_t st;
-                if (tf_json_as_int64(v, &st)) {
-                    tf_attrs_int(&s->attrs, a, "http.response.status_code", st);
-                    if (st >= 400) {
-                        s->status = TF_STATUS_ERROR;
-                        s->status_message =
-                            tf_str_c(tf_arena_printf(a, "provider returned HTTP %lld", (long long)st));
-                    }
-                }
-                continue;
-            }
-            if (tf_str_eqc(key, "id")) {
-                if (v->type == TF_JSON_STRING)
-                    tf_attrs_str(&s->attrs, a, "gen_ai.response.id", v->str);
-                continue;
-            }
-            const char *k2 = prefixed(a, "openrouter.", key);
-            tf_attrs_add_json_flat(&s->attrs, a, k2, strlen(k2), v);
-        }
-    }
+    const tf_json *c = tf_json_get(g, "created");
+    return (c && c->type != TF_JSON_NULL) || tf_json_get_nn(g, "choices");
 }
 
 static int or_map(const tf_profile *pp, tf_profile_state *st, const tf_record *rec, tf_map_out *out, tf_err *why)
 {
     const or_profile *p = (const or_profile *)pp;
-    const tf_opts *opts = pp->env->opts;
     tf_arena *a = out->arena;
     const tf_json *g = rec->json;
     if (!g || g->type != TF_JSON_OBJECT) {
         tf_err_set(why, "record is not a JSON object");
         return TF_MAP_REJECT;
     }
+    if (tf_json_get(g, "resourceSpans") || tf_json_get(g, "resource_spans")) /* Broadcast's own delivery */
+        return tf_profile_map(p->otlp, NULL, rec, out, why);
     const tf_json *data = tf_json_get(g, "data");
     if (data && data->type == TF_JSON_OBJECT && !tf_json_get(g, "id"))
         g = data;
-
-    /* One pass over the members: known fields are kept for later, the rest
-     * become openrouter.* attributes in record order. */
-    const tf_json *f[F_COUNT] = { 0 };
-    tf_attrs extra = { 0 };
-    for (size_t i = 0; i < g->n; i++) {
-        tf_str key = snake_case(a, g->keys[i]);
-        enum field fl = classify(key);
-        if (fl != F_OTHER) {
-            if (g->items[i]->type != TF_JSON_NULL)
-                f[fl] = g->items[i];
-            continue;
-        }
-        const char *k2 = prefixed(a, "openrouter.", key);
-        tf_attrs_add_json_flat(&extra, a, k2, strlen(k2), g->items[i]);
-    }
-
-    if (!f[F_ID] || f[F_ID]->type != TF_JSON_STRING || f[F_ID]->str.len == 0) {
+    const tf_json *id = tf_json_get(g, "id");
+    if (!id || id->type != TF_JSON_STRING || id->str.len == 0) {
         tf_err_set(why, "no generation id (\"id\" missing, null or not a string)");
         return TF_MAP_REJECT;
     }
-    tf_str gen_id = f[F_ID]->str;
-    uint64_t start;
-    if (!f[F_CREATED_AT]) {
+    or_req r;
+    memset(&r, 0, sizeof r);
+    r.gen_id = id->str;
+    int rc;
+    if (tf_json_get_nn(g, "created_at") || tf_json_get_nn(g, "createdAt")) {
+        rc = read_generation(p, st, g, &r, a, why);
+    } else if (has_created(g)) {
+        rc = or_read_chat(p, st, g, &r, a, why);
+    } else {
         tf_err_set(why, "no created_at timestamp");
         return TF_MAP_REJECT;
     }
-    if (!(f[F_CREATED_AT]->type == TF_JSON_STRING || f[F_CREATED_AT]->type == TF_JSON_NUMBER) ||
-        !tf_time_parse_any(f[F_CREATED_AT]->str.p, f[F_CREATED_AT]->str.len, &start)) {
-        tf_err_set(why, "created_at is not a valid timestamp");
+    if (rc != 0)
         return TF_MAP_REJECT;
-    }
-
-    /* Duration: latency, else moderation latency + generation time. */
-    uint64_t dur = 0, mod = 0, gen = 0;
-    bool has_mod = ms_to_ns(f[F_MODERATION_LATENCY], &mod);
-    bool has_gen = ms_to_ns(f[F_GENERATION_TIME], &gen);
-    const char *latency_source = NULL;
-    if (ms_to_ns(f[F_LATENCY], &dur)) {
-        latency_source = NULL;
-    } else if (has_mod || has_gen) {
-        dur = mod + gen;
-        latency_source = has_mod && has_gen ? "moderation_latency+generation_time"
-                         : has_mod         ? "moderation_latency"
-                                           : "generation_time";
-    } else {
-        latency_source = "unknown";
-    }
-
-    tf_span *root = tf_map_new_span(out);
-    root->resource = p->resource;
-    root->scope = pp->env->scope;
-    root->kind = TF_KIND_CLIENT;
-    root->start_ns = start;
-    root->end_ns = start + dur;
-    tf_id_derive(gen_id.p, gen_id.len, root->trace_id, root->span_id);
-
-    /* Trace context carried by the record joins that trace. */
-    tf_str user_trace = { NULL, 0 };
-    const tf_json *trace = f[F_TRACE];
-    const tf_json *span_name = NULL, *generation_name = NULL, *trace_name = NULL;
-    if (f[F_TRACEPARENT] && f[F_TRACEPARENT]->type == TF_JSON_STRING) {
-        uint8_t tid[16], sid[8], flags;
-        if (tf_traceparent_parse(f[F_TRACEPARENT]->str.p, f[F_TRACEPARENT]->str.len, tid, sid, &flags)) {
-            memcpy(root->trace_id, tid, 16);
-            memcpy(root->parent_span_id, sid, 8);
-            root->has_parent = true;
-            root->flags = flags;
-        }
-    }
-    if (trace && trace->type == TF_JSON_OBJECT) {
-        const tf_json *tp = tf_json_get_nn(trace, "traceparent");
-        uint8_t tid[16], sid[8], flags;
-        if (tp && tp->type == TF_JSON_STRING && tf_traceparent_parse(tp->str.p, tp->str.len, tid, sid, &flags)) {
-            memcpy(root->trace_id, tid, 16);
-            memcpy(root->parent_span_id, sid, 8);
-            root->has_parent = true;
-            root->flags = flags;
-        }
-        for (size_t i = 0; i < trace->n; i++) {
-            tf_str key = snake_case(a, trace->keys[i]);
-            const tf_json *v = trace->items[i];
-            if (v->type == TF_JSON_NULL || tf_str_eqc(key, "traceparent"))
-                continue;
-            if (tf_str_eqc(key, "trace_id") && v->type == TF_JSON_STRING && v->str.len) {
-                user_trace = v->str;
-                trace_id_from(v->str, root->trace_id);
-            } else if (tf_str_eqc(key, "parent_span_id") && v->type == TF_JSON_STRING && v->str.len) {
-                span_id_from(v->str, root->parent_span_id);
-                root->has_parent = true;
-            } else if (tf_str_eqc(key, "span_name") && v->type == TF_JSON_STRING) {
-                span_name = v;
-            } else if (tf_str_eqc(key, "generation_name") && v->type == TF_JSON_STRING) {
-                generation_name = v;
-            } else if (tf_str_eqc(key, "trace_name") && v->type == TF_JSON_STRING) {
-                trace_name = v;
-            } else {
-                const char *k2 = prefixed(a, "trace.metadata.", key);
-                tf_attrs_add_json_flat(&extra, a, k2, strlen(k2), v);
-            }
-        }
-    }
-
-    const char *op = operation_for(f[F_API_TYPE]);
-    tf_str op_s = op ? tf_str_c(op) : f[F_API_TYPE]->str;
-    tf_str model = f[F_MODEL] && f[F_MODEL]->type == TF_JSON_STRING ? f[F_MODEL]->str : TF_STR("");
-    if (span_name)
-        root->name = span_name->str;
-    else if (model.len)
-        root->name = tf_arena_concat(a, op_s, TF_STR(" "), model, TF_STR(""));
-    else
-        root->name = op_s;
-
-    tf_attrs *at = &root->attrs;
-    if (user_trace.len) {
-        tf_attrs_str(at, a, "openrouter.trace.id", user_trace);
-    } else {
-        char *hex = tf_arena_alloc(a, 33);
-        tf_hex_encode(hex, root->trace_id, 16);
-        hex[32] = '\0';
-        tf_attrs_str(at, a, "openrouter.trace.id", (tf_str){ hex, 32 });
-    }
-    if (trace_name)
-        tf_attrs_str(at, a, "openrouter.trace.name", trace_name->str);
-    tf_attrs_str(at, a, "gen_ai.operation.name", op_s);
-    tf_attrs_cstr(at, a, "gen_ai.system", "openrouter");
-    tf_attrs_cstr(at, a, "gen_ai.provider.name", "openrouter");
-    const tf_json *router = f[F_ROUTER];
-    if (router && router->type == TF_JSON_STRING)
-        tf_attrs_str(at, a, "gen_ai.request.model", router->str);
-    else if (model.len)
-        tf_attrs_str(at, a, "gen_ai.request.model", model);
-    if (model.len)
-        tf_attrs_str(at, a, "gen_ai.response.model", model);
-    tf_attrs_str(at, a, "gen_ai.response.id", gen_id);
-    int64_t tin = 0, tout = 0;
-    bool has_in = tf_json_as_int64(f[F_TOKENS_PROMPT], &tin);
-    bool has_out = tf_json_as_int64(f[F_TOKENS_COMPLETION], &tout);
-    if (has_in)
-        tf_attrs_int(at, a, "gen_ai.usage.input_tokens", tin);
-    if (has_out)
-        tf_attrs_int(at, a, "gen_ai.usage.output_tokens", tout);
-    if (has_in || has_out)
-        tf_attrs_int(at, a, "gen_ai.usage.total_tokens", tin + tout);
-    const tf_json *fr = f[F_FINISH_REASON];
-    if (fr && fr->type == TF_JSON_STRING) {
-        tf_attrs_str(at, a, "gen_ai.response.finish_reason", fr->str);
-        tf_kv *kv = tf_attrs_add(at, a, TF_STR("gen_ai.response.finish_reasons"));
-        kv->value.type = TF_VAL_ARRAY;
-        kv->value.u.arr.n = 1;
-        kv->value.u.arr.v = tf_arena_calloc(a, sizeof(tf_value));
-        kv->value.u.arr.v[0].type = TF_VAL_STRING;
-        kv->value.u.arr.v[0].u.s = fr->str;
-        if (tf_str_eqc(fr->str, "error")) {
-            root->status = TF_STATUS_ERROR;
-            root->status_message = TF_STR("generation finished with an error");
-        }
-    }
-    double cost;
-    if (tf_json_as_double(f[F_TOTAL_COST], &cost))
-        tf_attrs_double(at, a, "gen_ai.usage.cost", cost);
-    const tf_json *user = f[F_USER] ? f[F_USER] : f[F_EXTERNAL_USER];
-    if (user && user->type == TF_JSON_STRING)
-        tf_attrs_str(at, a, "user.id", user->str);
-    if (f[F_EXTERNAL_USER])
-        tf_attrs_add_json_flat(at, a, "openrouter.external_user", 24, f[F_EXTERNAL_USER]);
-    if (f[F_SESSION_ID] && f[F_SESSION_ID]->type != TF_JSON_OBJECT)
-        tf_attrs_add_json_flat(at, a, "session.id", 10, f[F_SESSION_ID]);
-    if (f[F_METADATA])
-        tf_attrs_add_json_flat(at, a, "trace.metadata", 14, f[F_METADATA]);
-    /* Known fields that are also worth keeping verbatim. */
-    static const struct {
-        enum field f;
-        const char *key;
-    } verbatim[] = {
-        { F_API_TYPE, "openrouter.api_type" },
-        { F_PROVIDER_NAME, "openrouter.provider_name" },
-        { F_ROUTER, "openrouter.router" },
-        { F_LATENCY, "openrouter.latency" },
-        { F_MODERATION_LATENCY, "openrouter.moderation_latency" },
-        { F_GENERATION_TIME, "openrouter.generation_time" },
-    };
-    for (size_t i = 0; i < TF_ARRAY_LEN(verbatim); i++)
-        if (f[verbatim[i].f])
-            tf_attrs_add_json_flat(at, a, verbatim[i].key, strlen(verbatim[i].key), f[verbatim[i].f]);
-    for (size_t i = 0; i < extra.n; i++)
-        *tf_attrs_add(at, a, extra.kv[i].key) = extra.kv[i];
-    if (latency_source)
-        tf_attrs_cstr(at, a, "tracefill.latency_source", latency_source);
-
-    if (!opts->privacy) {
-        const tf_json *in = f[F_MESSAGES] ? f[F_MESSAGES] : f[F_PROMPT];
-        if (in)
-            tf_attrs_str(at, a, "gen_ai.input.messages", content_json(a, in, "user", NULL));
-        const tf_json *outc = f[F_COMPLETION] ? f[F_COMPLETION] : f[F_CHOICES] ? f[F_CHOICES] : f[F_OUTPUT];
-        if (outc)
-            tf_attrs_str(at, a, "gen_ai.output.messages", content_json(a, outc, "assistant", fr));
-    }
-
-    /* Children, each inside the root's interval. */
-    uint64_t end = root->end_ns;
-    if (has_mod && mod > 0) {
-        tf_span *m = child(out, root, gen_id, TF_STR("moderation"));
-        m->name = TF_STR("moderation");
-        m->kind = TF_KIND_INTERNAL;
-        m->start_ns = start;
-        m->end_ns = clamp(start + mod, start, end);
-    }
-    const tf_json *pr = f[F_PROVIDER_RESPONSES];
-    if (pr && pr->type == TF_JSON_ARRAY && pr->n)
-        add_provider_attempts(out, root, gen_id, pr, clamp(start + (has_mod ? mod : 0), start, end), end, a);
-    if (has_gen && gen > 0) {
-        tf_span *gs = child(out, root, gen_id, TF_STR("generation"));
-        gs->name = generation_name ? generation_name->str
-                   : model.len ? tf_arena_concat(a, TF_STR("generation "), model, TF_STR(""), TF_STR(""))
-                               : TF_STR("generation");
-        gs->kind = TF_KIND_INTERNAL;
-        gs->end_ns = end;
-        gs->start_ns = end > start + gen ? end - gen : start;
-        if (model.len)
-            tf_attrs_str(&gs->attrs, a, "gen_ai.response.model", model);
-        if (has_out)
-            tf_attrs_int(&gs->attrs, a, "gen_ai.usage.output_tokens", tout);
-    }
+    or_build(p, st, &r, out);
     return TF_MAP_OK;
 }
 
@@ -556,18 +532,39 @@ static bool or_raw_start(const tf_profile *p, const char *text, size_t len, uint
     return tf_json_raw_top_string(text, len, keys, 2, &v) && tf_time_parse_any(v.p, v.len, start_ns);
 }
 
-static void or_destroy(tf_profile *p)
+static tf_profile_state *or_state_new(const tf_profile *p)
 {
+    (void)p;
+    tf_profile_state *st = tf_xcalloc(1, sizeof *st);
+    tf_arena_init(&st->keys, 16 * 1024);
+    st->slots = tf_xcalloc(OR_KEY_SLOTS, sizeof *st->slots);
+    return st;
+}
+
+static void or_state_free(tf_profile_state *st)
+{
+    tf_buf_free(&st->scratch);
+    tf_arena_free(&st->keys);
+    free(st->slots);
+    free(st);
+}
+
+static void or_destroy(tf_profile *pp)
+{
+    or_profile *p = (or_profile *)pp;
+    tf_profile_free(p->otlp);
+    tf_arena_free(&p->arena);
     free(p);
 }
 
 static const tf_profile_ops or_ops = {
     .map = or_map,
     .raw_start = or_raw_start,
+    .state_new = or_state_new,
+    .state_free = or_state_free,
     .destroy = or_destroy,
 };
 
-/* Stateless: one profile serves every thread (st is NULL). */
 tf_profile *tf_profile_openrouter_new(const tf_map_env *env)
 {
     known_init();
@@ -575,14 +572,17 @@ tf_profile *tf_profile_openrouter_new(const tf_map_env *env)
     p->base.ops = &or_ops;
     p->base.name = "openrouter";
     p->base.env = env;
-    /* Built in a private arena; interning copies. */
-    tf_arena a;
-    tf_arena_init(&a, 4096);
-    tf_attrs attrs = { 0 };
-    tf_attrs_cstr(&attrs, &a, "service.name", "openrouter");
-    tf_attrs_cstr(&attrs, &a, "service.version", "1.0.0");
-    tf_profile_add_resource_opts(env, &attrs, &a);
-    p->resource = tf_intern_resource(env->interner, &attrs, TF_STR(""), 0);
-    tf_arena_free(&a);
+    tf_arena_init(&p->arena, 1024);
+    /* The resource: every record gets its own (openrouter.trace.id is the
+     * generation id); this template is copied per record. */
+    tf_attrs *t = &p->resource_tmpl;
+    tf_attrs_cstr(t, &p->arena, "service.name", "openrouter");
+    tf_attrs_cstr(t, &p->arena, "service.version", "1.0.0");
+    tf_attrs_cstr(t, &p->arena, "openrouter.trace.id", "");
+    tf_profile_add_resource_opts(env, t, &p->arena);
+    p->trace_id_slot = t->kv[2].value.type == TF_VAL_STRING && t->kv[2].value.u.s.len == 0 ? 2 : -1;
+    tf_attrs none = { 0 };
+    p->scope = tf_intern_scope(env->interner, TF_STR("openrouter"), TF_STR(""), &none, TF_STR(""), 0);
+    p->otlp = tf_profile_otlp_new(env);
     return &p->base;
 }

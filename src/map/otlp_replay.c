@@ -251,6 +251,25 @@ static tf_str str_of(const tf_json *v)
     return v && v->type == TF_JSON_STRING ? v->str : (tf_str){ "", 0 };
 }
 
+/* Interned, unless it is one request's own: OpenRouter Broadcast puts the
+ * generation id on the resource (openrouter.trace.id), so each delivery has
+ * a resource of its own, which stays with the record (in its arena) instead
+ * of growing the run-wide interner without bound. */
+static const tf_resource *resource_of(const tf_map_env *env, const tf_attrs *attrs, tf_str schema_url,
+                                      uint32_t dropped, tf_arena *a)
+{
+    bool per_request = false;
+    for (size_t i = 0; i < attrs->n && !per_request; i++)
+        per_request = tf_str_eqc(attrs->kv[i].key, "openrouter.trace.id");
+    if (!per_request)
+        return tf_intern_resource(env->interner, attrs, schema_url, dropped);
+    tf_resource *r = tf_arena_calloc(a, sizeof *r);
+    r->attrs = *attrs;
+    r->attrs.dropped = dropped;
+    r->schema_url = schema_url;
+    return r;
+}
+
 static int otlp_map(const tf_profile *pp, tf_profile_state *st, const tf_record *rec, tf_map_out *out, tf_err *why)
 {
     const tf_map_env *env = pp->env;
@@ -267,7 +286,7 @@ static int otlp_map(const tf_profile *pp, tf_profile_state *st, const tf_record 
         const tf_json *res = get2(rs, "resource", NULL);
         tf_attrs rattrs;
         parse_kvs(&rattrs, get2(res, "attributes", NULL), a, 0);
-        if (env->opts->n_resource_attrs) {
+        if (env->opts->n_resource_attrs || env->opts->mark_backfill) {
             /* make room: parse_kvs sized the array exactly */
             tf_attrs grown = { 0 };
             for (size_t i = 0; i < rattrs.n; i++)
@@ -276,9 +295,8 @@ static int otlp_map(const tf_profile *pp, tf_profile_state *st, const tf_record 
             rattrs.kv = grown.kv;
             rattrs.n = grown.n;
         }
-        const tf_resource *resource =
-            tf_intern_resource(env->interner, &rattrs, str_of(get2(rs, "schemaUrl", "schema_url")),
-                               u32_of(get2(res, "droppedAttributesCount", "dropped_attributes_count")));
+        const tf_resource *resource = resource_of(env, &rattrs, str_of(get2(rs, "schemaUrl", "schema_url")),
+                                                  u32_of(get2(res, "droppedAttributesCount", "dropped_attributes_count")), a);
         const tf_json *sss = get2(rs, "scopeSpans", "scope_spans");
         if (!sss) /* pre-1.0 name */
             sss = get2(rs, "instrumentationLibrarySpans", "instrumentation_library_spans");

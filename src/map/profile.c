@@ -148,6 +148,16 @@ void tf_profile_add_resource_opts(const tf_map_env *env, tf_attrs *attrs, tf_are
         slot->value.type = TF_VAL_STRING;
         slot->value.u.s = tf_str_c(kv->value);
     }
+    if (env->opts->mark_backfill) {
+        tf_kv *slot = NULL;
+        for (size_t j = 0; j < attrs->n; j++)
+            if (tf_str_eqc(attrs->kv[j].key, "tracefill.backfill"))
+                slot = &attrs->kv[j];
+        if (!slot)
+            slot = tf_attrs_add(attrs, arena, TF_STR("tracefill.backfill"));
+        slot->value.type = TF_VAL_BOOL;
+        slot->value.u.b = true;
+    }
 }
 
 void tf_value_from_json(tf_value *out, const tf_json *v, tf_arena *arena)

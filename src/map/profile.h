@@ -12,8 +12,11 @@
  *
  * Ownership: spans, and everything they point to, are allocated in
  * out->arena and live until the caller resets it; they may also point at the
- * profile's constants, so keep the profile until the spans are encoded.
- * Resources and scopes come from the run's interner (locked, shared).
+ * profile's constants or its thread state, so keep both until the spans are
+ * encoded. Scopes, and resources shared by many records, come from the
+ * run's interner (locked, shared); a resource of one record only (OpenRouter
+ * puts the generation id on it) is built in out->arena with interned =
+ * false, and whoever keeps it longer copies it (otlp/span.h).
  *
  * Errors (common/err.h; nothing here prints): opening fails with err, e.g.
  *   "mapping.json: \"span.name\": expected a string or a template (...), got a number"
@@ -141,7 +144,8 @@ int tf_profiles_find(const tf_profiles *ps, const char *name);
 
 /* A new zeroed span in out (appended to out->spans). */
 tf_span *tf_map_new_span(tf_map_out *out);
-/* Resource attributes given with --resource-attr, appended to attrs. */
+/* Resource attributes given with --resource-attr, appended to attrs, then
+ * tracefill.backfill=true (a bool) under --mark-backfill. */
 void tf_profile_add_resource_opts(const tf_map_env *env, tf_attrs *attrs, tf_arena *arena);
 /* JSON value → OTLP AnyValue (objects become kvlists). */
 void tf_value_from_json(tf_value *out, const tf_json *v, tf_arena *arena);

@@ -122,22 +122,25 @@ void tf_batch_mark(tf_batch *b, uint32_t stream, uint64_t end, bool eof)
 
 void tf_batch_request(const tf_batch *b, size_t from, size_t to, tf_buf *out)
 {
-    /* Gather the range's spans per group, keeping their order within a group. */
+    /* Gather the range's spans per group, keeping their order within a group:
+     * a counting sort, linear in spans + groups (per-record resources make
+     * about one group per record). */
     size_t n = to - from;
     tf_str *slices = tf_xmalloc((n ? n : 1) * sizeof *slices);
     tf_encode_group *groups = tf_xmalloc((b->n_groups ? b->n_groups : 1) * sizeof *groups);
-    size_t n_groups = 0, k = 0;
-    for (size_t g = 0; g < b->n_groups; g++) {
-        size_t first = k;
-        for (size_t i = from; i < to; i++) {
-            if (b->spans[i].group != g)
-                continue;
-            slices[k++] = (tf_str){ b->span_bytes.p + b->spans[i].off, b->spans[i].len };
-        }
-        if (k > first)
-            groups[n_groups++] = (tf_encode_group){ b->groups[g].resource, b->groups[g].scope,
-                                                    slices + first, k - first };
-    }
+    size_t *at = tf_xcalloc(b->n_groups + 1, sizeof *at); /* spans per group, then each group's first slot */
+    for (size_t i = from; i < to; i++)
+        at[b->spans[i].group + 1]++;
+    for (size_t g = 0; g < b->n_groups; g++)
+        at[g + 1] += at[g];
+    size_t n_groups = 0;
+    for (size_t g = 0; g < b->n_groups; g++)
+        if (at[g + 1] > at[g])
+            groups[n_groups++] = (tf_encode_group){ b->groups[g].resource, b->groups[g].scope, slices + at[g],
+                                                    at[g + 1] - at[g] };
+    for (size_t i = from; i < to; i++)
+        slices[at[b->spans[i].group]++] = (tf_str){ b->span_bytes.p + b->spans[i].off, b->spans[i].len };
+    free(at);
     tf_encode_request(b->enc, out, groups, n_groups);
     free(groups);
     free(slices);

@@ -28,9 +28,9 @@ static char *own(tf_opts *o, char *p)
 
 typedef enum {
     O_ALLOW_EMPTY, O_BASIC_AUTH, O_BATCH_BYTES, O_BATCH_SPANS, O_CACERT, O_CHECKPOINT, O_CHECKPOINT_INTERVAL, O_COMPRESSION,
-    O_CONCURRENCY, O_ENDPOINT, O_EXCLUDE, O_HEADER, O_HELP, O_INCLUDE, O_INSECURE, O_JOB_NAME, O_MANIFEST,
-    O_MAX_RECORD_BYTES, O_MAX_RETRIES, O_MAX_RETRY_TIME, O_METRICS_FILE, O_MISSING, O_NO_PROGRESS, O_ON_CHANGED, O_OUTPUT,
-    O_PROGRESS, O_SUMMARY_JSON, O_QUERY_ENDPOINT, O_QUERY_RATE, O_SAMPLE,
+    O_CONCURRENCY, O_ENDPOINT, O_EXCLUDE, O_HEADER, O_HELP, O_INCLUDE, O_INSECURE, O_JOB_NAME, O_JOIN_TRACE_NAMES,
+    O_MANIFEST, O_MARK_BACKFILL, O_MAX_RECORD_BYTES, O_MAX_RETRIES, O_MAX_RETRY_TIME, O_METRICS_FILE, O_MISSING,
+    O_NO_PROGRESS, O_ON_CHANGED, O_OUTPUT, O_PROGRESS, O_SUMMARY_JSON, O_QUERY_ENDPOINT, O_QUERY_RATE, O_SAMPLE,
     O_PRIVACY, O_PROFILE, O_PROTOCOL, O_QUIET, O_RATE_LIMIT, O_RATE_LIMIT_BYTES, O_REJECTS,
     O_RESOURCE_ATTR, O_S3_ENDPOINT, O_S3_PATH_STYLE, O_SHARD, O_SHARDS, O_SINCE, O_TENANT, O_THREADS, O_TIME_SHIFT, O_TIME_SHIFT_TO, O_TIMEOUT, O_TOKEN_FILE,
     O_UNTIL, O_VERBOSE, O_VERSION, O_WHERE,
@@ -62,7 +62,9 @@ static const opt_def options[] = {
     { "include", 0, "GLOB", O_INCLUDE, "read only archive members, files in directories and S3 keys matching GLOB (repeatable)" },
     { "insecure", 0, NULL, O_INSECURE, "do not verify the endpoint's TLS certificate (unsafe)" },
     { "job-name", 0, "NAME", O_JOB_NAME, "the job label of --metrics-file (default tracefill)" },
+    { "join-trace-names", 0, NULL, O_JOIN_TRACE_NAMES, "openrouter: records naming one non-hex trace_id share one trace (not what Broadcast does)" },
     { "manifest", 0, "FILE", O_MANIFEST, "one JSON line per acknowledged trace (gzip/zstd when FILE ends .gz/.zst); verify reads it" },
+    { "mark-backfill", 0, NULL, O_MARK_BACKFILL, "add the resource attribute tracefill.backfill=true to every span" },
     { "max-record-bytes", 0, "SIZE", O_MAX_RECORD_BYTES, "reject records longer than SIZE (default 4MiB)" },
     { "max-retries", 0, "N", O_MAX_RETRIES, "retries of one request before giving up (default 10)" },
     { "max-retry-time", 0, "DURATION", O_MAX_RETRY_TIME, "give up retrying a request after DURATION (default 5m)" },
@@ -576,6 +578,8 @@ static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
         break;
     case O_OUTPUT: o->output = v; break;
     case O_PRIVACY: o->privacy = true; break;
+    case O_JOIN_TRACE_NAMES: o->join_trace_names = true; break;
+    case O_MARK_BACKFILL: o->mark_backfill = true; break;
     case O_PROFILE: o->profile = v; break;
     case O_PROTOCOL:
         if (!set_protocol(o, v))

@@ -31,6 +31,8 @@ typedef struct tf_opts {
     /* mapping */
     const char *profile; /* NULL/"auto", "openrouter", "otlp", or a mapping file path */
     bool privacy;
+    bool join_trace_names; /* OpenRouter: hash non-hex trace names into shared traces, honour traceparent */
+    bool mark_backfill;    /* resource attribute tracefill.backfill=true on every span */
     tf_keyval *resource_attrs;
     size_t n_resource_attrs;
     /* OTEL_RESOURCE_ATTRIBUTES, then OTEL_SERVICE_NAME as service.name: used

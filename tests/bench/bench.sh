@@ -1,7 +1,9 @@
 #!/bin/bash
-# bench.sh: `make bench`. Generates a deterministic corpus of OpenRouter-shaped
-# records (BENCH_RECORDS, default 1000000, ~500 bytes each) as .jsonl.zst and
-# .jsonl.gz, then times, on this machine, in one run:
+# bench.sh: `make bench`. Generates a deterministic corpus of OpenRouter
+# generation records as Broadcast maps them, with prompt and completion
+# content (tests/tools/gen-records; BENCH_RECORDS, default 1000000, ~940
+# bytes each) as .jsonl.zst and .jsonl.gz, then times, on this machine, in
+# one run:
 #   the floor (zstd -dc | json_verify -s), a scan that filters everything out,
 #   the file sink, and OTLP/HTTP (protobuf; gzip, zstd, none) to the test
 #   receiver in discard mode; and peak RSS, also for a run at 10x the records
@@ -24,12 +26,14 @@ for t in zstd gzip json_verify; do
     command -v $t >/dev/null || { echo "bench: $t is not installed (Debian: zstd gzip yajl-tools)" >&2; exit 1; }
 done
 
-corpus() { # N → $W/cN.jsonl.{zst,gz}
-    if [ ! -s "$W/c$1.jsonl.zst" ] || [ ! -s "$W/c$1.jsonl.gz" ]; then
+corpus() { # N → $W/cN.jsonl.{zst,gz}, remade when gen-records changed
+    stamp=$(cksum <"$GEN" | cut -d' ' -f1)
+    if [ ! -s "$W/c$1.jsonl.zst" ] || [ ! -s "$W/c$1.jsonl.gz" ] || [ "$(cat "$W/c$1.gen" 2>/dev/null)" != "$stamp" ]; then
         echo "bench: generating $1 records" >&2
         "$GEN" "$1" 1 | tee >(gzip -1 >"$W/c$1.jsonl.gz.tmp") | zstd -q -1 -T1 -o "$W/c$1.jsonl.zst.tmp"
         mv "$W/c$1.jsonl.zst.tmp" "$W/c$1.jsonl.zst"
         mv "$W/c$1.jsonl.gz.tmp" "$W/c$1.jsonl.gz"
+        echo "$stamp" >"$W/c$1.gen"
     fi
 }
 
@@ -47,7 +51,8 @@ row() {
     [ -n "$FLOOR" ] || FLOOR=$rps
     sps=$( [ "$spr" = 0 ] && echo - || echo $((n * spr * 1000 / ms)) )
     ratio=$(awk -v a=$rps -v b=$FLOOR 'BEGIN { printf "%.2f", a / b }')
-    printf '| %-40s | %10s | %10s | %7s | %8.1f MiB | %4s |\n' "$label" $rps "$sps" "$ratio" \
+    mbps=$(awk -v r=$rps -v b=$BYTES_PER_RECORD 'BEGIN { printf "%.0f", r * b / 1e6 }')
+    printf '| %-40s | %10s | %10s | %6s | %7s | %8.1f MiB | %4s |\n' "$label" $rps "$sps" "$mbps" "$ratio" \
         "$(awk -v k=$rss 'BEGIN { print k / 1024 }')" "$st"
 }
 
@@ -62,12 +67,14 @@ stop_recv() { kill $RPID 2>/dev/null; wait $RPID 2>/dev/null || true; }
 
 corpus "$N"
 Z=$W/c$N.jsonl.zst G=$W/c$N.jsonl.gz
-SPR=4 # spans per generated record: root, moderation, one provider attempt, generation
+SPR=4 # spans per generated record: LLM Generation, moderation, one provider attempt, generation
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(date -u +%Y-%m-%d)"
-echo "tracefill $("$TF" --version | cut -d' ' -f2), $N records: $(zstd -dc "$Z" | wc -c | awk '{printf "%.0f MB", $1/1e6}') of JSON, .zst $(du -m "$Z" | cut -f1) MB, .gz $(du -m "$G" | cut -f1) MB"
+JSON_BYTES=$(zstd -dc "$Z" | wc -c)
+BYTES_PER_RECORD=$((JSON_BYTES / N))
+echo "tracefill $("$TF" --version | cut -d' ' -f2), $N records: $(awk -v b=$JSON_BYTES 'BEGIN {printf "%.0f MB", b/1e6}') of JSON ($BYTES_PER_RECORD bytes a record), .zst $(du -m "$Z" | cut -f1) MB, .gz $(du -m "$G" | cut -f1) MB"
 echo
-printf '| %-40s | %10s | %10s | %7s | %12s | %4s |\n' run records/s spans/s "x floor" "peak RSS" exit
-printf '|%s|%s|%s|%s|%s|%s|\n' ------------------------------------------ ------------ ------------ --------- -------------- ------
+printf '| %-40s | %10s | %10s | %6s | %7s | %12s | %4s |\n' run records/s spans/s "MB/s" "x floor" "peak RSS" exit
+printf '|%s|%s|%s|%s|%s|%s|%s|\n' ------------------------------------------ ------------ ------------ -------- --------- -------------- ------
 row "floor: zstd -dc | json_verify -s" "$N" 0 sh -c "zstd -dc '$Z' | json_verify -s -q"
 row "scan, everything filtered out (.zst)" "$N" 0 "$TF" run -q --until 2000-01-01T00:00:00Z -o /dev/null "$Z"
 row "scan, everything filtered out (.gz)" "$N" 0 "$TF" run -q --until 2000-01-01T00:00:00Z -o /dev/null "$G"
@@ -108,8 +115,9 @@ fi
 NM=$top_srcdir/samples/nginx-combined/mapping.json
 echo
 echo "text formats, end to end ($N nginx combined lines, $(du -m "$NG" | cut -f1) MB, --profile samples/nginx-combined/mapping.json):"
-printf '| %-40s | %10s | %10s | %7s | %12s | %4s |\n' run lines/s spans/s "x 1 thr" "peak RSS" exit
-printf '|%s|%s|%s|%s|%s|%s|\n' ------------------------------------------ ------------ ------------ --------- -------------- ------
+printf '| %-40s | %10s | %10s | %6s | %7s | %12s | %4s |\n' run lines/s spans/s "MB/s" "x 1 thr" "peak RSS" exit
+printf '|%s|%s|%s|%s|%s|%s|%s|\n' ------------------------------------------ ------------ ------------ -------- --------- -------------- ------
+BYTES_PER_RECORD=$(($(wc -c <"$NG") / N))
 FLOOR=
 row "nginx combined to /dev/null, 1 thread" "$N" 0 "$TF" run -q --threads 1 -o /dev/null --profile "$NM" "$NG"
 row "nginx combined to /dev/null, 2 threads" "$N" 0 "$TF" run -q --threads 2 -o /dev/null --profile "$NM" "$NG"

@@ -1,6 +1,6 @@
 /* unit-detect.c: --profile auto's detector: a frame's first recognised
- * record decides (OpenRouter generations in their three shapes, OTLP/JSON
- * requests), a frame without JSON judges nothing, the reasons are the ones
+ * record decides (OpenRouter generations in their three shapes, chat-completion
+ * responses, OTLP/JSON requests, Broadcast's among them), a frame without JSON judges nothing, the reasons are the ones
  * inspect shows, and one detector judges many frames in a row. */
 #include "config.h"
 #include "map/detect.h"
@@ -29,6 +29,19 @@ int main(void)
            "the first record wraps an OpenRouter generation in \"data\"", "wrapped in data");
     judged("{\"resource_spans\": []}", "otlp", "the first record has resourceSpans, like an OTLP/JSON export request",
            "OTLP with proto field names");
+    judged("{\"id\": \"gen-1\", \"object\": \"chat.completion\", \"created\": 1790000100, \"choices\": []}", "openrouter",
+           "the first record has id, created and choices, like an OpenRouter chat-completion response",
+           "a chat-completion response");
+    judged("{\"id\": \"gen-1\", \"created\": 1790000100, \"created_at\": \"2026-01-01T00:00:00Z\", \"choices\": []}",
+           "openrouter", "the first record has a gen-… id, like an OpenRouter generation",
+           "created_at makes it a generation record");
+    judged("{\"resourceSpans\": [{\"resource\": {\"attributes\": [{\"key\": \"service.name\", \"value\": "
+           "{\"stringValue\": \"openrouter\"}}]}}]}",
+           "otlp", "the first record has resourceSpans from OpenRouter Broadcast (service.name openrouter)",
+           "a Broadcast delivery");
+    judged("{\"resourceSpans\": [{\"resource\": {\"attributes\": [{\"key\": \"service.name\", \"value\": "
+           "{\"stringValue\": \"checkout\"}}]}}]}",
+           "otlp", "the first record has resourceSpans, like an OTLP/JSON export request", "another service's export");
     judged("[1, 2]", NULL, "the first record is not a JSON object", "an array");
     judged("{\"msg\": \"hello\"}", NULL,
            "the first record matches no built-in profile (use --profile with a mapping file)", "an unknown object");
