@@ -284,13 +284,22 @@ void tf_http_setup_get(const tf_http *h, CURL *e, const char *url)
     setup_common(h, e);
 }
 
+/* Keeps the first TF_HTTP_BODY_MAX bytes and stops the transfer there: an
+ * OTLP answer is far smaller, and a server sending more (a page, an endless
+ * or a gzip-bomb body) is not waited for until --timeout. */
 size_t tf_http_keep_body(char *ptr, size_t size, size_t nmemb, void *buf)
 {
     tf_buf *b = buf;
     size_t n = size * nmemb;
-    if (b->len < TF_HTTP_BODY_MAX)
-        tf_buf_append(b, ptr, TF_MIN(n, TF_HTTP_BODY_MAX - b->len));
+    if (b->len >= TF_HTTP_BODY_MAX)
+        return n ? 0 : n; /* CURLE_WRITE_ERROR: see tf_http_result */
+    tf_buf_append(b, ptr, TF_MIN(n, TF_HTTP_BODY_MAX - b->len));
     return n;
+}
+
+CURLcode tf_http_result(CURLcode rc, const tf_buf *body)
+{
+    return rc == CURLE_WRITE_ERROR && body->len >= TF_HTTP_BODY_MAX ? CURLE_OK : rc;
 }
 
 /* ---- one blocking POST ------------------------------------------------------ */
@@ -329,7 +338,7 @@ int tf_http_post(const tf_http *h, const void *body, size_t n, tf_http_answer *a
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, tf_http_keep_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &a->body);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-    CURLcode rc = curl_easy_perform(e);
+    CURLcode rc = tf_http_result(curl_easy_perform(e), &a->body);
     a->outcome = tf_http_outcome_of(rc);
     if (rc == CURLE_OK) {
         char *ctype = NULL;

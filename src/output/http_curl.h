@@ -17,7 +17,10 @@ void tf_http_setup_get(const tf_http *h, CURL *easy, const char *url);
 tf_http_outcome tf_http_outcome_of(CURLcode rc);
 
 /* CURLOPT_WRITEFUNCTION keeping the first 64 KiB of an answer in the tf_buf
- * passed as CURLOPT_WRITEDATA (the rest is read and dropped). */
+ * passed as CURLOPT_WRITEDATA; past that it stops the transfer (the rest is
+ * never read). Pass the transfer's result through tf_http_result, which
+ * takes such a stop for an answer (cut at 64 KiB), not a failure. */
 size_t tf_http_keep_body(char *ptr, size_t size, size_t nmemb, void *buf);
+CURLcode tf_http_result(CURLcode rc, const tf_buf *body);
 
 #endif

@@ -511,8 +511,8 @@ static part *collect_answer(http_sink *s, CURLMsg *msg, answer *a)
     part *p;
     CURL *e = msg->easy_handle;
     memset(a, 0, sizeof *a);
-    a->result = msg->data.result; /* msg dies with the handle */
     curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&p);
+    a->result = tf_http_result(msg->data.result, &p->resp); /* msg dies with the handle */
     if (a->result == CURLE_OK) {
         char *ct = NULL;
         curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &a->status);

@@ -64,7 +64,8 @@ if command -v dpkg >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; the
         # merged /usr: dpkg may know the file under /bin rather than /usr/bin
         for f in "$(readlink -f "$path")" "$path" "/bin/$t" "/usr/bin/$t"; do
             for g in "$f" "${f#/usr}"; do
-                [ -n "$pkg" ] || pkg=$(dpkg -S "$g" 2>/dev/null | head -n1 | cut -d: -f1)
+                # dpkg -S matches substrings: keep the line naming exactly $g
+                [ -n "$pkg" ] || pkg=$(dpkg -S "$g" 2>/dev/null | awk -v f="$g" 'substr($0, length($0) - length(f) - 1) == ": " f { sub(/[:,].*/, ""); print; exit }')
             done
         done
         [ -n "$pkg" ] || { unowned="$unowned $t(no package)"; continue; }
