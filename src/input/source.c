@@ -525,7 +525,8 @@ static bool looks_like_log(const tf_source *src, const tf_stream *s, char *why, 
     size_t n = s->peek_len;
     if (n == 0)
         return true; /* an empty log: nothing to read, nothing wrong */
-    if (memchr(p, 0, n)) {
+    bool nul = memchr(p, 0, n) != NULL;
+    if (nul && src->logs == TF_LOGS_TEXT) {
         snprintf(why, whylen, "binary data (NUL bytes)");
         return false;
     }
@@ -547,8 +548,14 @@ static bool looks_like_log(const tf_source *src, const tf_stream *s, char *why, 
     size_t i = n >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3) ? 3 : 0;
     while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
         i++;
+    /* JSON from its first byte: a log, even with a stray NUL further on
+     * (that record is rejected, the others are read). */
     if (i == n || p[i] == '{' || p[i] == '[')
         return true;
+    if (nul) {
+        snprintf(why, whylen, "binary data (NUL bytes)");
+        return false;
+    }
     size_t k = 0;
     char start[24];
     for (size_t j = i; j < n && k < 16 && p[j] >= 0x20 && p[j] < 0x7f && p[j] != '"' && p[j] != '\\'; j++)

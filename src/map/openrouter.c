@@ -424,9 +424,21 @@ static int read_generation(const or_profile *p, tf_profile_state *st, const tf_j
         tf_err_set(why, "created_at is not a valid timestamp");
         return -1;
     }
-    r->has_latency = or_ms_to_ns(f[F_LATENCY], &r->latency_ns);
-    r->has_generation_time = or_ms_to_ns(f[F_GENERATION_TIME], &r->generation_ns);
-    r->has_moderation = or_ms_to_ns(f[F_MODERATION_LATENCY], &r->moderation_ns);
+    /* A duration that is there (not null) but no milliseconds >= 0 would
+     * silently make a zero-length span: the record is rejected instead. */
+    static const struct { enum field f; const char *name; } durs[] = {
+        { F_LATENCY, "latency" }, { F_GENERATION_TIME, "generation_time" },
+        { F_MODERATION_LATENCY, "moderation_latency" } };
+    bool *has[] = { &r->has_latency, &r->has_generation_time, &r->has_moderation };
+    uint64_t *ns[] = { &r->latency_ns, &r->generation_ns, &r->moderation_ns };
+    for (size_t i = 0; i < sizeof durs / sizeof *durs; i++) {
+        const tf_json *v = f[durs[i].f];
+        *has[i] = or_ms_to_ns(v, ns[i]);
+        if (v && !*has[i]) {
+            tf_err_set(why, "%s is not a duration in milliseconds (a number, 0 or more)", durs[i].name);
+            return -1;
+        }
+    }
     const char *op = operation_for(f[F_API_TYPE]);
     r->operation = op ? tf_str_c(op) : f[F_API_TYPE]->str;
     const tf_json *model = str_or_null(f[F_MODEL]), *router = str_or_null(f[F_ROUTER]);
