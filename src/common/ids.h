@@ -6,8 +6,12 @@
  *   d = SHA-256("tracefill:v1\0" || key)
  *   trace id = d[0..16), span id = d[16..24)
  *   an all-zero id (probability 2^-128 / 2^-64) gets its last byte set to 1.
- * Keys are built by the profiles: the record's identity (e.g. generation id)
- * for the root span; "<identity>\0<child label>" for child spans. */
+ * This is tracefill's own recipe, used by mapping files (map/mapfile/): keys
+ * are built from the record's identity for the root span and
+ * "<identity>\0<child label>" for child spans. The openrouter profile does
+ * not use it: it follows Broadcast's rule (SHA-256 of the generation id
+ * itself, no prefix; map/openrouter_spans.c, doc/ids.md), so backfilled
+ * spans get the ids live Broadcast gave them. */
 #ifndef TF_IDS_H
 #define TF_IDS_H
 
