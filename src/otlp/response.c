@@ -114,7 +114,7 @@ static int pb_partial_body(const uint8_t *base, const pb_field *outer, int64_t *
 
 static int pb_partial_success(const uint8_t *body, size_t n, int64_t *rejected, tf_buf *msg, tf_err *err)
 {
-    pb_reader r = { body, body, body + n };
+    pb_reader r = { body, body, n ? body + n : body }; /* NULL + 0 is undefined */
     size_t msg_start = msg->len;
     pb_field f;
     int rc;
@@ -132,7 +132,7 @@ static int pb_partial_success(const uint8_t *body, size_t n, int64_t *rejected, 
 /* google.rpc.Status {int32 code = 1; string message = 2; repeated Any details = 3}. */
 static bool pb_status_message(const uint8_t *body, size_t n, tf_str *out)
 {
-    pb_reader r = { body, body, body + n };
+    pb_reader r = { body, body, n ? body + n : body }; /* NULL + 0 is undefined */
     pb_field f;
     int rc;
     tf_str m = { NULL, 0 };
