@@ -73,6 +73,11 @@ typedef struct {
     char *describe;
     pthread_t thread;
     bool thread_started;
+    /* base.stop_request as the sender thread sees it: the caller sets that
+     * after the thread started, so it is handed over under mu by submit
+     * and finish (the sender reads it in take_incoming). */
+    const atomic_int *stop_flag;
+    const atomic_int *sender_stop_flag; /* the sender thread's copy */
     pthread_mutex_t mu;
     pthread_cond_t cv;          /* completions arrived / space freed */
     /* guarded by mu */
@@ -592,7 +597,9 @@ static bool take_incoming(http_sink *s, uint64_t now, bool *finishing, bool *sto
     s->incoming_head = s->incoming_tail = NULL;
     *finishing = s->finishing;
     *stop = s->stop_now;
+    const atomic_int *stop_flag = s->stop_flag;
     pthread_mutex_unlock(&s->mu);
+    s->sender_stop_flag = stop_flag;
     bool any = c != NULL;
     while (c) {
         bctx *next = c->next_done;
@@ -683,7 +690,7 @@ static void *sender_main(void *arg)
         take_incoming(s, now, &finishing, &stop);
         if (stop)
             break;
-        if (!s->stop_seen_ns && s->base.stop_request && atomic_load(s->base.stop_request)) {
+        if (!s->stop_seen_ns && s->sender_stop_flag && atomic_load(s->sender_stop_flag)) {
             s->stop_seen_ns = now;
             tf_verbosef("stop requested: nothing more is sent or retried; %zu requests in flight", s->in_flight);
         }
@@ -762,6 +769,7 @@ static int http_submit(tf_sink *base, tf_batch *b, tf_err *err)
     bctx *c = tf_xcalloc(1, sizeof *c);
     c->b = b;
     pthread_mutex_lock(&s->mu);
+    s->stop_flag = base->stop_request;
     /* Back-pressure: at most concurrency + 1 batches waiting or in flight. */
     while (!s->stop_now && s->outstanding >= (size_t)s->o->concurrency + 1) {
         if (s->done_head) {
@@ -829,6 +837,7 @@ static int http_finish(tf_sink *base, uint64_t deadline_ns, tf_err *err)
     http_sink *s = (http_sink *)base;
     pthread_mutex_lock(&s->mu);
     s->finishing = true;
+    s->stop_flag = base->stop_request;
     pthread_mutex_unlock(&s->mu);
     curl_multi_wakeup(s->multi);
     for (;;) {

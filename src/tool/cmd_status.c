@@ -50,6 +50,7 @@ static input_check check_inputs(tf_ckpt *c, const tf_opts *o)
             printf("new      %s\n", tf_msg_safe(&safe, info->name, strlen(info->name)));
             ic.unseen++;
         }
+        tf_buf_free(&safe);
         slot++;
         tf_stream_close(st);
     }
