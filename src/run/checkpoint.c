@@ -407,6 +407,13 @@ tf_ckpt *tf_ckpt_open(const char *path, uint64_t interval_ns, tf_err *err)
         return NULL;
     }
     path = c->path;
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* It is replaced by a rename on every write: never a device or a pipe. */
+        tf_err_set(err, "checkpoint %s: not a regular file; give a file's path", path);
+        tf_ckpt_free(c);
+        return NULL;
+    }
     c->tmp_path = tf_xasprintf("%s.tmp", path);
     c->lock_path = tf_xasprintf("%s.lock", path);
     if (take_lock(c, err) != 0) {

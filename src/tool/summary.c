@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,19 @@ int tf_summary_write_file(const char *path, const tf_buf *b, tf_err *err)
     if (!strcmp(path, "-")) {
         if (tf_write_all(STDOUT_FILENO, b->p, b->len) != 0)
             return tf_err_set(err, "cannot write the summary to stdout: %s", strerror(errno));
+        return 0;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* /dev/null, a pipe: written to, never replaced by a rename. */
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || tf_write_all(fd, b->p, b->len) != 0) {
+            int e = errno;
+            if (fd >= 0)
+                close(fd);
+            return tf_err_set(err, "cannot write %s: %s", path, strerror(e));
+        }
+        close(fd);
         return 0;
     }
     char *tmp = tf_xasprintf("%s.tmp.%ld", path, (long)getpid());

@@ -215,3 +215,20 @@ is "$(awk '/Max core file size/ {print $5 " " $6}' "/proc/$pid/limits")" "0 0" "
 exec 8>&-
 wait "$pid" || true
 
+
+# 14. A summary, metrics or checkpoint path that is no regular file: the
+#     summary and metrics are written into it (a pipe here; /dev/null alike),
+#     never replaced by a rename (which, as root, turned /dev/null into a
+#     regular file); a checkpoint there is refused.
+mkfifo "$T/sumfifo"
+cat "$T/sumfifo" >"$T/sum.read" &
+cpid=$!
+run_tf rc run --no-progress -o "$T/s.json" --summary-json "$T/sumfifo" "$T/b.jsonl"
+wait "$cpid" || true
+is "$rc" 0 "--summary-json into a FIFO: exit 0"
+[ -p "$T/sumfifo" ] && pass "the FIFO is still a FIFO" || fail "the FIFO was replaced by a file"
+check "the summary came through the FIFO" -- jq -e '.totals.records.read > 0' "$T/sum.read"
+run_tf rc run --no-progress -o "$T/s2.json" --checkpoint "$T/sumfifo" "$T/b.jsonl"
+is "$rc" 1 "--checkpoint naming a FIFO: exit 1"
+contains "$T/err" "checkpoint $T/sumfifo: not a regular file" "the message says why"
+[ -p "$T/sumfifo" ] && pass "and the FIFO is left alone" || fail "the FIFO was replaced"

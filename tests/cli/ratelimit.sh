@@ -24,16 +24,25 @@ check_rate() { # LIMIT UNIT-FIELD LABEL: analyses $RECV_DIR/requests.log
     }' "$RECV_DIR/requests.log"
 }
 
+# Under ThreadSanitizer tracefill and the receiver run 5-15 times slower and
+# arrival times jitter by more than the tolerance: the rates are checked in
+# the other builds, the completeness here too.
+rate_ok() { # LIMIT UNIT-FIELD LABEL
+    if [ "${TF_SAN_KIND:-none}" = thread ]; then
+        skip "$3: a ThreadSanitizer build is too slow to hold a rate; checked in the other builds"
+    elif check_rate "$@" >"$T/rate"; then pass "$(cat "$T/rate")"; else fail "$(cat "$T/rate")"; fi
+}
+
 start_receiver
 run_tf rc run --endpoint "$RECV_URL" --rate-limit 3000 "$T/in.jsonl"
 is "$rc" 0 "a rate-limited run of ~5 s completes"
 is "$(recv_span_count)" 16000 "all spans arrive"
-if check_rate 3000 spans "spans" >"$T/rate"; then pass "$(cat "$T/rate")"; else fail "$(cat "$T/rate")"; fi
+rate_ok 3000 spans "spans"
 
 start_receiver
 run_tf rc run --endpoint "$RECV_URL" --compression none --rate-limit-bytes 2MiB "$T/in.jsonl"
 is "$rc" 0 "a byte-rate-limited run completes"
-if check_rate 2097152 decoded "request bytes" >"$T/rate"; then pass "$(cat "$T/rate")"; else fail "$(cat "$T/rate")"; fi
+rate_ok 2097152 decoded "request bytes"
 
 # A 429 lowers tracefill's own rate (and pauses for its Retry-After).
 printf '%s\n' 'ok' 'ok' 'status 429 retry-after=1' >"$T/script"
