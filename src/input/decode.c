@@ -132,6 +132,14 @@ static ssize_t fd_pull(tf_pull *pl, const uint8_t **chunk)
         tf_err_set(&pl->err, "read error at byte %llu: %s", (unsigned long long)pl->pos, strerror(errno));
         return -1;
     }
+    fs->got += (uint64_t)r;
+    /* A file cut while it is read ends early: that is no complete input, and
+     * its torn last line no bad record. */
+    if (r == 0 && fs->seekable && fs->got < (uint64_t)fs->size) {
+        tf_err_set(&pl->err, "the file ended at byte %llu, it had %lld when opened: it was truncated or replaced "
+                   "while being read", (unsigned long long)fs->got, (long long)fs->size);
+        return -1;
+    }
     if (r > 0 && fs->recording) {
         if (fs->rec.len + (size_t)r > TF_PULL_RECORD_MAX) {
             fs->recording = false;
@@ -151,6 +159,7 @@ void tf_fdsrc_init(tf_fdsrc *fs, tf_pull *pl, int fd)
     fs->fd = fd;
     struct stat st;
     fs->seekable = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && lseek(fd, 0, SEEK_CUR) == 0;
+    fs->size = fs->seekable ? (int64_t)st.st_size : -1;
     fs->buf = tf_xmalloc(TF_INPUT_BUFSIZE);
     tf_pull_init(pl, fd_pull, fs);
 }
@@ -180,6 +189,7 @@ int tf_fdsrc_rewind(tf_fdsrc *fs, tf_pull *pl)
     if (fs->seekable) {
         if (lseek(fs->fd, 0, SEEK_SET) != 0)
             return -1;
+        fs->got = 0;
     } else {
         if (!fs->recording || fs->rec_overflow)
             return -1;

@@ -51,7 +51,9 @@ ssize_t tf_pull_peek(tf_pull *pl, size_t want, const uint8_t **p);
  * read so that a non-seekable input (stdin, a pipe) can be replayed once. */
 typedef struct {
     int fd;
-    bool seekable;
+    bool seekable;           /* a regular file, read from byte 0 */
+    int64_t size;            /* seekable: its size when opened (it must not shrink) */
+    uint64_t got;            /* bytes read from fd since the start or a rewind */
     uint8_t *buf;            /* TF_INPUT_BUFSIZE */
     size_t max_read;         /* 0 = a whole buffer per read */
     bool recording;

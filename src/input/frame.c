@@ -695,6 +695,14 @@ int tf_framer_next(tf_framer *f, tf_frame *out, tf_err *err)
         }
         if (r == SCAN_END || f->eof) { /* the scanners never ask for more after the end */
             f->done = true;
+            if (f->skip_to > f->base + f->len) { /* never silently skip a whole stream */
+                tf_err_set(&f->err, "the checkpoint resumes it at byte %llu but it ends at byte %llu: it is not "
+                           "the input the checkpoint saw; move the checkpoint away to start over",
+                           (unsigned long long)f->skip_to,
+                           (unsigned long long)(f->base + f->len));
+                f->failed = true;
+                return frame_error(f, err);
+            }
             return TF_FRAME_END;
         }
         /* The resume point is beyond what was read: a stream that can jump

@@ -487,6 +487,7 @@ static la_int64_t ct_seek_cb(struct archive *a, void *ud, la_int64_t off, int wh
     }
     tf_pull_reset(pl);
     pl->pos = (uint64_t)target;
+    ct->rf->fs.got = (uint64_t)target; /* where the next read starts */
     return target;
 }
 

@@ -2,6 +2,7 @@
  * time shift, per frame. */
 #include "config.h"
 #include "map/mapper.h"
+#include "common/timefmt.h"
 #include "map/detect.h"
 #include "map/filter.h"
 #include "map/mapfile/mapfile.h"
@@ -169,6 +170,15 @@ static int on_value(void *ctx, tf_json *v, size_t start, size_t end)
         return 0;
     }
     tf_time_shift_spans(o, out.spans, out.n, &m->arena);
+    for (size_t i = 0; i < out.n; i++)
+        if (out.spans[i]->end_ns > TF_TIME_MAX_NS || out.spans[i]->start_ns > TF_TIME_MAX_NS) {
+            /* A start near 2262 plus a duration: past what backends take (a
+             * signed 64-bit count of nanoseconds). */
+            m->stats.rejected++;
+            m->cb->reject(m->cb->ctx, &rec,
+                          "a span ends after 2262-04-11T23:47:16.854775807Z, the latest time OTLP backends take");
+            return 0;
+        }
     m->stats.spans += out.n;
     m->cb->spans(m->cb->ctx, &rec, out.spans, out.n);
     return 0;

@@ -7,6 +7,7 @@
  * has failed (from then on, always). */
 #include "config.h"
 #include "output/sink.h"
+#include "common/resume.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -110,19 +111,10 @@ static void file_destroy(tf_sink *s)
 
 static int open_output(file_sink *f, const char *path, int64_t truncate_to, tf_err *err)
 {
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate_to < 0 ? O_TRUNC : 0);
-    f->fd = open(path, flags, 0644);
+    f->fd = tf_resume_open("the output", path, truncate_to, true, err);
     if (f->fd < 0)
-        return tf_err_set(err, "cannot open output %s: %s", path, strerror(errno));
-    if (truncate_to >= 0) {
-        if (ftruncate(f->fd, truncate_to) != 0 || lseek(f->fd, truncate_to, SEEK_SET) < 0) {
-            tf_err_set(err, "cannot resume output %s at byte %lld: %s", path, (long long)truncate_to,
-                       strerror(errno));
-            close(f->fd);
-            return -1;
-        }
-        f->size = (uint64_t)truncate_to;
-    }
+        return -1;
+    f->size = truncate_to > 0 ? (uint64_t)truncate_to : 0;
     return 0;
 }
 

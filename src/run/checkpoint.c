@@ -108,6 +108,50 @@ static int64_t json_i64(const tf_json *v, int64_t dflt)
     return tf_json_as_int64(v, &x) ? x : dflt;
 }
 
+/* A count the checkpoint holds (a size, offset or number of records): absent
+ * is dflt; anything but an integer >= min is a damaged checkpoint. */
+static int count_field(const tf_ckpt *c, const tf_json *obj, const char *where, const char *key, int64_t min,
+                       int64_t dflt, int64_t *out, tf_err *err)
+{
+    const tf_json *v = tf_json_get(obj, key);
+    *out = dflt;
+    if (!v)
+        return 0;
+    if (!tf_json_as_int64(v, out) || *out < min)
+        return tf_err_set(err, "checkpoint %s: %s: \"%s\" is not a count of bytes or records; move it away to start over",
+                          c->path, where, key);
+    return 0;
+}
+
+/* The sizes and offsets of one stream entry, checked. */
+static int load_counts(const tf_ckpt *c, const tf_json *e, ck_stream *s, tf_err *err)
+{
+    int64_t size, fp, off, raw, rec;
+    if (count_field(c, e, s->name, "size", -1, -1, &size, err) || count_field(c, e, s->name, "fingerprint_bytes", 0, 0, &fp, err) ||
+        count_field(c, e, s->name, "offset", 0, 0, &off, err) || count_field(c, e, s->name, "raw_offset", 0, 0, &raw, err) ||
+        count_field(c, e, s->name, "records", 0, 0, &rec, err))
+        return -1;
+    if (size >= 0 && raw > size)
+        return tf_err_set(err, "checkpoint %s: %s: \"raw_offset\" %lld is past its size %lld; move it away to start over",
+                          c->path, s->name, (long long)raw, (long long)size);
+    s->size = size;
+    s->fp_len = (uint64_t)fp;
+    s->offset = (uint64_t)off;
+    s->raw = (uint64_t)raw;
+    s->records = (uint64_t)rec;
+    return 0;
+}
+
+/* The recorded path and size of the output, rejects file or manifest. */
+static int load_file(const tf_ckpt *c, const tf_json *root, const char *key, char **path, int64_t *size, tf_err *err)
+{
+    const tf_json *f = tf_json_get(root, key);
+    if (!f || f->type != TF_JSON_OBJECT)
+        return 0;
+    *path = dup_json_str(tf_json_get(f, "path"));
+    return count_field(c, f, key, "size", 0, -1, size, err);
+}
+
 static int load(tf_ckpt *c, const char *text, size_t len, tf_err *err)
 {
     tf_json_parser *p = tf_json_parser_new();
@@ -134,17 +178,12 @@ static int load(tf_ckpt *c, const char *text, size_t len, tf_err *err)
             s->path = dup_json_str(tf_json_get(e, "path"));
             s->member = dup_json_str(tf_json_get_nn(e, "member"));
             s->etag = dup_json_str(tf_json_get_nn(e, "etag"));
-            s->size = json_i64(tf_json_get(e, "size"), -1);
             s->mtime = json_i64(tf_json_get(e, "mtime"), 0);
             /* 64 hex digits or nothing: it is written back as it is. */
             const tf_json *fp = tf_json_get(e, "fingerprint");
             uint8_t bin[32];
             if (fp && fp->type == TF_JSON_STRING && fp->str.len == 64 && tf_hex_decode(bin, fp->str.p, 32) == 0)
                 memcpy(s->fp, fp->str.p, 65);
-            s->fp_len = (uint64_t)json_i64(tf_json_get(e, "fingerprint_bytes"), 0);
-            s->offset = (uint64_t)json_i64(tf_json_get(e, "offset"), 0);
-            s->raw = (uint64_t)json_i64(tf_json_get(e, "raw_offset"), 0);
-            s->records = (uint64_t)json_i64(tf_json_get(e, "records"), 0);
             const tf_json *done = tf_json_get(e, "done");
             s->done = done && done->type == TF_JSON_BOOL && done->boolean;
             s->error = dup_json_str(tf_json_get_nn(e, "error"));
@@ -153,24 +192,16 @@ static int load(tf_ckpt *c, const char *text, size_t len, tf_err *err)
                 s->name = tf_xstrdup(s->key);
             if (!s->path)
                 s->path = tf_xstrdup(s->key);
+            if (load_counts(c, e, s, err) != 0)
+                goto out;
         }
-        const tf_json *out = tf_json_get(root, "output");
-        if (out && out->type == TF_JSON_OBJECT) {
-            c->old_output_path = dup_json_str(tf_json_get(out, "path"));
-            c->old_output_size = json_i64(tf_json_get(out, "size"), -1);
-        }
-        const tf_json *rej = tf_json_get(root, "rejects");
-        if (rej && rej->type == TF_JSON_OBJECT) {
-            c->old_rejects_path = dup_json_str(tf_json_get(rej, "path"));
-            c->old_rejects_size = json_i64(tf_json_get(rej, "size"), -1);
-        }
-        const tf_json *man = tf_json_get(root, "manifest");
-        if (man && man->type == TF_JSON_OBJECT) {
-            c->old_manifest_path = dup_json_str(tf_json_get(man, "path"));
-            c->old_manifest_size = json_i64(tf_json_get(man, "size"), -1);
-        }
+        if (load_file(c, root, "output", &c->old_output_path, &c->old_output_size, err) ||
+            load_file(c, root, "rejects", &c->old_rejects_path, &c->old_rejects_size, err) ||
+            load_file(c, root, "manifest", &c->old_manifest_path, &c->old_manifest_size, err))
+            goto out;
         rc = 0;
     }
+out:
     tf_arena_free(&a);
     tf_json_parser_free(p);
     return rc;
@@ -332,13 +363,50 @@ static tf_ckpt *ckpt_new(void)
     return c;
 }
 
+/* The file a checkpoint path names, with symbolic links followed (also one
+ * to a file not there yet): the lock and the rename must act on that file,
+ * or a second run through a link would not be refused and the first save
+ * would replace the link with a file. A fresh string, or NULL (err set). */
+static char *follow_links(const char *path, tf_err *err)
+{
+    char *cur = tf_xstrdup(path);
+    for (int hops = 0;; hops++) {
+        struct stat st;
+        if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode))
+            return cur;
+        if (hops == 16) {
+            tf_err_set(err, "checkpoint %s: too many levels of symbolic links", path);
+            break;
+        }
+        char target[4096];
+        ssize_t n = readlink(cur, target, sizeof target - 1);
+        if (n < 0) {
+            tf_err_set(err, "checkpoint %s: cannot read the link %s: %s", path, cur, strerror(errno));
+            break;
+        }
+        target[n] = '\0';
+        const char *slash = strrchr(cur, '/');
+        char *next = target[0] == '/' || !slash ? tf_xstrdup(target)
+                                               : tf_xasprintf("%.*s/%s", (int)(slash - cur), cur, target);
+        free(cur);
+        cur = next;
+    }
+    free(cur);
+    return NULL;
+}
+
 tf_ckpt *tf_ckpt_open(const char *path, uint64_t interval_ns, tf_err *err)
 {
     tf_ckpt *c = ckpt_new();
     c->interval_ns = interval_ns;
     if (!path)
         return c;
-    c->path = tf_xstrdup(path);
+    c->path = follow_links(path, err);
+    if (!c->path) {
+        tf_ckpt_free(c);
+        return NULL;
+    }
+    path = c->path;
     c->tmp_path = tf_xasprintf("%s.tmp", path);
     c->lock_path = tf_xasprintf("%s.lock", path);
     if (take_lock(c, err) != 0) {
@@ -651,6 +719,11 @@ void tf_ckpt_entry_get(const tf_ckpt *c, size_t i, tf_ckpt_entry *e)
     *e = (tf_ckpt_entry){ .name = s->name, .path = s->path, .size = s->size, .offset = s->offset,
                           .raw = s->raw, .records = s->records, .done = s->done, .error = s->error,
                           .updated_ns = s->updated_ns };
+}
+
+uint64_t tf_ckpt_slot_records(const tf_ckpt *c, uint32_t slot)
+{
+    return slot < c->n_slots ? c->s[c->slot_idx[slot]].records : 0;
 }
 
 bool tf_ckpt_slot_started(const tf_ckpt *c, uint32_t slot)

@@ -83,6 +83,8 @@ typedef struct {
 } tf_ckpt_entry;
 size_t tf_ckpt_count(const tf_ckpt *c);
 void tf_ckpt_entry_get(const tf_ckpt *c, size_t i, tf_ckpt_entry *e);
+/* Records of the slot's stream acknowledged by earlier runs (as loaded). */
+uint64_t tf_ckpt_slot_records(const tf_ckpt *c, uint32_t slot);
 bool tf_ckpt_slot_started(const tf_ckpt *c, uint32_t slot);
 
 #endif

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "run/manifest.h"
 #include "output/body_compress.h"
+#include "common/resume.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,29 +27,11 @@ static bool ends_with(const char *s, const char *suffix)
 
 tf_manifest *tf_manifest_open(const char *path, int64_t truncate_to, tf_err *err)
 {
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate_to < 0 ? O_TRUNC : 0);
-    int fd = open(path, flags, 0644);
-    if (fd < 0) {
-        tf_err_set(err, "cannot write the manifest %s: %s", path, strerror(errno));
+    /* A compressed manifest is whole members, not lines: no newline check. */
+    bool lines = !ends_with(path, ".gz") && !ends_with(path, ".zst");
+    int fd = tf_resume_open("the manifest", path, truncate_to, lines, err);
+    if (fd < 0)
         return NULL;
-    }
-    if (truncate_to >= 0) {
-        struct stat st;
-        if (fstat(fd, &st) != 0 || st.st_size < truncate_to) {
-            tf_err_set(err,
-                       "the manifest %s is %lld bytes, the checkpoint says %lld: it was replaced or cut; move it away "
-                       "(or the checkpoint) to start over",
-                       path, (long long)st.st_size, (long long)truncate_to);
-            close(fd);
-            return NULL;
-        }
-        if (ftruncate(fd, truncate_to) != 0 || lseek(fd, truncate_to, SEEK_SET) < 0) {
-            tf_err_set(err, "cannot cut the manifest %s back to %lld bytes: %s", path, (long long)truncate_to,
-                       strerror(errno));
-            close(fd);
-            return NULL;
-        }
-    }
     tf_manifest *m = tf_xcalloc(1, sizeof *m);
     m->path = tf_xstrdup(path);
     m->fd = fd;

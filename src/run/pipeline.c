@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* How long in-flight requests may take to finish after a stop request. */
 #define TF_STOP_GRACE_NS (10ull * 1000000000u)
@@ -40,6 +41,7 @@ typedef struct {
     char *stream_name; /* current stream (a copy: reader messages are short-lived) */
     uint32_t slot;     /* and its slot */
     char *stream_path, *stream_member; /* for the manifest */
+    char *output_file; /* -o naming a file that keeps what earlier runs wrote, else NULL */
     tf_manifest *manifest;
     struct {
         bool acked;
@@ -50,6 +52,7 @@ typedef struct {
     bool fatal, interrupted, changed_fatal;
     uint64_t input_errors, skipped_done, changed; /* the last two: reader's thread, under ckpt_mu */
     uint8_t *skip_why; /* by slot, under ckpt_mu: SKIP_DONE or SKIP_CHANGED */
+    tf_buf input_errs; /* under ckpt_mu: inputs the reader could not open, NUL-separated, for the rejects file */
     size_t n_skip_why;
     tf_feed *feed;
     tf_tally *tally;
@@ -374,6 +377,17 @@ static bool begin_stream(void *ctx, uint32_t slot, const tf_stream_info *info, u
     case TF_CKPT_CHANGED:
         switch (r->o->on_changed) {
         case TF_ON_CHANGED_RESTART:
+            if (r->output_file && tf_ckpt_slot_records(r->ckpt, slot) > 0) {
+                /* Its earlier spans cannot be taken back out of the file. */
+                tf_err e;
+                tf_err_set(&e, "%s; stopping: reading it again would add its spans to %s a second time "
+                           "(--on-changed restart suits a backend, not -o); move %s and the checkpoint away to "
+                           "start over, or use --on-changed skip", why.msg, r->output_file, r->output_file);
+                report(r, &e);
+                r->changed_fatal = true;
+                read = false;
+                break;
+            }
             tf_warnf("%s; reading it again from the start (--on-changed restart)", why.msg);
             tf_ckpt_stream_restart(r->ckpt, slot, info);
             *offset = 0;
@@ -518,9 +532,30 @@ static void on_stream_end(run_state *r, const tf_rd_msg *msg)
     tf_batch_mark_at(r->batch, msg->slot, msg->end, msg->raw_end, 0, true);
 }
 
+/* The reader's thread: said at once, written to the rejects file by the
+ * pipeline's thread (drain_input_errors), which owns that file. */
 static void on_input_error(void *ctx, const tf_err *err)
 {
-    report(ctx, err);
+    run_state *r = ctx;
+    report(r, err);
+    pthread_mutex_lock(&r->ckpt_mu);
+    tf_buf_append(&r->input_errs, err->msg, strlen(err->msg) + 1);
+    pthread_mutex_unlock(&r->ckpt_mu);
+}
+
+/* Inputs that could not be opened or listed go to the rejects file too, so
+ * it holds everything the run could not use. */
+static void drain_input_errors(run_state *r)
+{
+    pthread_mutex_lock(&r->ckpt_mu);
+    tf_buf errs = r->input_errs;
+    r->input_errs = (tf_buf){ 0 };
+    pthread_mutex_unlock(&r->ckpt_mu);
+    tf_err err;
+    for (size_t i = 0; i < errs.len; i += strlen(errs.p + i) + 1)
+        if (tf_rejects_input(r->rejects, errs.p + i, &err) != 0)
+            fail(r, &err);
+    tf_buf_free(&errs);
 }
 
 static char *rejects_path_for(const tf_opts *o)
@@ -557,8 +592,20 @@ static bool open_outputs(run_state *r, tf_run_result *res)
     r->sink->waiting = sink_waiting;
     r->sink->stop_request = r->hooks->stop;
     char *rejects_path = rejects_path_for(o);
-    r->rejects = tf_rejects_new(rejects_path, tf_ckpt_rejects_size(r->ckpt, rejects_path));
+    r->rejects = tf_rejects_new(rejects_path, tf_ckpt_rejects_size(r->ckpt, rejects_path), &e);
+    if (!r->rejects) {
+        free(rejects_path);
+        report(r, &e);
+        res->outcome = TF_RUN_FAILED;
+        return false;
+    }
     tf_ckpt_set_files(r->ckpt, output && strcmp(output, "-") ? output : NULL, rejects_path);
+    /* An -o file an earlier run of this checkpoint wrote to: restarting a
+     * changed stream would append its spans to it again. */
+    struct stat st;
+    if (output && strcmp(output, "-") && tf_ckpt_output_size(r->ckpt, output) > 0 && stat(output, &st) == 0 &&
+        S_ISREG(st.st_mode))
+        r->output_file = tf_xstrdup(output);
     free(rejects_path);
     if (o->manifest) {
         r->manifest = tf_manifest_open(o->manifest, tf_ckpt_manifest_size(r->ckpt, o->manifest), &e);
@@ -586,6 +633,7 @@ static void drive(run_state *r, tf_feed *feed)
     }
     for (const tf_result *res; (res = tf_feed_next(feed))->msg->kind != TF_RD_DONE;) {
         const tf_rd_msg *msg = res->msg;
+        drain_input_errors(r);
         if (msg->kind == TF_RD_BEGIN) {
             tf_run_stream *st = tf_tally_stream(r->tally, msg->slot, msg->name);
             if (msg->skip) {
@@ -652,6 +700,8 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
         tf_manifest_free(r.manifest);
         tf_usage_metrics_free(r.usage);
         free(r.usage_shard);
+        tf_buf_free(&r.input_errs);
+        free(r.output_file);
         pthread_mutex_destroy(&r.ckpt_mu);
         return;
     }
@@ -676,6 +726,7 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
     }
     finish_usage(&r);
     const tf_source_stats *ss = tf_feed_source_stats(feed); /* joins the reader */
+    drain_input_errors(&r);
     write_checkpoint(&r, true);
     r.c.streams = ss->streams;
     r.c.input_errors = r.input_errors + ss->errors;
@@ -722,6 +773,8 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
     tf_rejects_free(r.rejects);
     tf_ckpt_free(r.ckpt);
     tf_feed_free(feed); /* after the sink: batches point at its resources */
+    tf_buf_free(&r.input_errs);
+    free(r.output_file);
     pthread_mutex_destroy(&r.ckpt_mu);
 }
 

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "run/rejects.h"
 #include "common/json.h"
+#include "common/resume.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,14 +22,22 @@ struct tf_rejects {
     tf_buf line;
 };
 
-tf_rejects *tf_rejects_new(const char *path, int64_t truncate_to)
+static int open_lazily(tf_rejects *r, tf_err *err);
+
+tf_rejects *tf_rejects_new(const char *path, int64_t truncate_to, tf_err *err)
 {
     tf_rejects *r = tf_xcalloc(1, sizeof *r);
     r->path = tf_xstrdup(path);
     r->fd = -1;
     r->truncate_to = truncate_to;
-    if (truncate_to > 0)
+    if (truncate_to > 0) {
         r->size = (uint64_t)truncate_to;
+        /* Resuming one with lines in it: check it now, not at the first reject. */
+        if (open_lazily(r, err) != 0) {
+            tf_rejects_free(r);
+            return NULL;
+        }
+    }
     return r;
 }
 
@@ -52,12 +61,8 @@ static int open_lazily(tf_rejects *r, tf_err *err)
             *err = r->open_err;
         return -1;
     }
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (r->truncate_to < 0 ? O_TRUNC : 0);
-    r->fd = open(r->path, flags, 0644);
-    if (r->fd < 0 ||
-        (r->truncate_to >= 0 && (ftruncate(r->fd, r->truncate_to) != 0 ||
-                                 lseek(r->fd, r->truncate_to, SEEK_SET) < 0))) {
-        tf_err_set(&r->open_err, "cannot write the rejects file %s: %s", r->path, strerror(errno));
+    r->fd = tf_resume_open("the rejects file", r->path, r->truncate_to, true, &r->open_err);
+    if (r->fd < 0) {
         r->failed = true;
         if (err)
             *err = r->open_err;
@@ -108,6 +113,15 @@ int tf_rejects_record(tf_rejects *r, const char *stream, uint64_t offset, uint64
             tf_buf_putc(&r->line, '"');
         }
     }
+    tf_buf_puts(&r->line, "}\n");
+    return emit(r, err);
+}
+
+int tf_rejects_input(tf_rejects *r, const char *reason, tf_err *err)
+{
+    r->line.len = 0;
+    tf_buf_puts(&r->line, "{\"kind\":\"input\",\"reason\":");
+    tf_json_write_string(&r->line, reason, strlen(reason));
     tf_buf_puts(&r->line, "}\n");
     return emit(r, err);
 }

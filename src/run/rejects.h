@@ -13,8 +13,10 @@
 
 typedef struct tf_rejects tf_rejects;
 
-/* truncate_to >= 0 resumes an existing file at that size; -1 starts anew. */
-tf_rejects *tf_rejects_new(const char *path, int64_t truncate_to);
+/* truncate_to >= 0 resumes an existing file at that size (checked at once
+ * when it is > 0: NULL with err set when the file is shorter, gone or torn,
+ * see common/resume.h); -1 starts anew. */
+tf_rejects *tf_rejects_new(const char *path, int64_t truncate_to, tf_err *err);
 void tf_rejects_free(tf_rejects *r);
 
 /* A record that could not be used. text may be NULL (oversize record). */
@@ -22,6 +24,9 @@ int tf_rejects_record(tf_rejects *r, const char *stream, uint64_t offset, uint64
                       const char *reason, const char *text, size_t len, tf_err *err);
 /* A stream that failed part-way (corrupt data) or could not be read. */
 int tf_rejects_stream(tf_rejects *r, const char *stream, uint64_t offset, const char *reason, tf_err *err);
+/* An input that could not be opened or listed at all; reason names it
+ * ("logs/a.jsonl: cannot open: Permission denied"). */
+int tf_rejects_input(tf_rejects *r, const char *reason, tf_err *err);
 
 const char *tf_rejects_path(const tf_rejects *r);
 uint64_t tf_rejects_count(const tf_rejects *r);

@@ -76,7 +76,7 @@ static bool ctype_has(const tf_http_answer *a, const char *what)
  * span was dropped. */
 static int report_accepted(const tf_http *h, const tf_http_answer *a)
 {
-    tf_buf said = { 0 };
+    tf_buf said = { 0 }, safe = { 0 };
     int64_t rejected = 0;
     tf_err why = { "" };
     tf_answer_kind k = tf_otlp_answer(a->content_type, a->body.p, a->body.len, 1, &rejected, &said, &why);
@@ -95,11 +95,10 @@ static int report_accepted(const tf_http *h, const tf_http_answer *a)
         break;
     case TF_ANSWER_PARTIAL:
         if (rejected > 0) {
-            printf("result:    REJECTED: the backend dropped the span: %.*s\n", (int)said.len, said.p ? said.p : "");
+            printf("result:    REJECTED: the backend dropped the span: %s\n", tf_msg_safe(&safe, said.p, said.len));
             result = TF_EXIT_FAILURE;
         } else {
-            printf("result:    OK: the backend accepted the test span (it said: %.*s)\n", (int)said.len,
-                   said.p ? said.p : "");
+            printf("result:    OK: the backend accepted the test span (it said: %s)\n", tf_msg_safe(&safe, said.p, said.len));
         }
         break;
     case TF_ANSWER_OK:
@@ -107,6 +106,7 @@ static int report_accepted(const tf_http *h, const tf_http_answer *a)
         break;
     }
     tf_buf_free(&said);
+    tf_buf_free(&safe);
     return result;
 }
 
@@ -117,11 +117,10 @@ static int report_refused(const tf_http *h, const tf_http_answer *a)
     tf_buf said = { 0 };
     bool html = ctype_has(a, "html");
     if (!html && tf_rpc_status_message(ctype_has(a, "json"), a->body.p, a->body.len, &said)) {
-        for (size_t i = 0; i < said.len; i++)
-            if ((unsigned char)said.p[i] < 0x20 || said.p[i] == 0x7f)
-                said.p[i] = ' ';
         tf_http_redact(h, &said);
-        printf("backend:   %.*s\n", (int)said.len, said.p);
+        tf_buf safe = { 0 };
+        printf("backend:   %s\n", tf_msg_safe(&safe, said.p, said.len));
+        tf_buf_free(&safe);
     }
     printf("result:    FAILED\n");
     const char *hint = tf_check_hint(tf_http_url(h), a->status, html, said.len ? tf_buf_cstr(&said) : "");

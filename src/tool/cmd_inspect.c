@@ -54,17 +54,19 @@ static void on_frames(inspect_state *s, const tf_result *res)
 static void print_end(const inspect_state *s, const tf_rd_msg *msg)
 {
     const char *pwhy = s->profile_why;
+    tf_buf safe = { 0 }; /* what the input said, shown harmlessly (tool/msg.h) */
     printf("  framing:     %s\n", msg->framing ? msg->framing : "unknown");
-    printf("  profile:     %s%s%s%s\n", s->profile ? s->profile : "none", pwhy ? " (" : "", pwhy ? pwhy : "",
-           pwhy ? ")" : "");
+    printf("  profile:     %s%s%s%s\n", s->profile ? s->profile : "none", pwhy ? " (" : "",
+           pwhy ? tf_msg_safe(&safe, pwhy, strlen(pwhy)) : "", pwhy ? ")" : "");
     printf("  records:     %llu (%llu spans, %llu rejected, %llu filtered out)\n", (unsigned long long)s->records,
            (unsigned long long)s->spans, (unsigned long long)s->rejected, (unsigned long long)s->filtered);
     if (s->rejected)
-        printf("  first reject: %.*s\n", (int)s->first_reject.len, s->first_reject.p);
+        printf("  first reject: %s\n", tf_msg_safe(&safe, s->first_reject.p, s->first_reject.len));
     if (msg->error)
-        printf("  error:       %s\n", msg->error);
+        printf("  error:       %s\n", tf_msg_safe(&safe, msg->error, strlen(msg->error)));
     if (s->first.len)
-        printf("  first span:  %.*s\n", (int)s->first.len, s->first.p);
+        printf("  first span:  %s\n", tf_msg_safe(&safe, s->first.p, s->first.len));
+    tf_buf_free(&safe);
 }
 
 int tf_cmd_inspect(const tf_opts *o_)
@@ -96,7 +98,9 @@ int tf_cmd_inspect(const tf_opts *o_)
             s.spans = s.rejected = s.filtered = s.records = 0;
             s.profile = res->profile;
             s.profile_why = res->profile_why;
-            printf("%s\n", msg->name);
+            tf_buf safe = { 0 };
+            printf("%s\n", tf_msg_safe(&safe, msg->name, strlen(msg->name)));
+            tf_buf_free(&safe);
             printf("  container:   %s%s%s\n", msg->container,
                    msg->outer && strcmp(msg->outer, "none") ? ", compressed with " : "",
                    msg->outer && strcmp(msg->outer, "none") ? msg->outer : "");

@@ -42,11 +42,12 @@ static input_check check_inputs(tf_ckpt *c, const tf_opts *o)
         tf_err why;
         const tf_stream_info *info = tf_stream_get_info(st);
         tf_ckpt_verdict v = tf_ckpt_stream_begin(c, slot, info, &off, &why);
+        tf_buf safe = { 0 };
         if (v == TF_CKPT_CHANGED) {
-            printf("changed  %s\n", why.msg);
+            printf("changed  %s\n", tf_msg_safe(&safe, why.msg, strlen(why.msg)));
             ic.changed++;
         } else if (v == TF_CKPT_START && off == 0 && !tf_ckpt_slot_started(c, slot)) {
-            printf("new      %s\n", info->name);
+            printf("new      %s\n", tf_msg_safe(&safe, info->name, strlen(info->name)));
             ic.unseen++;
         }
         slot++;
@@ -109,11 +110,13 @@ int tf_cmd_status(const tf_opts *o)
             tf_fmt_bytes(&size, (uint64_t)s.size);
         else
             tf_buf_puts(&size, "-");
+        tf_buf safe = { 0 };
         printf("%-8s %10llu %5s %10s  %-19s  %s\n", state, (unsigned long long)s.records, pct, tf_buf_cstr(&size),
-               when, s.name);
+               when, tf_msg_safe(&safe, s.name, strlen(s.name)));
         tf_buf_free(&size);
         if (s.error)
-            printf("         error: %s\n", s.error);
+            printf("         error: %s\n", tf_msg_safe(&safe, s.error, strlen(s.error)));
+        tf_buf_free(&safe);
         done += s.done;
         errors += s.done && s.error;
         partial += !s.done;

@@ -11,9 +11,15 @@ q1=$(block 1)
 q2=$(block 2)
 is "$(printf '%s\n' "$q1" | wc -l | tr -d ' ')" 1 "Quick start command 1 is one line"
 is "$q2" "make check" "Quick start command 2 runs the whole test suite"
-readme_pkgs=$(printf '%s' "$q1" | sed -n 's/.*apt-get install -y \([^&]*\) &&.*/\1/p' | tr ' ' '\n' | sed '/^$/d' | sort)
-ci_pkgs=$(sed -n 's/^DEPS="\(.*\)"$/\1/p' "$top_srcdir/.ci/deps" | tr ' ' '\n' | sed '/^$/d' | sort)
-is "$readme_pkgs" "$ci_pkgs" "the Quick start installs exactly the packages CI installs (.ci/deps)"
+words() { tr ' ' '\n' | sed '/^$/d' | sort; }
+readme_pkgs=$(printf '%s' "$q1" | sed -n 's/^apt-get update && apt-get install -y \([^&]*\) &&.*/\1/p' | words)
+readme_node=$(printf '%s' "$q1" | sed -n 's/.*{ command -v npm >\/dev\/null || apt-get install -y \([^;]*\); }.*/\1/p' | words)
+ci_main=$(sed -n 's/^DEPS="\(.*\)"$/\1/p' "$top_srcdir/.ci/deps" | words)
+ci_node=$(sed -n 's/^NODE_DEPS="\(.*\)"$/\1/p' "$top_srcdir/.ci/deps" | words)
+is "$readme_pkgs" "$ci_main" "the Quick start installs exactly the packages CI installs (.ci/deps DEPS)"
+is "$readme_node" "$ci_node" "the Quick start installs Node.js where npm is absent, as CI does (.ci/deps NODE_DEPS)"
+[ -n "$ci_node" ] && pass "NODE_DEPS is not empty" || fail "NODE_DEPS missing from .ci/deps"
+ci_pkgs=$(printf '%s\n%s\n' "$ci_main" "$ci_node" | sort)
 case $q1 in
 *"./autogen.sh && ./configure && make && ./src/tracefill run samples/openrouter") pass "command 1 builds and runs the main job on the bundled samples" ;;
 *) fail "command 1 does not end with the build and the sample run"; diag "$q1" ;;
