@@ -123,10 +123,13 @@ static void extract_one(tf_usage_facts *f, const char *profile, const tf_span *s
                 if (key_is(k, token_keys[t]) && as_count(&kv->value, &fact.tokens[t]))
                     fact.tokens_seen |= (uint8_t)(1u << t);
             double c;
-            if (key_is(k, "gen_ai.usage.total_cost") && as_double(&kv->value, &c)) {
+            if (!as_double(&kv->value, &c))
+                continue;
+            c = c > 0 ? c : 0; /* a counter never goes down */
+            if (key_is(k, "gen_ai.usage.total_cost")) {
                 fact.cost = c;
                 fact.has_cost = cost_rank0 = true;
-            } else if (!cost_rank0 && key_is(k, "gen_ai.usage.cost") && as_double(&kv->value, &c)) {
+            } else if (!cost_rank0 && key_is(k, "gen_ai.usage.cost")) {
                 fact.cost = c;
                 fact.has_cost = true;
             }

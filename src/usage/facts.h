@@ -13,7 +13,8 @@
  * user = user.id, else enduser.id; session = session.id; tokens =
  * gen_ai.usage.input_tokens, .output_tokens, .input_tokens.cached,
  * .output_tokens.reasoning; cost = gen_ai.usage.total_cost, else
- * gen_ai.usage.cost (USD); error = status ERROR; service = the resource's
+ * gen_ai.usage.cost (USD); numbers may be ints, doubles or numeric strings,
+ * negative ones count as 0 (counters never go down); error = status ERROR; service = the resource's
  * service.name; span = the span's name. The family is "openrouter" for the
  * openrouter profile and for spans whose service.name is "openrouter"
  * (Broadcast's own deliveries replayed), "tracefill" otherwise.

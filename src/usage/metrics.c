@@ -17,8 +17,9 @@ static const uint64_t bucket_ns[TF_USAGE_N_BUCKETS] = {
     100000000ull,  250000000ull,  500000000ull,   1000000000ull,  2500000000ull,   5000000000ull,
     10000000000ull, 20000000000ull, 30000000000ull, 60000000000ull, 120000000000ull, 300000000000ull,
 };
-static const char *const bucket_le[NB] = { "0.1", "0.25", "0.5", "1", "2.5", "5", "10",
-                                          "20", "30", "60", "120", "300", "+Inf" };
+/* OpenMetrics' canonical renderings of the bounds (%g, with ".0" when whole). */
+static const char *const bucket_le[NB] = { "0.1",  "0.25", "0.5",  "1.0",   "2.5",   "5.0",  "10.0",
+                                          "20.0", "30.0", "60.0", "120.0", "300.0", "+Inf" };
 
 /* The metric families, in file order within a prefix. */
 enum { K_REQUESTS, K_TOKENS, K_COST, K_ERRORS, K_DURATION, K_N };
@@ -32,6 +33,20 @@ static const struct {
     { "errors", "counter", NULL, "Requests that failed (span status ERROR)." },
     { "duration_seconds", "histogram", "seconds", "Request duration (the root span's)." },
 };
+
+/* The Metrics (label sets) of a series, one per slot: each gets its samples
+ * together in the file (OpenMetrics: Metrics MUST NOT be interleaved). */
+enum { S_REQUESTS, S_TOKENS, S_COST = S_TOKENS + TF_TOK_TYPES, S_ERRORS, S_DURATION, S_N };
+static const int slot_kind[S_N] = { K_REQUESTS, K_TOKENS, K_TOKENS, K_TOKENS, K_TOKENS, K_COST, K_ERRORS, K_DURATION };
+
+/* Buffered sample text, spilled to the temporary file as a run sorted by
+ * group (series * S_N + slot) when the buffer is full. */
+#define DEFAULT_BUFFER (8u << 20)
+
+typedef struct {
+    uint32_t group, len;
+    uint64_t off;
+} chunk;
 
 typedef struct {
     uint64_t requests, errors, tokens[TF_TOK_TYPES], dur_ns;
@@ -80,8 +95,15 @@ struct tf_usage_metrics {
     tf_usage_metrics_opts o;
     char *tmp_path; /* NULL: writing FILE itself */
     FILE *out;
-    FILE *part[TF_USAGE_FAMILIES][K_N];
-    tf_buf pbuf[TF_USAGE_FAMILIES][K_N];
+    FILE *spill;         /* the runs, unlinked; NULL until the first */
+    uint64_t spill_len;
+    tf_buf arena;        /* sample text not yet spilled */
+    chunk *chunks;       /* where in arena, in writing order */
+    size_t n_chunks, cap_chunks;
+    uint32_t cur_group;  /* the chunk being written */
+    size_t cur_start;
+    chunk *segs;         /* where in spill, by run then group */
+    size_t n_segs, cap_segs;
     series *s;
     size_t n_series, cap_series;
     uint32_t *stab;
@@ -147,6 +169,8 @@ static void put_double(tf_buf *b, double v)
     if (strtod(tmp, NULL) != v)
         snprintf(tmp, sizeof tmp, "%.17g", v);
     tf_buf_puts(b, tmp);
+    if (!strpbrk(tmp, ".eEin")) /* OpenMetrics: a float has a point or an exponent */
+        tf_buf_puts(b, ".0");
 }
 
 /* Seconds since the epoch, exactly, without trailing zeros. */
@@ -187,30 +211,87 @@ static void fmt_when(uint64_t ns, char out[31])
     out[20] = '\0';
 }
 
-/* ---- the part files ---------------------------------------------------------- */
+/* ---- the buffer and the spill file ---------------------------------------------- */
 
-static int flush_part(tf_usage_metrics *m, int fam, int k, tf_err *err)
+/* Starts the text of one Metric (series, slot); chunk_end records it. */
+static tf_buf *chunk_begin(tf_usage_metrics *m, const series *se, int slot)
 {
-    tf_buf *b = &m->pbuf[fam][k];
-    if (!b->len)
-        return 0;
-    if (!m->part[fam][k]) {
-        const char *dir = getenv("TMPDIR");
-        char *path = tf_xasprintf("%s/tracefill-usage.XXXXXX", dir && *dir ? dir : "/tmp");
-        int fd = mkstemp(path);
-        if (fd < 0) {
-            tf_err_set(err, "usage metrics: cannot create a temporary file in %s: %s", dir && *dir ? dir : "/tmp",
-                       strerror(errno));
-            free(path);
-            return -1;
-        }
-        unlink(path); /* gone when closed */
-        free(path);
-        m->part[fam][k] = fdopen(fd, "w+");
+    m->cur_group = (uint32_t)(se - m->s) * S_N + (uint32_t)slot;
+    m->cur_start = m->arena.len;
+    return &m->arena;
+}
+
+static void chunk_end(tf_usage_metrics *m)
+{
+    size_t len = m->arena.len - m->cur_start;
+    if (!len)
+        return;
+    chunk *last = m->n_chunks ? &m->chunks[m->n_chunks - 1] : NULL;
+    if (last && last->group == m->cur_group && last->off + last->len == m->cur_start) {
+        last->len += (uint32_t)len;
+        return;
     }
-    if (fwrite(b->p, 1, b->len, m->part[fam][k]) != b->len)
-        return tf_err_set(err, "usage metrics: cannot write a temporary file: %s", strerror(errno));
-    b->len = 0;
+    if (m->n_chunks == m->cap_chunks) {
+        m->cap_chunks = m->cap_chunks ? m->cap_chunks * 2 : 1024;
+        m->chunks = tf_xrealloc(m->chunks, m->cap_chunks * sizeof *m->chunks);
+    }
+    m->chunks[m->n_chunks++] = (chunk){ .group = m->cur_group, .len = (uint32_t)len, .off = m->cur_start };
+}
+
+static int cmp_chunk(const void *a, const void *b)
+{
+    const chunk *x = a, *y = b;
+    if (x->group != y->group)
+        return x->group < y->group ? -1 : 1;
+    return x->off < y->off ? -1 : x->off > y->off; /* writing order within a group */
+}
+
+static void push_seg(tf_usage_metrics *m, uint32_t group, uint64_t off, size_t len)
+{
+    if (m->n_segs && m->segs[m->n_segs - 1].group == group &&
+        m->segs[m->n_segs - 1].off + m->segs[m->n_segs - 1].len == off &&
+        m->segs[m->n_segs - 1].len <= UINT32_MAX - len) {
+        m->segs[m->n_segs - 1].len += (uint32_t)len;
+        return;
+    }
+    if (m->n_segs == m->cap_segs) {
+        m->cap_segs = m->cap_segs ? m->cap_segs * 2 : 1024;
+        m->segs = tf_xrealloc(m->segs, m->cap_segs * sizeof *m->segs);
+    }
+    m->segs[m->n_segs++] = (chunk){ .group = group, .len = (uint32_t)len, .off = off };
+}
+
+/* Writes the buffer to the spill file as one run, grouped by Metric. */
+static int spill(tf_usage_metrics *m, tf_err *err)
+{
+    if (!m->n_chunks)
+        return 0;
+    if (!m->spill) {
+        const char *dir = getenv("TMPDIR");
+        dir = dir && *dir ? dir : "/tmp";
+        char *path = tf_xasprintf("%s/tracefill-usage.XXXXXX", dir);
+        int fd = mkstemp(path);
+        if (fd >= 0)
+            unlink(path); /* gone when closed */
+        free(path);
+        m->spill = fd >= 0 ? fdopen(fd, "w+") : NULL;
+        if (!m->spill) {
+            int e = errno;
+            if (fd >= 0)
+                close(fd);
+            return tf_err_set(err, "usage metrics: cannot create a temporary file in %s: %s", dir, strerror(e));
+        }
+    }
+    qsort(m->chunks, m->n_chunks, sizeof *m->chunks, cmp_chunk);
+    for (size_t i = 0; i < m->n_chunks; i++) {
+        const chunk *c = &m->chunks[i];
+        if (fwrite(m->arena.p + c->off, 1, c->len, m->spill) != c->len)
+            return tf_err_set(err, "usage metrics: cannot write a temporary file: %s", strerror(errno));
+        push_seg(m, c->group, m->spill_len, c->len);
+        m->spill_len += c->len;
+    }
+    m->n_chunks = 0;
+    m->arena.len = 0;
     return 0;
 }
 
@@ -267,45 +348,48 @@ static void write_sample(tf_usage_metrics *m, const series *se, const acc *v, ui
     tf_buf *b, val = { 0 };
     const exemplar *ex = sp->ex;
 
-    b = &m->pbuf[f][K_REQUESTS];
+    b = chunk_begin(m, se, S_REQUESTS);
     line_start(b, f, "requests", "_total", se, NULL);
     put_u64(b, v->requests);
-    val.len = 0;
     tf_buf_putc(&val, '1');
     line_end(m, b, ts, ex, &val);
+    chunk_end(m);
 
-    b = &m->pbuf[f][K_TOKENS];
     for (int t = 0; t < TF_TOK_TYPES; t++) {
         if (!(sp->tok_mask & (1u << t)))
             continue;
         char extra[32];
         snprintf(extra, sizeof extra, "type=\"%s\"", tf_usage_token_types[t]);
+        b = chunk_begin(m, se, S_TOKENS + t);
         line_start(b, f, "tokens", "_total", se, extra);
         put_u64(b, v->tokens[t]);
         val.len = 0;
         if (ex && ex->tokens[t])
             put_u64(&val, ex->tokens[t]);
         line_end(m, b, ts, ex, val.len ? &val : NULL);
+        chunk_end(m);
     }
 
     if (sp->cost) {
-        b = &m->pbuf[f][K_COST];
+        b = chunk_begin(m, se, S_COST);
         line_start(b, f, "cost_usd", "_total", se, NULL);
         put_double(b, v->cost);
         val.len = 0;
         if (ex && ex->has_cost)
             put_double(&val, ex->cost);
         line_end(m, b, ts, ex, val.len ? &val : NULL);
+        chunk_end(m);
     }
 
-    b = &m->pbuf[f][K_ERRORS];
+    b = chunk_begin(m, se, S_ERRORS);
     line_start(b, f, "errors", "_total", se, NULL);
     put_u64(b, v->errors);
     val.len = 0;
     tf_buf_putc(&val, '1');
     line_end(m, b, ts, sp->ex_err, &val);
+    chunk_end(m);
 
-    b = &m->pbuf[f][K_DURATION];
+    b = chunk_begin(m, se, S_DURATION);
     uint64_t cum = 0;
     for (int i = 0; i < NB; i++) {
         char extra[32];
@@ -328,6 +412,7 @@ static void write_sample(tf_usage_metrics *m, const series *se, const acc *v, ui
     char secs[32];
     tf_buf_append(b, secs, tf_duration_format_secs((int64_t)v->dur_ns, secs));
     line_end(m, b, ts, NULL, NULL);
+    chunk_end(m);
     tf_buf_free(&val);
 }
 
@@ -356,16 +441,18 @@ static void emit_entry(tf_usage_metrics *m, const entry *e, int64_t step)
                     continue;
                 char extra[32];
                 snprintf(extra, sizeof extra, "type=\"%s\"", tf_usage_token_types[t]);
-                b = &m->pbuf[f][K_TOKENS];
+                b = chunk_begin(m, se, S_TOKENS + t);
                 line_start(b, f, "tokens", "_total", se, extra);
                 put_u64(b, 0);
                 line_end(m, b, t0, NULL, NULL);
+                chunk_end(m);
             }
             if (cost_new) {
-                b = &m->pbuf[f][K_COST];
+                b = chunk_begin(m, se, S_COST);
                 line_start(b, f, "cost_usd", "_total", se, NULL);
-                put_u64(b, 0);
+                put_double(b, 0);
                 line_end(m, b, t0, NULL, NULL);
+                chunk_end(m);
             }
         }
     }
@@ -597,13 +684,11 @@ static int cmp_index(const void *a, const void *b)
     return cmp_series(*(const uint32_t *)a, *(const uint32_t *)b);
 }
 
-static int flush_all(tf_usage_metrics *m, bool force, tf_err *err)
+/* Spills the buffer once it holds the configured size. */
+static int maybe_spill(tf_usage_metrics *m, tf_err *err)
 {
-    for (int f = 0; f < TF_USAGE_FAMILIES; f++)
-        for (int k = 0; k < K_N; k++)
-            if ((force || m->pbuf[f][k].len >= 64 * 1024) && flush_part(m, f, k, err) != 0)
-                return -1;
-    return 0;
+    size_t limit = m->o.buffer_bytes ? m->o.buffer_bytes : DEFAULT_BUFFER;
+    return m->arena.len >= limit ? spill(m, err) : 0;
 }
 
 /* Writes and retires the oldest open step. */
@@ -623,7 +708,7 @@ static int close_first(tf_usage_metrics *m, tf_err *err)
         m->pool = tf_xrealloc(m->pool, m->cap_pool * sizeof *m->pool);
     }
     m->pool[m->n_pool++] = os;
-    return flush_all(m, false, err);
+    return maybe_spill(m, err);
 }
 
 /* ---- the interface ------------------------------------------------------------- */
@@ -652,7 +737,7 @@ int tf_usage_metrics_add(tf_usage_metrics *m, const tf_usage_fact *f, tf_err *er
         *err = m->fail_err;
         return -1;
     }
-    if (m->have_latest && f->start_ns + m->o.window_ns < m->latest_ns) {
+    if (m->have_latest && f->start_ns < m->latest_ns && m->latest_ns - f->start_ns > m->o.window_ns) {
         char when[31], latest[31], late[48], win[48];
         fmt_when(f->start_ns, when);
         fmt_when(m->latest_ns, latest);
@@ -709,18 +794,72 @@ static void write_final(tf_usage_metrics *m)
     free(idx);
 }
 
-static int copy_part(tf_usage_metrics *m, FILE *part, tf_err *err)
+static int copy_seg(tf_usage_metrics *m, const chunk *c, tf_err *err)
 {
     char buf[65536];
-    size_t n;
-    if (fflush(part) != 0 || fseek(part, 0, SEEK_SET) != 0)
-        return tf_err_set(err, "usage metrics: cannot read back a temporary file: %s", strerror(errno));
-    while ((n = fread(buf, 1, sizeof buf, part)) > 0)
-        if (fwrite(buf, 1, n, m->out) != n)
+    uint64_t off = c->off, left = c->len;
+    while (left) {
+        size_t want = left < sizeof buf ? (size_t)left : sizeof buf;
+        ssize_t n = pread(fileno(m->spill), buf, want, (off_t)off);
+        if (n <= 0)
+            return tf_err_set(err, "usage metrics: cannot read back a temporary file: %s",
+                              n < 0 ? strerror(errno) : "it is shorter than written");
+        if (fwrite(buf, 1, (size_t)n, m->out) != (size_t)n)
             return tf_err_set(err, "cannot write the usage metrics to %s: %s", m->o.path, strerror(errno));
-    if (ferror(part))
-        return tf_err_set(err, "usage metrics: cannot read back a temporary file: %s", strerror(errno));
+        off += (uint64_t)n;
+        left -= (uint64_t)n;
+    }
     return 0;
+}
+
+/* Joins the runs: family by family, then Metric by Metric (series in label
+ * order, token types in their order), each Metric's samples in time order. */
+static int write_families(tf_usage_metrics *m, tf_err *err)
+{
+    size_t n_groups = m->n_series * S_N;
+    size_t *first = tf_xcalloc(n_groups + 1, sizeof *first); /* CSR over segs by group */
+    size_t *order = tf_xmalloc((m->n_segs ? m->n_segs : 1) * sizeof *order);
+    for (size_t i = 0; i < m->n_segs; i++)
+        first[m->segs[i].group + 1]++;
+    for (size_t g = 0; g < n_groups; g++)
+        first[g + 1] += first[g];
+    size_t *fill = tf_xmalloc((n_groups ? n_groups : 1) * sizeof *fill);
+    memcpy(fill, first, n_groups * sizeof *fill);
+    for (size_t i = 0; i < m->n_segs; i++)
+        order[fill[m->segs[i].group]++] = i; /* run order, i.e. time order */
+    free(fill);
+    uint32_t *idx = tf_xmalloc((m->n_series ? m->n_series : 1) * sizeof *idx);
+    for (size_t i = 0; i < m->n_series; i++)
+        idx[i] = (uint32_t)i;
+    sort_ctx = m;
+    qsort(idx, m->n_series, sizeof *idx, cmp_index);
+    int rc = 0;
+    for (int f = 0; f < TF_USAGE_FAMILIES && !rc; f++)
+        for (int k = 0; k < K_N && !rc; k++) {
+            bool head = false;
+            for (size_t i = 0; i < m->n_series && !rc; i++) {
+                if (m->s[idx[i]].family != f)
+                    continue;
+                for (int slot = 0; slot < S_N && !rc; slot++) {
+                    size_t g = (size_t)idx[i] * S_N + (size_t)slot;
+                    if (slot_kind[slot] != k || first[g] == first[g + 1])
+                        continue;
+                    if (!head) {
+                        fprintf(m->out, "# TYPE %s%s %s\n", prefix[f], kinds[k].name, kinds[k].type);
+                        if (kinds[k].unit)
+                            fprintf(m->out, "# UNIT %s%s %s\n", prefix[f], kinds[k].name, kinds[k].unit);
+                        fprintf(m->out, "# HELP %s%s %s\n", prefix[f], kinds[k].name, kinds[k].help);
+                        head = true;
+                    }
+                    for (size_t j = first[g]; j < first[g + 1] && !rc; j++)
+                        rc = copy_seg(m, &m->segs[order[j]], err);
+                }
+            }
+        }
+    free(idx);
+    free(order);
+    free(first);
+    return rc;
 }
 
 int tf_usage_metrics_finish(tf_usage_metrics *m, tf_usage_metrics_stats *st, tf_err *err)
@@ -733,19 +872,12 @@ int tf_usage_metrics_finish(tf_usage_metrics *m, tf_usage_metrics_stats *st, tf_
         if (close_first(m, err) != 0)
             return -1;
     write_final(m);
-    if (flush_all(m, true, err) != 0)
+    if (spill(m, err) != 0)
         return -1;
-    for (int f = 0; f < TF_USAGE_FAMILIES; f++)
-        for (int k = 0; k < K_N; k++) {
-            if (!m->part[f][k])
-                continue;
-            fprintf(m->out, "# HELP %s%s %s\n# TYPE %s%s %s\n", prefix[f], kinds[k].name, kinds[k].help, prefix[f],
-                    kinds[k].name, kinds[k].type);
-            if (kinds[k].unit)
-                fprintf(m->out, "# UNIT %s%s %s\n", prefix[f], kinds[k].name, kinds[k].unit);
-            if (copy_part(m, m->part[f][k], err) != 0)
-                return -1;
-        }
+    if (m->spill && fflush(m->spill) != 0)
+        return tf_err_set(err, "usage metrics: cannot write a temporary file: %s", strerror(errno));
+    if (write_families(m, err) != 0)
+        return -1;
     fputs("# EOF\n", m->out);
     int rc = fflush(m->out) == 0 && !ferror(m->out) ? 0 : -1;
     int e = errno;
@@ -772,12 +904,11 @@ void tf_usage_metrics_free(tf_usage_metrics *m)
     if (!m->finished && m->tmp_path)
         unlink(m->tmp_path);
     free(m->tmp_path);
-    for (int f = 0; f < TF_USAGE_FAMILIES; f++)
-        for (int k = 0; k < K_N; k++) {
-            if (m->part[f][k])
-                fclose(m->part[f][k]);
-            tf_buf_free(&m->pbuf[f][k]);
-        }
+    if (m->spill)
+        fclose(m->spill);
+    tf_buf_free(&m->arena);
+    free(m->chunks);
+    free(m->segs);
     for (size_t i = 0; i < m->n_series; i++)
         free(m->s[i].labels);
     free(m->s);

@@ -28,9 +28,16 @@
  * rarely sorted within a file); one older than that behind the latest stops
  * the run with an error naming --usage-window. At most max_series series
  * (label sets) are kept; one more is an error naming --usage-max-series.
- * Samples go to one temporary file per metric family while running (so the
- * output is grouped by family, as OpenMetrics requires, in bounded memory)
- * and are joined into FILE by tf_usage_metrics_finish, with "# EOF".
+ * Output (OpenMetrics 1.0): families in the order above, "# TYPE", "# UNIT"
+ * (cost_usd, duration_seconds), "# HELP", then Metric by Metric (series in
+ * label order, token types in the order above; Metrics are not interleaved,
+ * as the spec requires), each Metric's samples in time order; integers for
+ * counts, floats with a point or an exponent, timestamps in seconds, "le"
+ * in its canonical form ("1.0", "+Inf"), exemplars only on _total and
+ * _bucket samples, "# EOF" last. While running, sample text is buffered
+ * (buffer_bytes) and spilled as sorted runs to one unlinked temporary file
+ * ($TMPDIR or /tmp); finish joins them into FILE. Memory: the series, the
+ * open steps, the buffer and 16 bytes per (run, Metric) written.
  * Deterministic: the same facts in the same order give the same bytes
  * (series sorted by labels within a step).
  *
@@ -59,6 +66,7 @@ typedef struct {
     size_t max_series;
     bool by_user, by_session;
     const char *shard;  /* the shard label's value, or NULL */
+    size_t buffer_bytes; /* sample text kept in memory before a spill; 0: 8 MiB */
 } tf_usage_metrics_opts;
 
 typedef struct {
