@@ -28,6 +28,7 @@
  * rarely sorted within a file); one older than that behind the latest stops
  * the run with an error naming --usage-window. At most max_series series
  * (label sets) are kept; one more is an error naming --usage-max-series.
+ *
  * Output (OpenMetrics 1.0): families in the order above, "# TYPE", "# UNIT"
  * (cost_usd, duration_seconds), "# HELP", then Metric by Metric (series in
  * label order, token types in the order above; Metrics are not interleaved,
@@ -38,14 +39,15 @@
  * (buffer_bytes) and spilled as sorted runs to one unlinked temporary file
  * ($TMPDIR or /tmp); finish joins them into FILE. Memory: the series, the
  * open steps, the buffer and 16 bytes per (run, Metric) written.
- * Deterministic: the same facts in the same order give the same bytes
- * (series sorted by labels within a step).
+ * Deterministic: the same facts in the same order give the same bytes,
+ * whatever the buffer size.
  *
  * Ownership: the writer copies what it keeps of the facts. One thread (the
  * pipeline's). Errors (common/err.h), e.g.
  *   "usage metrics: a record starting at 2025-06-01T08:00:00Z is 1h30m0s
  *    older than the latest one so far (2025-06-01T09:30:00Z), more than
- *    --usage-window (1h0m0s) allows: sort the input by time or raise it"
+ *    --usage-window (1h0m0s) allows: sort the input by time or raise
+ *    --usage-window"
  *   "usage metrics: more than 10000 series (--usage-max-series); the next
  *    would be openrouter_requests_total{model=\"a\",user=\"u-1\"}: raise
  *    --usage-max-series or leave user or session out of --usage-by" */
