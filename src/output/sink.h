@@ -1,5 +1,5 @@
-/* sink.h: where finished batches go: a local OTLP/JSON file (sink_file.c) or
- * an OTLP/HTTP backend (sink_http.c). The pipeline drives every sink the same
+/* sink.h: where finished batches go: a local OTLP/JSON file (sink_file.c),
+ * an OTLP/HTTP backend (sink_http.c), or nowhere (sink_null.c, --usage-only). The pipeline drives every sink the same
  * way and never needs to know which one it has.
  *
  * Ownership: a sink takes each batch given to submit and hands it back
@@ -83,6 +83,9 @@ struct tf_sink {
  * for a resumed run, cutting it to that size first; -1 starts a new file.
  * NULL with err ("cannot open output out.jsonl: Permission denied"). */
 tf_sink *tf_sink_file_new(const char *path, int64_t truncate_to, tf_err *err);
+
+/* The sink of --usage-only: acknowledges every batch at once, sends nothing. */
+tf_sink *tf_sink_null_new(void);
 
 /* The OTLP/HTTP sink for o->endpoint (o must outlive it); NULL with err on
  * bad endpoint/auth/header options (see output/http.h). */

@@ -36,6 +36,7 @@ void tf_run_plan_make(const tf_opts *o, bool inline_only, tf_run_plan *p)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int workers = o->threads ? o->threads : (int)TF_MIN(TF_MAX(cores, 1), 4);
     p->threads = inline_only || workers <= 1 ? 0 : workers;
+    p->usage = o->usage_metrics != NULL;
 }
 
 /* The reader's detect callback: the first value of the record decides. */
@@ -116,7 +117,8 @@ int tf_feed_start(tf_feed *f, tf_err *err)
         ro.hook = (tf_reader_frame_hook){ .stream = text_stream, .frame = text_frame, .ctx = f->text };
     }
     f->rd = tf_reader_new(&ro);
-    f->wk = tf_work_new(f->rd, &f->env, f->profiles, fo->plan.threads, fo->plan.enc, fo->plan.batch_bytes);
+    f->wk = tf_work_new(f->rd, &f->env, f->profiles, fo->plan.threads, fo->plan.enc, fo->plan.batch_bytes,
+                        fo->plan.usage);
     return 0;
 }
 

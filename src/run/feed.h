@@ -24,6 +24,7 @@ typedef struct {
     size_t batch_spans; /* the batch limits after --rate-limit capped them */
     size_t batch_bytes; /* a span costing more is rejected with its record */
     int threads;        /* mapping threads; 0: all inline, reader included */
+    bool usage;         /* extract usage facts (--usage-metrics, report) */
 } tf_run_plan;
 
 /* inline_only: no threads whatever the options say (inspect). */

@@ -12,6 +12,7 @@
 #include "run/tally.h"
 #include "common/log.h"
 #include "output/sink.h"
+#include "usage/metrics.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -58,6 +59,8 @@ typedef struct {
     tf_run_counts c;
     uint64_t start_mono_ns, last_progress_ns;
     uint64_t span_start_ns, span_end_ns;
+    tf_usage_metrics *usage; /* --usage-metrics */
+    char *usage_shard;       /* its shard label under --shard */
     uint8_t first_trace[16]; /* the run's first span's trace, and the batch it went into */
     uint64_t first_trace_seq;
     bool first_trace_set, first_trace_acked;
@@ -410,6 +413,62 @@ static bool begin_stream(void *ctx, uint32_t slot, const tf_stream_info *info, u
     return read;
 }
 
+/* --usage-metrics: the usage facts of one record, in reader order. */
+static void usage_facts(run_state *r, const tf_result *res, const tf_ev *e)
+{
+    tf_err err;
+    for (size_t i = e->first_fact; i < e->first_fact + e->n_facts && !r->fatal; i++)
+        if (tf_usage_metrics_add(r->usage, &res->facts[i], &err) != 0) {
+            if (e->line)
+                tf_err_prefix(&err, "%s: line %llu", r->stream_name, (unsigned long long)e->line);
+            else
+                tf_err_prefix(&err, "%s: byte %llu", r->stream_name, (unsigned long long)e->offset);
+            fail(r, &err);
+        }
+}
+
+static bool open_usage(run_state *r)
+{
+    const tf_opts *o = r->o;
+    if (o->shard_n > 1)
+        r->usage_shard = tf_xasprintf("%u/%u", (unsigned)o->shard_k, (unsigned)o->shard_n);
+    tf_usage_metrics_opts uo = { .path = o->usage_metrics, .step_ns = o->usage_step_ns,
+                                 .window_ns = o->usage_window_ns, .max_series = o->usage_max_series,
+                                 .by_user = o->usage_by_user, .by_session = o->usage_by_session,
+                                 .shard = r->usage_shard };
+    tf_err e;
+    r->usage = tf_usage_metrics_new(&uo, &e);
+    if (!r->usage)
+        report(r, &e);
+    return r->usage != NULL;
+}
+
+/* Written only when every input was read: a partial file would look whole. */
+static void finish_usage(run_state *r)
+{
+    if (!r->usage)
+        return;
+    if (r->fatal || r->interrupted || r->sink->closed) {
+        tf_warnf("the run did not finish: no usage metrics were written to %s", r->o->usage_metrics);
+        return;
+    }
+    tf_usage_metrics_stats st;
+    tf_err err;
+    if (tf_usage_metrics_finish(r->usage, &st, &err) != 0) {
+        fail(r, &err);
+        return;
+    }
+    char from[31], to[31];
+    tf_time_format(st.first_ns, from);
+    tf_time_format(st.last_ns, to);
+    from[19] = to[19] = '\0';
+    if (st.samples)
+        tf_notef("usage metrics: %zu series, %llu samples from %sZ to %sZ in %s", st.series,
+                 (unsigned long long)st.samples, from, to, r->o->usage_metrics);
+    else
+        tf_notef("usage metrics: no request to count; %s holds no sample", r->o->usage_metrics);
+}
+
 /* Replays a worker's events for one block of frames, in order. */
 static void on_result(run_state *r, const tf_result *res)
 {
@@ -426,6 +485,8 @@ static void on_result(run_state *r, const tf_result *res)
         switch (e->kind) {
         case TF_EV_SPANS:
             add_spans(r, e, res->spans + e->first, e->n);
+            if (r->usage)
+                usage_facts(r, res, e);
             st->spans += e->n;
             r->c.spans += e->n;
             break;
@@ -516,8 +577,11 @@ static bool open_outputs(run_state *r, tf_run_result *res)
     const char *output = o->endpoint ? NULL : o->output ? o->output : TF_DEFAULT_OUTPUT;
     if (output && !strcmp(output, "-") && o->checkpoint && tf_ckpt_output_size(r->ckpt, "-") > 0)
         tf_warnf("resuming with output to stdout: lines before the checkpoint were written by the earlier run");
-    r->sink = output ? tf_sink_file_new(output, strcmp(output, "-") ? tf_ckpt_output_size(r->ckpt, output) : -1, &e)
-                     : tf_sink_http_new(o, &e);
+    if (o->usage_only)
+        output = NULL;
+    r->sink = o->usage_only ? tf_sink_null_new()
+              : output ? tf_sink_file_new(output, strcmp(output, "-") ? tf_ckpt_output_size(r->ckpt, output) : -1, &e)
+                       : tf_sink_http_new(o, &e);
     if (!r->sink) {
         report(r, &e);
         res->outcome = o->endpoint ? TF_RUN_BAD_CONFIG : TF_RUN_FAILED;
@@ -551,6 +615,10 @@ static bool open_outputs(run_state *r, tf_run_result *res)
             return false;
         }
         tf_ckpt_set_manifest(r->ckpt, o->manifest, tf_manifest_size(r->manifest));
+    }
+    if (o->usage_metrics && !open_usage(r)) {
+        res->outcome = TF_RUN_FAILED;
+        return false;
     }
     return true;
 }
@@ -629,9 +697,12 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
         tf_ckpt_free(r.ckpt);
         tf_feed_free(feed);
         tf_tally_free(r.tally);
+        tf_manifest_free(r.manifest);
+        tf_usage_metrics_free(r.usage);
+        free(r.usage_shard);
         tf_buf_free(&r.input_errs);
-    free(r.output_file);
-    pthread_mutex_destroy(&r.ckpt_mu);
+        free(r.output_file);
+        pthread_mutex_destroy(&r.ckpt_mu);
         return;
     }
     new_batch(&r);
@@ -653,6 +724,7 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
         r.interrupted = true;
         res->stop_signal = (int)*hooks->stop;
     }
+    finish_usage(&r);
     const tf_source_stats *ss = tf_feed_source_stats(feed); /* joins the reader */
     drain_input_errors(&r);
     write_checkpoint(&r, true);
@@ -695,6 +767,8 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
         tf_buf_free(&r.mq[i].lines);
     free(r.mq);
     tf_manifest_free(r.manifest);
+    tf_usage_metrics_free(r.usage);
+    free(r.usage_shard);
     r.sink->destroy(r.sink);
     tf_rejects_free(r.rejects);
     tf_ckpt_free(r.ckpt);

@@ -20,6 +20,7 @@ typedef struct {
     tf_buf whys; /* reject reasons, NUL-terminated */
     tf_arena res; /* copies of per-record resources (the record's arena is reset) */
     bool res_init;
+    tf_usage_facts facts; /* when usage facts are on */
 } slot;
 
 typedef struct {
@@ -37,6 +38,7 @@ struct tf_work {
     const tf_map_env *env;
     tf_encoding enc;
     size_t batch_bytes;
+    bool usage;
     int n_workers; /* 0: inline */
     worker *workers;
     worker inline_worker;
@@ -138,6 +140,10 @@ static void on_spans(void *ctx, const tf_record *rec, tf_span **spans, size_t n)
         tf_buf_append(&s->whys, spans[0]->name.p, spans[0]->name.len);
         tf_buf_putc(&s->whys, '\0');
     }
+    if (w->usage) {
+        e->first_fact = s->facts.n;
+        e->n_facts = tf_usage_extract(&s->facts, tf_mapper_profile(wk->m, NULL), spans, n);
+    }
 }
 
 /* Maps one reader message into slot s. */
@@ -147,6 +153,7 @@ static void process(worker *wk, slot *s, tf_rd_msg *msg)
     s->enc.len = s->whys.len = 0;
     if (s->res_init)
         tf_arena_reset(&s->res);
+    tf_usage_facts_reset(&s->facts);
     s->r.msg = msg;
     s->r.bad_frames = 0;
     memset(&s->r.counts, 0, sizeof s->r.counts);
@@ -195,6 +202,8 @@ static void process(worker *wk, slot *s, tf_rd_msg *msg)
     s->r.ev = s->ev;
     s->r.n_ev = s->n_ev;
     s->r.spans = s->spans;
+    tf_usage_facts_seal(&s->facts);
+    s->r.facts = s->facts.v;
 }
 
 static void *worker_main(void *arg)
@@ -232,9 +241,10 @@ static void *worker_main(void *arg)
 }
 
 tf_work *tf_work_new(tf_reader *rd, const tf_map_env *env, const tf_profiles *profiles, int threads,
-                     tf_encoding enc, size_t batch_bytes)
+                     tf_encoding enc, size_t batch_bytes, bool usage)
 {
     tf_work *w = tf_xcalloc(1, sizeof *w);
+    w->usage = usage;
     w->rd = rd;
     w->env = env;
     w->enc = enc;
@@ -341,6 +351,7 @@ void tf_work_free(tf_work *w)
         tf_buf_free(&w->slots[i].whys);
         if (w->slots[i].res_init)
             tf_arena_free(&w->slots[i].res);
+        tf_usage_facts_free(&w->slots[i].facts);
     }
     free(w->slots);
     pthread_mutex_destroy(&w->take_mu);

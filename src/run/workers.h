@@ -13,6 +13,7 @@
 
 #include "map/mapper.h"
 #include "input/reader.h"
+#include "usage/facts.h"
 
 typedef enum {
     TF_EV_SPANS,     /* one record's spans: spans[first .. first+n) */
@@ -29,6 +30,8 @@ typedef struct {
     size_t len;
     const char *why;    /* REJECT */
     const char *root;   /* SPANS: the name of the record's first span (NUL-terminated) */
+    size_t first_fact;  /* SPANS, with usage facts on: the record's facts[first_fact .. +n_facts) */
+    size_t n_facts;
     uint64_t end;       /* FRAME_END */
     uint64_t raw;       /* FRAME_END: about where in the raw bytes */
 } tf_ev;
@@ -48,6 +51,7 @@ typedef struct {
     const tf_ev *ev;
     size_t n_ev;
     const tf_ev_span *spans;
+    const tf_usage_fact *facts; /* with usage facts on (tf_work_new's usage) */
     tf_mapper_stats counts; /* FRAMES: what the mapper did with this block */
     uint64_t bad_frames;    /* FRAMES: frames that were no record at all */
     const char *profile;    /* BEGIN, FRAMES: the profile in use for the stream (NULL: none yet) */
@@ -56,8 +60,10 @@ typedef struct {
 
 typedef struct tf_work tf_work;
 
+/* usage: also extract each record's usage facts (usage/facts.h) into the
+ * result; off, nothing is spent on them. */
 tf_work *tf_work_new(tf_reader *rd, const tf_map_env *env, const tf_profiles *profiles, int threads,
-                     tf_encoding enc, size_t batch_bytes);
+                     tf_encoding enc, size_t batch_bytes, bool usage);
 const tf_result *tf_work_next(tf_work *w);
 void tf_work_release(tf_work *w, const tf_result *r);
 void tf_work_stop(tf_work *w);

@@ -28,12 +28,13 @@ static char *own(tf_opts *o, char *p)
 
 typedef enum {
     O_ALLOW_EMPTY, O_BASIC_AUTH, O_BATCH_BYTES, O_BATCH_SPANS, O_CACERT, O_CHECKPOINT, O_CHECKPOINT_INTERVAL, O_COMPRESSION,
-    O_CONCURRENCY, O_ENDPOINT, O_EXCLUDE, O_HEADER, O_HELP, O_INCLUDE, O_INSECURE, O_JOB_NAME, O_JOIN_TRACE_NAMES,
+    O_CONCURRENCY, O_ENDPOINT, O_EXCLUDE, O_FORMAT, O_HEADER, O_HELP, O_INCLUDE, O_INSECURE, O_JOB_NAME, O_JOIN_TRACE_NAMES,
     O_MANIFEST, O_MARK_BACKFILL, O_MAX_RECORD_BYTES, O_MAX_RETRIES, O_MAX_RETRY_TIME, O_METRICS_FILE, O_MISSING,
     O_NO_PROGRESS, O_ON_CHANGED, O_OUTPUT, O_PROGRESS, O_SUMMARY_JSON, O_QUERY_ENDPOINT, O_QUERY_RATE, O_SAMPLE,
     O_PRIVACY, O_PROFILE, O_PROTOCOL, O_QUIET, O_RATE_LIMIT, O_RATE_LIMIT_BYTES, O_REJECTS,
     O_RESOURCE_ATTR, O_S3_ENDPOINT, O_S3_PATH_STYLE, O_SHARD, O_SHARDS, O_SINCE, O_TENANT, O_THREADS, O_TIME_SHIFT, O_TIME_SHIFT_TO, O_TIMEOUT, O_TOKEN_FILE,
-    O_UNTIL, O_VERBOSE, O_VERSION, O_WHERE,
+    O_UNTIL, O_USAGE_BY, O_USAGE_MAX_SERIES, O_USAGE_METRICS, O_USAGE_ONLY, O_USAGE_STEP, O_USAGE_WINDOW,
+    O_VERBOSE, O_VERSION, O_WHERE,
 } opt_id;
 
 typedef struct {
@@ -57,6 +58,7 @@ static const opt_def options[] = {
     { "concurrency", 0, "N", O_CONCURRENCY, "requests in flight at once (default 4)" },
     { "endpoint", 0, "URL", O_ENDPOINT, "OTLP/HTTP endpoint; /v1/traces is appended to a base URL" },
     { "exclude", 0, "GLOB", O_EXCLUDE, "skip archive members and S3 keys matching GLOB (repeatable)" },
+    { "format", 0, "FORMAT", O_FORMAT, "report: html (default) or json" },
     { "header", 'H', "K=V", O_HEADER, "extra HTTP header (repeatable)" },
     { "help", 'h', NULL, O_HELP, "show this help" },
     { "include", 0, "GLOB", O_INCLUDE, "read only archive members, files in directories and S3 keys matching GLOB (repeatable)" },
@@ -98,6 +100,12 @@ static const opt_def options[] = {
     { "timeout", 0, "DURATION", O_TIMEOUT, "per-request timeout (default 10s)" },
     { "token-file", 0, "FILE", O_TOKEN_FILE, "read the API token from FILE (else $TRACEFILL_TOKEN)" },
     { "until", 0, "TIME", O_UNTIL, "only records whose span starts before TIME" },
+    { "usage-by", 0, "LIST", O_USAGE_BY, "usage metrics: also label by user, session or both (user,session)" },
+    { "usage-max-series", 0, "N", O_USAGE_MAX_SERIES, "usage metrics: stop past N series (default 10000)" },
+    { "usage-metrics", 0, "FILE", O_USAGE_METRICS, "also write usage as OpenMetrics to FILE, with the records' times (promtool backfill)" },
+    { "usage-only", 0, NULL, O_USAGE_ONLY, "with --usage-metrics: send and write no spans, only the usage metrics" },
+    { "usage-step", 0, "DURATION", O_USAGE_STEP, "usage metrics: one sample per series per DURATION (default 1m)" },
+    { "usage-window", 0, "DURATION", O_USAGE_WINDOW, "usage metrics: records may be out of time order by DURATION (default 1h)" },
     { "verbose", 'v', NULL, O_VERBOSE, "say more (each rejected record, each request)" },
     { "version", 'V', NULL, O_VERSION, "print the version" },
     { "where", 0, "K=V", O_WHERE, "only records with attribute K equal to V (repeatable, all must match)" },
@@ -142,6 +150,8 @@ static void usage(FILE *out)
             "       tracefill verify --query-endpoint URL [OPTIONS] (INPUT... | --manifest FILE)\n"
             "                                            check that Tempo holds every span run sent\n"
             "       tracefill status --checkpoint FILE   show a checkpoint's progress\n"
+            "       tracefill report [OPTIONS] INPUT... [-o FILE] [--format json]\n"
+            "                                            usage report (HTML or JSON), send nothing\n"
             "INPUT is a file, a directory, - (stdin), s3://BUCKET/PREFIX or an http(s):// URL;\n"
             "compression and archives are detected.\n\n"
             "Options:\n");
@@ -470,6 +480,25 @@ static char *read_token_file(const char *path)
     return b.p;
 }
 
+/* --usage-by: "user", "session", "user,session" (any order, no repeats). */
+static int parse_usage_by(tf_opts *o, const char *v)
+{
+    o->usage_by_user = o->usage_by_session = false;
+    for (const char *p = v; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == 4 && !strncmp(p, "user", 4) && !o->usage_by_user)
+            o->usage_by_user = true;
+        else if (n == 7 && !strncmp(p, "session", 7) && !o->usage_by_session)
+            o->usage_by_session = true;
+        else
+            return -1;
+        p += n;
+        if (*p == ',' && *++p == '\0')
+            return -1;
+    }
+    return o->usage_by_user || o->usage_by_session ? 0 : -1;
+}
+
 static int bad_value(const opt_def *d, const char *v, const char *expected)
 {
     tf_errorf("--%s %s: expected %s", d->name, v, expected);
@@ -514,6 +543,11 @@ static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
         break;
     case O_ENDPOINT: o->endpoint = own(o, traces_url(v, true)); break;
     case O_EXCLUDE: push_str(&o->exclude, &o->n_exclude, v); break;
+    case O_FORMAT:
+        if (strcmp(v, "html") && strcmp(v, "json"))
+            return bad_value(d, v, "html or json");
+        o->format_json = !strcmp(v, "json");
+        break;
     case O_HEADER:
         if (!parse_keyval(o, v, &kv))
             return bad_value(d, "(value hidden)", "NAME=VALUE or 'NAME: VALUE'");
@@ -677,6 +711,27 @@ static int apply_opt(tf_opts *o, const opt_def *d, const char *v)
         o->token = own(o, tok);
         break;
     }
+    case O_USAGE_BY:
+        if (parse_usage_by(o, v) != 0)
+            return bad_value(d, v, "user, session or user,session");
+        break;
+    case O_USAGE_MAX_SERIES:
+        if (!parse_int(v, 1, 100000000, &n))
+            return bad_value(d, v, "a number of series >= 1");
+        o->usage_max_series = (size_t)n;
+        break;
+    case O_USAGE_METRICS: o->usage_metrics = v; break;
+    case O_USAGE_ONLY: o->usage_only = true; break;
+    case O_USAGE_STEP:
+        if (!tf_duration_parse(v, strlen(v), &dur) || dur < 1000000000 || dur % 1000000 || dur > 31 * 86400000000000ll)
+            return bad_value(d, v, "a duration from 1s to 31d in whole milliseconds, such as 1m or 15s");
+        o->usage_step_ns = (uint64_t)dur;
+        break;
+    case O_USAGE_WINDOW:
+        if (!tf_duration_parse(v, strlen(v), &dur) || dur < 0 || dur > 3660 * 86400000000000ll)
+            return bad_value(d, v, "a duration such as 1h or 30m (at most 3660d)");
+        o->usage_window_ns = (uint64_t)dur;
+        break;
     case O_VERBOSE: o->msg_level = o->msg_level >= TF_MSG_VERBOSE ? TF_MSG_DEBUG : TF_MSG_VERBOSE; break;
     case O_WHERE:
         if (!parse_keyval(o, v, &kv))
@@ -943,8 +998,22 @@ static int dispatch(const char *cmd, tf_opts *o_)
         tf_errorf("use either --output or --endpoint, not both");
         return TF_EXIT_USAGE;
     }
-    if (o.output)
-        o.endpoint = NULL; /* -o wins over an endpoint from the environment */
+    if (o.usage_only && !o.usage_metrics) {
+        tf_errorf("--usage-only writes only the usage metrics: give --usage-metrics FILE");
+        return TF_EXIT_USAGE;
+    }
+    if (o.usage_only && (o.output || (o.endpoint && getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == NULL &&
+                                      getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == NULL))) {
+        tf_errorf("--usage-only sends and writes no spans: leave out %s", o.output ? "-o/--output" : "--endpoint");
+        return TF_EXIT_USAGE;
+    }
+    if (o.usage_metrics && o.checkpoint && !strcmp(cmd, "run")) {
+        tf_errorf("--usage-metrics cannot be combined with --checkpoint: a resumed run would start its counters "
+                  "again from zero; write the usage metrics in a run of their own (--usage-only)");
+        return TF_EXIT_USAGE;
+    }
+    if (o.output || o.usage_only || !strcmp(cmd, "report"))
+        o.endpoint = NULL; /* -o (and the modes that send nothing) win over an endpoint from the environment */
     if (o.has_since && o.has_until && o.until_ns <= o.since_ns) {
         tf_errorf("--until is not after --since: no record could be kept");
         return TF_EXIT_USAGE;
@@ -968,17 +1037,24 @@ static int dispatch(const char *cmd, tf_opts *o_)
         }
         return !strcmp(cmd, "run") ? tf_cmd_run(&o) : tf_cmd_inspect(&o);
     }
+    if (!strcmp(cmd, "report")) {
+        if (!o.n_inputs) {
+            tf_errorf("report needs at least one INPUT (a file, a directory, - or a URL)");
+            return TF_EXIT_USAGE;
+        }
+        return tf_cmd_report(&o);
+    }
     if (!strcmp(cmd, "check"))
         return tf_check(&o);
     if (!strcmp(cmd, "verify"))
         return tf_cmd_verify(&o);
     if (!strcmp(cmd, "status"))
         return tf_cmd_status(&o);
-    static const char *const cmds[] = { "run", "inspect", "check", "status", "verify" };
+    static const char *const cmds[] = { "run", "inspect", "check", "status", "verify", "report" };
     const char *near = tf_cli_closest(cmd, cmds, TF_ARRAY_LEN(cmds));
     if (near)
         tf_errorf("unknown command '%s'; did you mean %s? (see tracefill --help)", cmd, near);
     else
-        tf_errorf("unknown command '%s' (run, inspect, check, status, verify; see tracefill --help)", cmd);
+        tf_errorf("unknown command '%s' (run, inspect, check, status, verify, report; see tracefill --help)", cmd);
     return TF_EXIT_USAGE;
 }

@@ -11,5 +11,6 @@ int tf_cmd_run(const tf_opts *o);
 int tf_cmd_inspect(const tf_opts *o);
 int tf_cmd_status(const tf_opts *o);
 int tf_cmd_verify(const tf_opts *o);
+int tf_cmd_report(const tf_opts *o);
 
 #endif

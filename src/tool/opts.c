@@ -22,6 +22,9 @@ void tf_opts_defaults(tf_opts *o)
     o->checkpoint_interval_ns = 250000000ull;
     o->msg_level = TF_MSG_NORMAL;
     o->query_rate = 50;
+    o->usage_step_ns = 60ull * 1000000000u;
+    o->usage_window_ns = 3600ull * 1000000000u;
+    o->usage_max_series = 10000;
 }
 
 void tf_opts_free(tf_opts *o)

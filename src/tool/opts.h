@@ -88,6 +88,15 @@ typedef struct tf_opts {
     const char *metrics_file; /* --metrics-file FILE */
     const char *job_name;     /* the job label in the metrics */
 
+    /* usage metrics (run --usage-metrics) and the report (tracefill report) */
+    const char *usage_metrics;  /* --usage-metrics FILE, or NULL */
+    bool usage_only;            /* --usage-only: send and write no spans */
+    uint64_t usage_step_ns;     /* --usage-step (default 1m) */
+    uint64_t usage_window_ns;   /* --usage-window (default 1h) */
+    size_t usage_max_series;    /* --usage-max-series (default 10000) */
+    bool usage_by_user, usage_by_session; /* --usage-by user,session */
+    bool format_json;           /* report --format json (default html) */
+
     /* behaviour */
     int threads; /* 0 = auto */
     bool allow_empty; /* reading no record at all is not an error */

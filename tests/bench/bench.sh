@@ -10,7 +10,10 @@
 #   (BENCH_TENX=0 skips that one); and the text formats' regex parser on
 #   generated nginx combined lines with one and two threads (bench-text),
 #   then the same lines end to end (read, parse, map, encode, write) through
-#   samples/nginx-combined/mapping.json.
+#   samples/nginx-combined/mapping.json; and --usage-only --usage-metrics
+#   on records piped from gen-records (`gen-records N | tracefill run -`),
+#   for N and 10x N records (BENCH_TENX=0 skips 10x), to show that memory
+#   stays bounded while the metrics file grows with the records' time span.
 # Not part of `make check`: numbers are printed, never asserted.
 set -eu
 : "${top_srcdir:?}" "${top_builddir:?}"
@@ -71,6 +74,7 @@ SPR=4 # spans per generated record: LLM Generation, moderation, one provider att
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(date -u +%Y-%m-%d)"
 JSON_BYTES=$(zstd -dc "$Z" | wc -c)
 BYTES_PER_RECORD=$((JSON_BYTES / N))
+JSON_BYTES_PER_RECORD=$BYTES_PER_RECORD
 echo "tracefill $("$TF" --version | cut -d' ' -f2), $N records: $(awk -v b=$JSON_BYTES 'BEGIN {printf "%.0f MB", b/1e6}') of JSON ($BYTES_PER_RECORD bytes a record), .zst $(du -m "$Z" | cut -f1) MB, .gz $(du -m "$G" | cut -f1) MB"
 echo
 printf '| %-40s | %10s | %10s | %6s | %7s | %12s | %4s |\n' run records/s spans/s "MB/s" "x floor" "peak RSS" exit
@@ -125,3 +129,25 @@ row "nginx combined to a file, 2 threads" "$N" 0 "$TF" run -q --threads 2 -o "$W
 rm -f "$W/text-out.jsonl"
 gzip -1 -c "$NG" >"$W/nginx$N.log.gz"
 row "nginx combined .gz to /dev/null, 2 thr" "$N" 0 "$TF" run -q --threads 2 -o /dev/null --profile "$NM" "$W/nginx$N.log.gz"
+
+# Usage metrics alone, the records through a pipe (no corpus file): the
+# generator's own rate first, then --usage-only --usage-metrics (default
+# 1m steps, 1h window; the records span ~23 days per million) with the
+# metrics file in $W and its spill file in $TMPDIR. Peak RSS is the
+# pipeline's largest process (tracefill).
+echo
+echo "usage metrics (--usage-only --usage-metrics, records piped from gen-records):"
+printf '| %-40s | %10s | %10s | %6s | %7s | %12s | %4s |\n' run records/s spans/s "MB/s" "x gen" "peak RSS" exit
+printf '|%s|%s|%s|%s|%s|%s|%s|\n' ------------------------------------------ ------------ ------------ -------- --------- -------------- ------
+BYTES_PER_RECORD=$JSON_BYTES_PER_RECORD
+FLOOR=
+usage_rows() { # N LABEL
+    row "gen-records $2 | wc -c" "$1" 0 sh -c "'$GEN' $1 1 | wc -c"
+    row "gen-records $2 | run - --usage-only" "$1" $SPR sh -c "'$GEN' $1 1 | '$TF' run -q --usage-only --usage-metrics '$W/usage.om' -"
+    echo "  $2: usage.om $(du -m "$W/usage.om" | cut -f1) MB, $(grep -vc '^#' "$W/usage.om") samples"
+    rm -f "$W/usage.om"
+}
+usage_rows "$N" "N"
+if [ "$TENX" = 1 ]; then
+    usage_rows $((N * 10)) "10x"
+fi
