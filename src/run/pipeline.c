@@ -413,11 +413,14 @@ static bool begin_stream(void *ctx, uint32_t slot, const tf_stream_info *info, u
     return read;
 }
 
-/* --usage-metrics: the usage facts of one record, in reader order. */
+/* --usage-metrics and the on_usage hook: the usage facts of one record, in reader order. */
 static void usage_facts(run_state *r, const tf_result *res, const tf_ev *e)
 {
     tf_err err;
     for (size_t i = e->first_fact; i < e->first_fact + e->n_facts && !r->fatal; i++)
+        if (r->hooks->on_usage)
+            r->hooks->on_usage(r->hooks->ctx, &res->facts[i]);
+    for (size_t i = e->first_fact; i < e->first_fact + e->n_facts && !r->fatal && r->usage; i++)
         if (tf_usage_metrics_add(r->usage, &res->facts[i], &err) != 0) {
             if (e->line)
                 tf_err_prefix(&err, "%s: line %llu", r->stream_name, (unsigned long long)e->line);
@@ -485,7 +488,7 @@ static void on_result(run_state *r, const tf_result *res)
         switch (e->kind) {
         case TF_EV_SPANS:
             add_spans(r, e, res->spans + e->first, e->n);
-            if (r->usage)
+            if (r->usage || r->hooks->on_usage)
                 usage_facts(r, res, e);
             st->spans += e->n;
             r->c.spans += e->n;
@@ -674,6 +677,7 @@ void tf_pipeline_run(const tf_opts *o, const tf_run_hooks *hooks, tf_run_result 
     tf_feed_opts fo = { .begin = begin_stream, .begin_ctx = &r, .on_input_error = on_input_error,
                         .input_error_ctx = &r, .stop_request = hooks->stop };
     tf_run_plan_make(o, false, &fo.plan);
+    fo.plan.usage = fo.plan.usage || hooks->on_usage;
     r.batch_spans = fo.plan.batch_spans;
     r.batch_bytes = fo.plan.batch_bytes;
     tf_err err;

@@ -14,6 +14,7 @@
 
 #include "common/err.h"
 #include "tool/opts.h"
+#include "usage/facts.h"
 
 #include <stdatomic.h>
 
@@ -59,6 +60,10 @@ typedef struct {
     /* Non-zero asks the run to stop (a signal handler sets it); its value is
      * the signal number, for the message. */
     const atomic_int *stop; /* lock-free, so a signal handler may store to it */
+    /* When set, each request's usage facts (usage/facts.h) in reader order,
+     * on the calling thread (tracefill report); the fact is valid during the
+     * call only. */
+    void (*on_usage)(void *ctx, const tf_usage_fact *f);
 } tf_run_hooks;
 
 /* Why records were rejected: each distinct reason and how often (the most

@@ -74,7 +74,7 @@ static const opt_def options[] = {
     { "missing", 0, "FILE", O_MISSING, "verify: write the traces not wholly found, as manifest lines" },
     { "no-progress", 0, NULL, O_NO_PROGRESS, "no progress line on stderr" },
     { "on-changed", 0, "ACTION", O_ON_CHANGED, "an input changed since the checkpoint: fail (default), restart or skip" },
-    { "output", 'o', "FILE", O_OUTPUT, "write OTLP/JSON lines to FILE (- for stdout) instead of uploading" },
+    { "output", 'o', "FILE", O_OUTPUT, "write OTLP/JSON lines to FILE (- for stdout) instead of uploading; report: the report file" },
     { "privacy", 0, NULL, O_PRIVACY, "leave prompt and completion content out" },
     { "profile", 0, "NAME|FILE", O_PROFILE, "openrouter, otlp, or a mapping file (default: detected)" },
     { "progress", 0, "WHEN", O_PROGRESS, "auto (a line on a terminal, else every 30s), plain (every 30s) or none" },

@@ -237,9 +237,10 @@ int tf_summary_write_file(const char *path, const tf_buf *b, tf_err *err)
             return tf_err_set(err, "cannot write the summary to stdout: %s", strerror(errno));
         return 0;
     }
+    /* Not a regular file (/dev/null, /dev/stdout, a FIFO): written in place.
+     * A rename would replace the device itself with a file. */
     struct stat st;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        /* /dev/null, a pipe: written to, never replaced by a rename. */
         int fd = open(path, O_WRONLY | O_CLOEXEC);
         if (fd < 0 || tf_write_all(fd, b->p, b->len) != 0) {
             int e = errno;
@@ -247,7 +248,8 @@ int tf_summary_write_file(const char *path, const tf_buf *b, tf_err *err)
                 close(fd);
             return tf_err_set(err, "cannot write %s: %s", path, strerror(e));
         }
-        close(fd);
+        if (close(fd) != 0)
+            return tf_err_set(err, "cannot write %s: %s", path, strerror(errno));
         return 0;
     }
     char *tmp = tf_xasprintf("%s.tmp.%ld", path, (long)getpid());
