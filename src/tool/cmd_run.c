@@ -112,14 +112,17 @@ static void summary(const tf_opts *o, const tf_run_result *r)
              (unsigned long long)c->records, plural(c->records), (unsigned long long)c->streams, plural(c->streams),
              (unsigned long long)c->spans_acked, plural(c->spans_acked), (unsigned long long)c->requests,
              plural(c->requests), r->destination, (unsigned long long)c->filtered, (unsigned long long)c->rejected);
-    if (c->retries || c->backend_rejected)
-        tf_notef("%llu requests retried; the backend reported %llu spans rejected (partial success)",
-                 (unsigned long long)c->retries, (unsigned long long)c->backend_rejected);
+    if (c->retries)
+        tf_notef("%llu request%s retried", (unsigned long long)c->retries, plural(c->retries));
+    if (c->backend_rejected)
+        tf_notef("the backend reported %llu span%s rejected (partial success)", (unsigned long long)c->backend_rejected,
+                 plural(c->backend_rejected));
     if (c->throttles)
-        tf_notef("the backend throttled %llu requests; tracefill slowed down and settled at about %.0f spans/s",
-                 (unsigned long long)c->throttles, r->settled_spans_per_s);
+        tf_notef("the backend throttled %llu request%s; tracefill slowed down and settled at about %.0f spans/s",
+                 (unsigned long long)c->throttles, plural(c->throttles), r->settled_spans_per_s);
     if (c->skipped_done)
-        tf_notef("%llu streams were already done according to the checkpoint", (unsigned long long)c->skipped_done);
+        tf_notef("%llu stream%s already done according to the checkpoint", (unsigned long long)c->skipped_done,
+                 c->skipped_done == 1 ? " was" : "s were");
     if (r->rejects_path)
         tf_notef("rejected records and stream errors are in %s", r->rejects_path);
     if (o->endpoint && c->spans_acked) {
