@@ -54,8 +54,14 @@ if [ "$discarded" -gt 0 ]; then
     contains "$T/err-b" "LIVE_TRACES_EXCEEDED" "Tempo refused spans with LIVE_TRACES_EXCEEDED and run 2 says so"
     contains "$T/err-b" "the backend throttled" "its summary counts the throttles and the rate it settled at"
     contains "$T/err-b" "max_traces_per_user" "with the hint naming max_traces_per_user"
+elif [ $((ta + tb)) -ge 20000 ]; then
+    # Tempo forgets a trace 10 s (trace_idle_period) after its last span, so
+    # its 10,000-trace table fills only at more than 1,000 traces/s: a build
+    # that sent 20,000 in 20 s or more (a sanitizer build on a busy machine)
+    # never meets the limit. What is left to check held above: exit 0.
+    skip "20000 traces took $((ta + tb)) ms, under 1000 traces/s: too slow to fill Tempo's live-traces table"
 else
-    fail "Tempo refused nothing: the live-traces limit was never reached"
+    fail "Tempo refused nothing in $((ta + tb)) ms: the live-traces limit was never reached"
 fi
 
 # 2. verify recomputes the IDs from the inputs and finds every span.
