@@ -47,7 +47,8 @@ if command -v groff >/dev/null 2>&1; then
 else
     skip "groff not installed"
 fi
-for f in spans.md ids.md mapping.md grafana-cloud.md tempo.md cron-systemd.md performance.md internals.md s3.md; do
+for f in spans.md ids.md mapping.md grafana-cloud.md tempo.md cron-systemd.md performance.md internals.md s3.md \
+    kubernetes.md fuzzing.md usage-metrics.md report.md; do
     grep -q "doc/$f" "$R" && [ -f "$top_srcdir/doc/$f" ] && pass "README links doc/$f and it exists" || fail "doc/$f missing or unlinked"
 done
 
