@@ -200,20 +200,19 @@ void tf_json_parser_free(tf_json_parser *p)
 }
 
 /* yajl's own messages are multi-line with a context dump; keep the first line. */
-static void describe_error(tf_json_parser *p, const char *text, size_t len, size_t base, char *err,
-                           size_t errlen)
+static void describe_error(tf_json_parser *p, const char *text, size_t len, size_t base, tf_err *err)
 {
     unsigned char *m = yajl_get_error(p->h, 0, (const unsigned char *)text, len);
     const char *msg = m ? (const char *)m : "parse error";
     size_t n = strcspn(msg, "\n");
     size_t at = base + yajl_get_bytes_consumed(p->h);
-    snprintf(err, errlen, "invalid JSON at byte %zu of the record: %.*s", at, (int)n, msg);
+    tf_err_set(err, "invalid JSON at byte %zu of the record: %.*s", at, (int)n, msg);
     if (m)
         yajl_free_error(p->h, m);
 }
 
 int tf_json_parse(tf_json_parser *p, tf_arena *arena, const char *text, size_t len,
-                  tf_json_emit_fn emit, void *ctx, char *err, size_t errlen)
+                  tf_json_emit_fn emit, void *ctx, tf_err *err)
 {
     p->arena = arena;
     p->emit = emit;
@@ -230,14 +229,14 @@ int tf_json_parse(tf_json_parser *p, tf_arena *arena, const char *text, size_t l
     if (st == yajl_status_ok)
         return 0;
     if (p->emit_failed)
-        snprintf(err, errlen, "record rejected while parsing");
+        tf_err_set(err, "record rejected while parsing");
     else if (p->too_deep)
-        snprintf(err, errlen, "invalid JSON at byte %zu of the record: nesting deeper than %d levels",
-                 yajl_get_bytes_consumed(p->h), TF_JSON_MAX_DEPTH);
+        tf_err_set(err, "invalid JSON at byte %zu of the record: nesting deeper than %d levels",
+                   yajl_get_bytes_consumed(p->h), TF_JSON_MAX_DEPTH);
     else if (finishing)
-        snprintf(err, errlen, "invalid JSON: the record ends inside a value (truncated?)");
+        tf_err_set(err, "invalid JSON: the record ends inside a value (truncated?)");
     else
-        describe_error(p, text, len, 0, err, errlen);
+        describe_error(p, text, len, 0, err);
     new_handle(p); /* a yajl handle cannot leave the error state */
     return -1;
 }
@@ -255,15 +254,16 @@ static int keep_one(void *ctx, tf_json *v, size_t start, size_t end)
     return 0;
 }
 
-tf_json *tf_json_parse_one(tf_json_parser *p, tf_arena *arena, const char *text, size_t len,
-                           char *err, size_t errlen)
+tf_json *tf_json_parse_one(tf_json_parser *p, tf_arena *arena, const char *text, size_t len, tf_err *err)
 {
     struct one_ctx c = { NULL, 0 };
-    if (tf_json_parse(p, arena, text, len, keep_one, &c, err, errlen) != 0)
+    if (tf_json_parse(p, arena, text, len, keep_one, &c, err) != 0)
         return NULL;
     if (c.count != 1) {
-        snprintf(err, errlen, c.count ? "expected one JSON value, found %d" : "no JSON value found",
-                 c.count);
+        if (c.count)
+            tf_err_set(err, "expected one JSON value, found %d", c.count);
+        else
+            tf_err_set(err, "no JSON value found");
         return NULL;
     }
     return c.v;

@@ -6,6 +6,7 @@
 #ifndef TF_JSON_H
 #define TF_JSON_H
 
+#include "common/err.h"
 #include "common/util.h"
 
 #include <stdbool.h>
@@ -42,16 +43,15 @@ tf_json_parser *tf_json_parser_new(void);
 void tf_json_parser_free(tf_json_parser *p);
 
 /* Parses text holding one or more JSON values; calls emit for each complete
- * top-level value in order. On a syntax error returns -1 and writes a
- * message with the byte offset (relative to text) into err; values already
- * emitted stay valid. The tree lives in arena. */
+ * top-level value in order. On a syntax error returns -1 with err (common/err.h)
+ * saying what and at which byte of text ("invalid JSON at byte 12 of the
+ * record: ..."); values already emitted stay valid. The tree lives in arena. */
 typedef int (*tf_json_emit_fn)(void *ctx, tf_json *value, size_t start, size_t end);
 int tf_json_parse(tf_json_parser *p, tf_arena *arena, const char *text, size_t len,
-                  tf_json_emit_fn emit, void *ctx, char *err, size_t errlen);
+                  tf_json_emit_fn emit, void *ctx, tf_err *err);
 
 /* Convenience for a text that must hold exactly one value; NULL on error. */
-tf_json *tf_json_parse_one(tf_json_parser *p, tf_arena *arena, const char *text, size_t len,
-                           char *err, size_t errlen);
+tf_json *tf_json_parse_one(tf_json_parser *p, tf_arena *arena, const char *text, size_t len, tf_err *err);
 
 /* Lookups. NULL when absent or not an object. A JSON null is returned as a
  * node of type TF_JSON_NULL; tf_json_get_nn treats null as absent. */

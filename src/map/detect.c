@@ -94,9 +94,8 @@ static int judge(void *ctx, tf_json *v, size_t start, size_t end)
 
 const char *tf_detector_frame(tf_detector *d, const char *text, size_t len, const char **why)
 {
-    char err[128];
     d->name = d->why = NULL;
-    tf_json_parse(d->parser, &d->arena, text, len, judge, d, err, sizeof err);
+    tf_json_parse(d->parser, &d->arena, text, len, judge, d, NULL); /* not JSON: no profile */
     tf_arena_reset(&d->arena);
     *why = d->why;
     return d->name;

@@ -235,13 +235,13 @@ void tf_mapper_frame(tf_mapper *m, const tf_frame *f, const tf_mapper_cb *cb)
             cb->filtered(cb->ctx, &rec);
         return;
     }
-    char err[256];
-    if (tf_json_parse(m->parser, &m->arena, f->p, f->len, on_value, m, err, sizeof err) != 0) {
+    tf_err err;
+    if (tf_json_parse(m->parser, &m->arena, f->p, f->len, on_value, m, &err) != 0) {
         tf_record rec = { .text = f->p, .len = f->len, .stream = m->stream, .offset = f->offset,
                           .line = f->line };
         m->stats.records++;
         m->stats.rejected++;
-        cb->reject(cb->ctx, &rec, err);
+        cb->reject(cb->ctx, &rec, err.msg);
     }
 }
 

@@ -192,13 +192,12 @@ static int json_partial_success(const char *text, size_t n, int64_t *rejected, t
     tf_json_parser *p = tf_json_parser_new();
     tf_arena a;
     tf_arena_init(&a, 4096);
-    char why[256];
     int rc = 0;
-    const tf_json *root = tf_json_parse_one(p, &a, text, n, why, sizeof why);
+    const tf_json *root = tf_json_parse_one(p, &a, text, n, err);
     const tf_json *ps = NULL;
     const char *key = NULL;
     if (!root)
-        rc = tf_err_set(err, "%s", why);
+        rc = -1;
     else if (root->type != TF_JSON_OBJECT)
         rc = tf_err_set(err, "the answer is not a JSON object");
     else if ((ps = get2(root, "partialSuccess", "partial_success", &key)) && ps->type != TF_JSON_OBJECT)
@@ -217,8 +216,7 @@ static bool json_status_message(const char *text, size_t n, tf_buf *msg)
     tf_json_parser *p = tf_json_parser_new();
     tf_arena a;
     tf_arena_init(&a, 4096);
-    char why[256];
-    const tf_json *root = tf_json_parse_one(p, &a, text, n, why, sizeof why);
+    const tf_json *root = tf_json_parse_one(p, &a, text, n, NULL); /* not JSON: no message */
     const tf_json *m = tf_json_get_nn(root, "message");
     bool ok = m && m->type == TF_JSON_STRING && m->str.len;
     if (ok)

@@ -149,16 +149,16 @@ long tf_tempo_trace_span_ids(const char *body, size_t n, const uint8_t trace_id[
     tf_json_parser *p = tf_json_parser_new();
     tf_arena a;
     tf_arena_init(&a, 64 * 1024);
-    char why[256];
+    tf_err why;
     size_t start = ids->len;
     long total = 0;
-    const tf_json *root = tf_json_parse_one(p, &a, body, n, why, sizeof why);
+    const tf_json *root = tf_json_parse_one(p, &a, body, n, &why);
     const tf_json *wrapped = root ? tf_json_get_nn(root, "trace") : NULL;
     if (wrapped)
         root = wrapped;
     const tf_json *batches = root ? either(root, "batches", "resourceSpans") : NULL;
     if (!root) {
-        total = tf_err_set(err, "the answer is not JSON: %s", why);
+        total = tf_err_set(err, "the answer is not JSON: %s", why.msg);
     } else if (root->type != TF_JSON_OBJECT) {
         total = tf_err_set(err, "the answer is not a JSON object");
     } else if (batches && batches->type != TF_JSON_ARRAY) {

@@ -157,13 +157,13 @@ static int load(tf_ckpt *c, const char *text, size_t len, tf_err *err)
     tf_json_parser *p = tf_json_parser_new();
     tf_arena a;
     tf_arena_init(&a, 64 * 1024);
-    char perr[256];
+    tf_err perr;
     int rc = -1;
-    tf_json *root = tf_json_parse_one(p, &a, text, len, perr, sizeof perr);
+    tf_json *root = tf_json_parse_one(p, &a, text, len, &perr);
     const tf_json *streams = root ? tf_json_get(root, "streams") : NULL;
     int64_t version = root ? json_i64(tf_json_get(root, "version"), -1) : -1;
     if (!root) {
-        tf_err_set(err, "checkpoint %s is not valid JSON (%s); move it away to start over", c->path, perr);
+        tf_err_set(err, "checkpoint %s is not valid JSON (%s); move it away to start over", c->path, perr.msg);
     } else if (version != 1 || !streams || streams->type != TF_JSON_ARRAY) {
         tf_err_set(err, "checkpoint %s is not a tracefill checkpoint (version 1 with a streams array)", c->path);
     } else {

@@ -319,11 +319,11 @@ static const char *opt_str(tf_vset *s, const tf_json *obj, const char *key)
 
 /* One manifest line; NULL, or why it is no manifest object. */
 static const char *manifest_line(tf_vset *s, tf_json_parser *p, tf_arena *a, const char *text, size_t len,
-                                 char *why, size_t whylen)
+                                 tf_err *why)
 {
-    const tf_json *o = tf_json_parse_one(p, a, text, len, why, whylen);
+    const tf_json *o = tf_json_parse_one(p, a, text, len, why);
     if (!o)
-        return why;
+        return why->msg;
     if (o->type != TF_JSON_OBJECT)
         return "not a JSON object";
     uint8_t id[16];
@@ -336,15 +336,15 @@ static const char *manifest_line(tf_vset *s, tf_json_parser *p, tf_arena *a, con
     for (size_t i = 0; i < ids->n; i++)
         if (!hex_id(ids->items[i], spans[i], 8)) {
             free(spans);
-            snprintf(why, whylen, "span_ids[%zu] is not 16 hex digits", i);
-            return why;
+            tf_err_set(why, "span_ids[%zu] is not 16 hex digits", i);
+            return why->msg;
         }
     int64_t n = 0, off = 0;
     const tf_json *nv = tf_json_get_nn(o, "spans"), *ov = tf_json_get_nn(o, "offset");
     if (nv && (!tf_json_as_int64(nv, &n) || n != (int64_t)ids->n)) {
         free(spans);
-        snprintf(why, whylen, "spans is not the number of span_ids (%zu)", ids->n);
-        return why;
+        tf_err_set(why, "spans is not the number of span_ids (%zu)", ids->n);
+        return why->msg;
     }
     if (ov && (!tf_json_as_int64(ov, &off) || off < 0)) {
         free(spans);
@@ -392,13 +392,14 @@ static void one_line(mf_reader *r, const char *text, size_t n)
     }
     if (!n)
         return;
-    char why[256];
-    const char *bad = manifest_line(r->s, r->p, &r->a, text, n, why, sizeof why);
+    tf_err why;
+    const char *bad = manifest_line(r->s, r->p, &r->a, text, n, &why);
     tf_arena_reset(&r->a);
     if (bad && r->bad_line) {
-        char m[TF_ERR_MAX];
-        snprintf(m, sizeof m, "%s: line %llu: %s", r->path, (unsigned long long)r->lineno, bad);
-        r->bad_line(r->ctx, m);
+        tf_buf m = { 0 };
+        tf_buf_printf(&m, "%s: line %llu: %s", r->path, (unsigned long long)r->lineno, bad);
+        r->bad_line(r->ctx, tf_buf_cstr(&m));
+        tf_buf_free(&m);
     }
 }
 

@@ -30,8 +30,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static bool first_stream(const uint8_t *data, size_t size, tf_arena *a, tf_stream_info *info)
 {
     tf_json_parser *p = tf_json_parser_new();
-    char err[256];
-    tf_json *root = tf_json_parse_one(p, a, (const char *)data, size, err, sizeof err);
+    tf_json *root = tf_json_parse_one(p, a, (const char *)data, size, NULL);
     tf_json_parser_free(p);
     const tf_json *streams = root ? tf_json_get(root, "streams") : NULL;
     if (!streams || streams->type != TF_JSON_ARRAY || !streams->n)

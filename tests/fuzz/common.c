@@ -125,10 +125,10 @@ static void check_json(const tf_buf *b)
     tf_json_parser *p = tf_json_parser_new();
     tf_arena a;
     tf_arena_init(&a, 16 * 1024);
-    char err[256];
-    tf_json *v = tf_json_parse_one(p, &a, b->p ? b->p : "", b->len, err, sizeof err);
+    tf_err err;
+    tf_json *v = tf_json_parse_one(p, &a, b->p ? b->p : "", b->len, &err);
     if (!v)
-        fprintf(stderr, "fuzz: the OTLP/JSON encoding is not JSON: %s\n", err);
+        fprintf(stderr, "fuzz: the OTLP/JSON encoding is not JSON: %s\n", err.msg);
     TF_FUZZ_CHECK(v != NULL);
     tf_arena_free(&a);
     tf_json_parser_free(p);

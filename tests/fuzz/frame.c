@@ -210,8 +210,7 @@ static bool alone_object(tf_json_parser *jp, tf_str l)
 {
     tf_arena a;
     tf_arena_init(&a, 4096);
-    char err[256];
-    tf_json *v = tf_json_parse_one(jp, &a, l.p, l.len, err, sizeof err);
+    tf_json *v = tf_json_parse_one(jp, &a, l.p, l.len, NULL);
     bool ok = v && v->type == TF_JSON_OBJECT;
     tf_arena_free(&a);
     return ok;

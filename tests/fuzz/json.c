@@ -86,11 +86,11 @@ static int emit(void *vctx, tf_json *v, size_t start, size_t end)
 
     tf_buf w1 = { 0 }, w2 = { 0 };
     tf_json_write(&w1, v);
-    char err[256];
+    tf_err err;
     tf_json_parser *p2 = tf_json_parser_new();
-    tf_json *again = tf_json_parse_one(p2, c->a, w1.p, w1.len, err, sizeof err);
+    tf_json *again = tf_json_parse_one(p2, c->a, w1.p, w1.len, &err);
     if (!again)
-        fprintf(stderr, "written back: %.*s\nerror: %s\n", (int)TF_MIN(w1.len, 2000), w1.p, err);
+        fprintf(stderr, "written back: %.*s\nerror: %s\n", (int)TF_MIN(w1.len, 2000), w1.p, err.msg);
     TF_FUZZ_CHECK(again != NULL);
     tf_json_write(&w2, again);
     TF_FUZZ_CHECK(w1.len == w2.len && memcmp(w1.p, w2.p, w1.len) == 0);
@@ -130,10 +130,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tf_arena a;
     tf_arena_init(&a, 64 * 1024);
     ctx c = { .a = &a, .len = size };
-    char err[256];
-    int rc = tf_json_parse(parser, &a, (const char *)data, size, emit, &c, err, sizeof err);
+    tf_err err;
+    tf_err_clear(&err);
+    int rc = tf_json_parse(parser, &a, (const char *)data, size, emit, &c, &err);
     if (rc != 0)
-        TF_FUZZ_CHECK(err[0] != '\0');
+        TF_FUZZ_CHECK(err.msg[0] != '\0');
     check_raw(data, size, rc == 0 && c.n == 1 ? c.first : NULL);
     tf_arena_free(&a);
     return 0;

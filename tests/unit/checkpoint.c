@@ -33,8 +33,7 @@ static int read_back(const char *file, const char *path, int64_t *offset, bool *
     tf_json_parser *p = tf_json_parser_new();
     tf_arena a;
     tf_arena_init(&a, 4096);
-    char err[128];
-    tf_json *root = tf_json_parse_one(p, &a, buf, n, err, sizeof err);
+    tf_json *root = tf_json_parse_one(p, &a, buf, n, NULL);
     int rc = -1;
     const tf_json *streams = root ? tf_json_get(root, "streams") : NULL;
     for (size_t i = 0; streams && i < streams->n; i++) {

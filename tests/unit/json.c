@@ -54,11 +54,11 @@ int main(void)
     tf_arena a;
     tf_arena_init(&a, 4096);
     tf_buf b = { 0 };
-    char err[256];
+    tf_err err;
 
     const char *rec = "{\"id\":\"gen-1\",\"n\":12345678901234567890,\"f\":1.50,\"t\":true,"
                       "\"z\":null,\"o\":{\"a\":[1,{\"b.c\":\"x\"}]},\"id\":\"gen-2\"}";
-    tf_json *v = tf_json_parse_one(p, &a, rec, strlen(rec), err, sizeof err);
+    tf_json *v = tf_json_parse_one(p, &a, rec, strlen(rec), &err);
     ok(v && v->type == TF_JSON_OBJECT && v->n == 7, "object with 7 members parsed");
     is_str(tf_json_get(v, "id")->str.p, "gen-2", "duplicate key: the last one wins");
     is_str(tf_json_get(v, "n")->str.p, "12345678901234567890", "numbers keep their source text");
@@ -83,32 +83,32 @@ int main(void)
     /* Several values in one text, with their byte ranges. */
     struct collect c = { 0 };
     const char *multi = "{\"a\":1} [2,3]\n{\"b\":{}}";
-    ok(tf_json_parse(p, &a, multi, strlen(multi), collect, &c, err, sizeof err) == 0 && c.n == 3,
+    ok(tf_json_parse(p, &a, multi, strlen(multi), collect, &c, &err) == 0 && c.n == 3,
        "three concatenated values emitted");
     is_int(c.start[1], 8, "second value starts at byte 8");
     is_int(c.end[1], 13, "second value ends at byte 13");
     is_int(c.start[2], 14, "third value starts after the newline");
 
     /* Errors: truncated, garbage, invalid UTF-8; the parser recovers afterwards. */
-    ok(tf_json_parse_one(p, &a, "{\"a\":[1,2", 9, err, sizeof err) == NULL, "truncated record fails");
-    ok(strstr(err, "truncated") != NULL, "truncation is named: %s", err);
-    ok(tf_json_parse_one(p, &a, "{\"a\" 1}", 7, err, sizeof err) == NULL && strstr(err, "byte") != NULL,
-       "syntax error names a byte offset: %s", err);
-    ok(tf_json_parse_one(p, &a, "{\"a\":\"\xff\xfe\"}", 9, err, sizeof err) == NULL,
-       "invalid UTF-8 inside a string is an error: %s", err);
-    v = tf_json_parse_one(p, &a, "{\"ok\":1}", 8, err, sizeof err);
+    ok(tf_json_parse_one(p, &a, "{\"a\":[1,2", 9, &err) == NULL, "truncated record fails");
+    ok(strstr(err.msg, "truncated") != NULL, "truncation is named: %s", err.msg);
+    ok(tf_json_parse_one(p, &a, "{\"a\" 1}", 7, &err) == NULL && strstr(err.msg, "byte") != NULL,
+       "syntax error names a byte offset: %s", err.msg);
+    ok(tf_json_parse_one(p, &a, "{\"a\":\"\xff\xfe\"}", 9, &err) == NULL,
+       "invalid UTF-8 inside a string is an error: %s", err.msg);
+    v = tf_json_parse_one(p, &a, "{\"ok\":1}", 8, &err);
     ok(v && tf_json_get(v, "ok"), "parser works again after an error");
-    ok(tf_json_parse_one(p, &a, "{}{}", 4, err, sizeof err) == NULL, "parse_one refuses two values");
+    ok(tf_json_parse_one(p, &a, "{}{}", 4, &err) == NULL, "parse_one refuses two values");
 
     /* String escaping. */
     b.len = 0;
     tf_json_write_string(&b, "a\"b\\c\n\x01\xc3\xa9\xff", 10);
     is_str(tf_buf_cstr(&b), "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\xef\xbf\xbd\"",
            "escapes quotes, controls; keeps UTF-8; replaces an invalid byte");
-    v = tf_json_parse_one(p, &a, "\"\\u00e9\\n\\u0000x\"", 17, err, sizeof err);
+    v = tf_json_parse_one(p, &a, "\"\\u00e9\\n\\u0000x\"", 17, &err);
     ok(v && v->str.len == 5 && memcmp(v->str.p, "\xc3\xa9\n\0x", 5) == 0, "unicode escapes decode");
     bool bo;
-    v = tf_json_parse_one(p, &a, "\"true\"", 6, err, sizeof err);
+    v = tf_json_parse_one(p, &a, "\"true\"", 6, &err);
     ok(tf_json_as_bool(v, &bo) && bo, "string \"true\" converts to bool");
 
     /* The word-at-a-time scan: every special byte at every position of

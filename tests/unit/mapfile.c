@@ -99,13 +99,12 @@ typedef struct {
 static result map(tf_profile *p, const char *record)
 {
     result r = { 0 };
-    char err[256];
     char *text = unquote(record);
     size_t len = strlen(text);
     char *keep = tf_arena_strndup(&arena, text, len);
     free(text);
     tf_record rec = { .text = keep, .len = len, .stream = "test", .line = 1 };
-    rec.json = tf_json_parse_one(parser, &arena, keep, len, err, sizeof err);
+    rec.json = tf_json_parse_one(parser, &arena, keep, len, NULL);
     if (!rec.json) {
         r.rc = -1;
         r.why = "record is not JSON";
@@ -775,16 +774,16 @@ static char *shared_want[SHARED_RECORDS];
 /* Record i: a span (JSON), its resource and scope, or the reject reason. */
 static char *map_text(tf_json_parser *jp, tf_arena *a, tf_profile_state *st, size_t i)
 {
-    char err[256];
+    tf_err err;
     const char *text = shared_rec[i];
     tf_record rec = { .text = text, .len = strlen(text), .stream = "test", .line = i + 1 };
-    rec.json = tf_json_parse_one(jp, a, text, rec.len, err, sizeof err);
+    rec.json = tf_json_parse_one(jp, a, text, rec.len, &err);
     tf_map_out out = { .arena = a };
     tf_err why;
     tf_err_clear(&why);
     tf_buf b = { 0 };
     if (!rec.json)
-        tf_buf_printf(&b, "not JSON: %s", err);
+        tf_buf_printf(&b, "not JSON: %s", err.msg);
     else if (tf_profile_map(shared, st, &rec, &out, &why) != TF_MAP_OK)
         tf_buf_printf(&b, "reject: %s", why.msg);
     for (size_t k = 0; k < out.n; k++) {

@@ -23,7 +23,7 @@ static tf_arena arena;
 typedef struct {
     int rc;
     tf_map_out out;
-    char why[256];
+    char why[TF_ERR_MAX];
 } result;
 
 static result map_with(const tf_profile *p, tf_profile_state *st, const char *record)
@@ -33,13 +33,13 @@ static result map_with(const tf_profile *p, tf_profile_state *st, const char *re
         if (*c == '`')
             *c = '"';
     result r = { .out = { .arena = &arena } };
-    char err[256];
-    tf_json *v = tf_json_parse_one(parser, &arena, text, strlen(text), err, sizeof err);
+    tf_err err;
+    tf_json *v = tf_json_parse_one(parser, &arena, text, strlen(text), &err);
     tf_record rec = { .json = v, .text = text, .len = strlen(text), .stream = "test" };
     tf_err why;
     tf_err_clear(&why);
     r.rc = v ? tf_profile_map(p, st, &rec, &r.out, &why) : -1;
-    snprintf(r.why, sizeof r.why, "%s", v ? why.msg : err);
+    snprintf(r.why, sizeof r.why, "%s", v ? why.msg : err.msg);
     free(text); /* the tree holds copies */
     return r;
 }

@@ -486,10 +486,10 @@ static int from_json(const char *json, tf_text_format **f, tf_err *err)
         jp = tf_json_parser_new();
         tf_arena_init(&a, 4096);
     }
-    char perr[256];
-    tf_json *v = tf_json_parse_one(jp, &a, json, strlen(json), perr, sizeof perr);
+    tf_err perr;
+    tf_json *v = tf_json_parse_one(jp, &a, json, strlen(json), &perr);
     if (!v) {
-        tf_err_set(err, "bad test JSON: %s", perr);
+        tf_err_set(err, "bad test JSON: %s", perr.msg);
         return -2;
     }
     return tf_text_format_from_json(v, 0, f, err);

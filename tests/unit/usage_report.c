@@ -137,8 +137,8 @@ static void test_figures(void)
     tf_json_parser *p = tf_json_parser_new();
     tf_arena a;
     tf_arena_init(&a, 1 << 16);
-    char err[256];
-    tf_json *root = tf_json_parse_one(p, &a, b.p, b.len, err, sizeof err);
+    tf_err err;
+    tf_json *root = tf_json_parse_one(p, &a, b.p, b.len, &err);
     ok(root != NULL, "the JSON parses");
     if (root) {
         is_int(jint(root, "totals.requests"), 300, "json: requests");

@@ -53,11 +53,11 @@ tf_profile *tf_profile_mapping_new(const tf_map_env *env, const char *name, cons
     p->now_ns = tf_now_wall_ns();
 
     tf_json_parser *jp = tf_json_parser_new();
-    char jerr[256];
+    tf_err jerr;
     size_t blank = 0;
     while (blank < len && strchr(" \t\r\n", text[blank]))
         blank++;
-    tf_json *m = blank < len ? tf_json_parse_one(jp, a, text, len, jerr, sizeof jerr) : NULL;
+    tf_json *m = blank < len ? tf_json_parse_one(jp, a, text, len, &jerr) : NULL;
     tf_json_parser_free(jp);
     bool ok;
     if (blank == len) {
@@ -65,8 +65,8 @@ tf_profile *tf_profile_mapping_new(const tf_map_env *env, const char *name, cons
         ok = false;
     } else if (!m) {
         size_t at;
-        const char *rest = strstr(jerr, ": ");
-        if (sscanf(jerr, "invalid JSON at byte %zu", &at) == 1 && rest) {
+        const char *rest = strstr(jerr.msg, ": ");
+        if (sscanf(jerr.msg, "invalid JSON at byte %zu", &at) == 1 && rest) {
             size_t line = 1, col = 1;
             if (at > 0) /* yajl counts the offending byte as consumed */
                 at--;
@@ -80,7 +80,7 @@ tf_profile *tf_profile_mapping_new(const tf_map_env *env, const char *name, cons
             }
             tf_err_set(&why, "%s:%zu:%zu: invalid JSON%s", name, line, col, rest);
         } else {
-            tf_err_set(&why, "%s: %s", name, jerr);
+            tf_err_set(&why, "%s: %s", name, jerr.msg);
         }
         ok = false;
     } else {
