@@ -378,7 +378,8 @@ bool tf_json_raw_top_string(const char *text, size_t len, const char *const *key
         } else if (c == '{' || c == '[') {
             depth++;
         } else if (c == '}' || c == ']') {
-            depth--;
+            if (--depth <= 0)
+                return false; /* a value ended before the hit: it is not the first value's */
         }
     }
     if (in_str)

@@ -138,6 +138,28 @@ int main(void)
         tf_buf_free(&want);
     }
 
+    /* The --since/--until shortcut reads a top-level key without parsing;
+     * it must decline (false: parse it) whenever the hit may not be the
+     * first value's own key. */
+    {
+        static const char *const keys[] = { "created_at" };
+        tf_str rv;
+        const char *one = "{\"id\":\"g\",\"created_at\":\"2025-06-01T00:00:00Z\"}";
+        ok(tf_json_raw_top_string(one, strlen(one), keys, 1, &rv) && rv.len == 20 &&
+               memcmp(rv.p, "2025-06-01T00:00:00Z", 20) == 0,
+           "raw top-level string found in a single record");
+        const char *later = "{\"id\":\"a\"}{\"created_at\":\"2025-06-01T00:00:00Z\"}";
+        ok(!tf_json_raw_top_string(later, strlen(later), keys, 1, &rv),
+           "a key in a second value is not the first value's: declined");
+        const char *broken = "{\"id\":\"a\",\"x\":\"{}\"}}]},\"created_at\":\"2025-06-01T00:00:00Z\"}";
+        ok(!tf_json_raw_top_string(broken, strlen(broken), keys, 1, &rv),
+           "a key after the first value closed (broken text) is declined");
+        const char *nested = "{\"a\":{\"created_at\":\"2025-06-01T00:00:00Z\"}}";
+        ok(!tf_json_raw_top_string(nested, strlen(nested), keys, 1, &rv), "a nested key is declined");
+        const char *data = "{\"data\":{\"x\":{},\"created_at\":\"2025-06-01T00:00:00Z\"}}";
+        ok(tf_json_raw_top_string(data, strlen(data), keys, 1, &rv), "one level down in a top-level data object");
+    }
+
     tf_buf_free(&b);
     tf_arena_free(&a);
     tf_json_parser_free(p);
