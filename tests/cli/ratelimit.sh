@@ -1,8 +1,12 @@
 #!/bin/sh
 # ratelimit.sh: --rate-limit holds over a run of several seconds: the achieved
 # rate is at the limit (not below it), and no one-second window exceeds it by
-# more than the documented burst (a tenth of a second's worth). Measured from
-# the receiver's own arrival timestamps, never from tracefill's.
+# more than the documented burst (a tenth of a second's worth) plus one
+# request. Measured from the receiver's own arrival timestamps, never from
+# tracefill's: on a busy machine one request can arrive late and share a
+# second with the next, sent on time (with 800 KB requests against a 2 MiB/s
+# limit that one request is a third of the limit), so arrivals can judge the
+# limiter only to a request.
 . "$top_srcdir/tests/setup.sh"
 . "$top_srcdir/tests/server/lib-receiver.sh"
 need_cmd awk
@@ -11,15 +15,15 @@ need_cmd awk
 check_rate() { # LIMIT UNIT-FIELD LABEL: analyses $RECV_DIR/requests.log
     awk -v lim="$1" -v field="$2" -v label="$3" '
     { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-      t[NR] = v["ms"]; n[NR] = v[field]; total += v[field] }
+      t[NR] = v["ms"]; n[NR] = v[field]; total += v[field]; if (v[field] > big) big = v[field] }
     END {
         # Sliding one-second windows starting at every arrival.
         worst = 0
         for (i = 1; i <= NR; i++) { s = 0; for (j = i; j <= NR && t[j] < t[i] + 1000; j++) s += n[j]; if (s > worst) worst = s }
         # Achieved rate over the run, excluding the first request (the burst).
         span = t[NR] - t[1]; rate = span > 0 ? (total - n[1]) * 1000 / span : 0
-        printf "%s: %d units in %.2f s, achieved %.0f/s, busiest second %d (limit %d)\n", label, total, span / 1000, rate, worst, lim
-        ok = worst <= lim * 1.1 && rate >= lim * 0.95 && rate <= lim * 1.05
+        printf "%s: %d units in %.2f s, achieved %.0f/s, busiest second %d (limit %d, largest request %d)\n", label, total, span / 1000, rate, worst, lim, big
+        ok = worst <= lim * 1.1 + big && rate >= lim * 0.95 && rate <= lim * 1.05
         exit ok ? 0 : 1
     }' "$RECV_DIR/requests.log"
 }
